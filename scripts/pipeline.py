@@ -1,0 +1,633 @@
+"""Reference pipeline: fixture images, ONNX export variants of SSRNet, and golden tensors with provenance.
+
+Subcommands (OUT is a root directory; the repo root regenerates the committed fixtures):
+
+    images --out OUT                       OUT/fixtures/images/ from scikit-image's bundled data
+    export --out OUT [weights]             OUT/models/<every variant>
+    golden --out OUT [weights]             OUT/fixtures/golden/ + OUT/fixtures/golden_pb/ (needs OUT/models/)
+    all    --out OUT [weights]             export, then golden
+
+    weights: --checkpoint PATH (a .pth: bare state_dict or a dict holding `state_dict`) | --demo-seed N
+             (default: --demo-seed 0). Golden cases read the repo's fixtures/images/ (or --images DIR).
+
+Regenerate everything committed (demo weights, seed 0), from the repo root:
+
+    .venv/bin/python scripts/pipeline.py images --out . && .venv/bin/python scripts/pipeline.py all --out .
+
+A checkpoint is never written into the repository: with --checkpoint, --out must not be the repo root.
+The golden format is described in README.md ("Golden format") and in `write_golden` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ssrnet  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+LEGACY_OPSET = 11
+INPUT_NAME = "input"
+OUTPUT_NAME = "age"
+BATCH_DIM = "N"
+GOLDEN_FORMAT = "ssrnet-parity-golden"
+GOLDEN_VERSION = 1
+GOLDEN_MODEL = "ssrnet_legacy_dynamic.onnx"
+TOLERANCE = {OUTPUT_NAME: {"atol": 1e-4, "rtol": 0.0}}
+RANDOM_SEEDS = (0, 1, 2)
+BATCH8_CASE = "batch8_images"
+BATCH8_STEMS = (
+    "astronaut_face",
+    "astronaut_face_q95_420",
+    "chelsea",
+    "coffee",
+    "camera",
+    "lfw_face_000",
+    "lfw_face_001",
+    "odd_37x53",
+)
+
+# (file name, exporter, dynamic batch) of the single-file variants; `_sim` versions derive from these.
+VARIANTS = (
+    ("ssrnet_legacy_static.onnx", "legacy", False),
+    ("ssrnet_legacy_dynamic.onnx", "legacy", True),
+    ("ssrnet_dynamo_static.onnx", "dynamo", False),
+    ("ssrnet_dynamo_dynamic.onnx", "dynamo", True),
+)
+EXTERNAL_VARIANT = "ssrnet_dynamo_dynamic_external.onnx"
+
+
+def die(msg: str) -> None:
+    raise SystemExit(f"error: {msg}")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    import cv2
+    import onnx
+    import onnxruntime
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "opencv": cv2.__version__,
+        "numpy": np.__version__,
+    }
+
+
+# ================================================================================================ images
+
+
+def _bgr(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def _shrink(img: np.ndarray, max_side: int = 256) -> np.ndarray:
+    import cv2
+
+    h, w = img.shape[:2]
+    s = max_side / max(h, w)
+    if s >= 1:
+        return img
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
+def write_images(out_dir: Path) -> list[str]:
+    """Writes the fixture images; returns their file names. Unique stems, a few MB in total."""
+    import cv2
+    import skimage.data
+    from PIL import Image
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+
+    def imwrite(name: str, img: np.ndarray, params: tuple[int, ...] = ()) -> None:
+        if not cv2.imwrite(str(out_dir / name), img, list(params)):
+            die(f"image {out_dir / name}: cv2.imwrite failed")
+        written.append(name)
+
+    def jpeg(name: str, img: np.ndarray, quality: int, sampling: str | None, progressive: bool = False) -> None:
+        params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+        if sampling is not None:
+            params += [
+                cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                {
+                    "420": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+                    "422": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
+                    "444": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+                }[sampling],
+            ]
+        if progressive:
+            params += [cv2.IMWRITE_JPEG_PROGRESSIVE, 1]
+        imwrite(name, img, tuple(params))
+
+    # The REFERENCE.md photo: astronaut rows 0:220, cols 140:340.
+    face = _bgr(skimage.data.astronaut()[0:220, 140:340])
+    imwrite("astronaut_face.png", face)
+    jpeg("astronaut_face_q95_420.jpg", face, 95, "420")
+    jpeg("astronaut_face_q90_422.jpg", face, 90, "422")
+    jpeg("astronaut_face_q90_444.jpg", face, 90, "444")
+    jpeg("astronaut_face_q90_progressive.jpg", face, 90, "420", progressive=True)
+    imwrite("astronaut_face_bmp.bmp", face)
+
+    chelsea = _shrink(_bgr(skimage.data.chelsea()))
+    imwrite("chelsea.png", chelsea)
+    jpeg("chelsea_q85_420.jpg", chelsea, 85, "420")
+    jpeg("chelsea_q85_422.jpg", chelsea, 85, "422")
+    jpeg("chelsea_q85_444.jpg", chelsea, 85, "444")
+    jpeg("chelsea_q85_progressive.jpg", chelsea, 85, "420", progressive=True)
+
+    coffee = _shrink(_bgr(skimage.data.coffee()))
+    imwrite("coffee.png", coffee)
+    jpeg("coffee_q75_420.jpg", coffee, 75, "420")
+    jpeg("coffee_q75_progressive.jpg", coffee, 75, "444", progressive=True)
+
+    # camera is grayscale: the grayscale PNG and JPEG edge cases.
+    camera = _shrink(skimage.data.camera())
+    imwrite("camera.png", camera)
+    jpeg("camera_gray_q90.jpg", camera, 90, None)
+
+    # lfw_subset: 25x25 grayscale faces in [0, 1] (an upscale to 64x64).
+    lfw = skimage.data.lfw_subset()
+    for i in range(4):
+        img = np.clip(np.rint(lfw[i] * 255.0), 0, 255).astype(np.uint8)
+        imwrite(f"lfw_face_{i:03d}.png", img)
+    img = np.clip(np.rint(lfw[4] * 255.0), 0, 255).astype(np.uint8)
+    jpeg("lfw_face_004_q90.jpg", img, 90, None)
+
+    # Colour depth / colour type edge cases.
+    alpha = np.tile(np.linspace(0, 255, face.shape[1]).astype(np.uint8), (face.shape[0], 1))
+    imwrite("astronaut_face_rgba.png", np.dstack([face, alpha]))
+    Image.fromarray(face[..., ::-1]).quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out_dir / "astronaut_face_palette.png"
+    )
+    written.append("astronaut_face_palette.png")
+    rng = np.random.default_rng(16)
+    face16 = face.astype(np.uint16) * 257 + rng.integers(-128, 128, face.shape).clip(-128, 127).astype(np.int32)
+    imwrite("astronaut_face_16bit.png", np.clip(face16, 0, 65535).astype(np.uint16))
+
+    # EXIF orientation 3, 6, 8 on a non-square crop (Pillow writes the tag; cv2.imread applies it).
+    small = cv2.resize(face, (48, 72), interpolation=cv2.INTER_AREA)  # 72 rows x 48 cols
+    for orientation in (3, 6, 8):
+        name = f"exif_orientation_{orientation}.jpg"
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(small[..., ::-1]).save(out_dir / name, quality=95, subsampling=0, exif=exif.tobytes())
+        written.append(name)
+
+    # Sizes.
+    imwrite("tiny_1x1.png", face[100:101, 100:101])
+    imwrite("row_1x37.png", face[110:111, 80:117])
+    imwrite("column_37x1.png", face[80:117, 110:111])
+    imwrite("odd_37x53.png", cv2.resize(face, (53, 37), interpolation=cv2.INTER_AREA))
+    imwrite("exact2x_128x128.png", cv2.resize(face, (128, 128), interpolation=cv2.INTER_AREA))
+    imwrite("upscale_25x25.png", cv2.resize(face, (25, 25), interpolation=cv2.INTER_AREA))
+    imwrite("identity_64x64.png", cv2.resize(face, (64, 64), interpolation=cv2.INTER_AREA))
+
+    stems = [Path(n).stem for n in written]
+    dup = [s for s, c in Counter(stems).items() if c > 1]
+    if dup:
+        die(f"images {out_dir}: duplicate stems {dup}")
+    check_exif(out_dir, small)
+    return written
+
+
+def check_exif(out_dir: Path, upright: np.ndarray) -> None:
+    """cv2.imread must apply the EXIF orientation (the files store `upright` and a tag)."""
+    import cv2
+
+    expect = {
+        3: upright[::-1, ::-1],
+        6: upright.transpose(1, 0, 2)[:, ::-1],  # 90 clockwise to display
+        8: upright.transpose(1, 0, 2)[::-1, :],  # 90 anticlockwise
+    }
+    for orientation, want in expect.items():
+        path = out_dir / f"exif_orientation_{orientation}.jpg"
+        got = cv2.imread(str(path))
+        if got is None or got.shape != want.shape:
+            die(f"image {path}: cv2.imread gave shape {None if got is None else got.shape}, want {want.shape}")
+        diff = np.abs(got.astype(int) - want.astype(int)).mean()
+        if diff > 8:
+            die(f"image {path}: cv2.imread did not apply EXIF orientation {orientation} (mean diff {diff:.1f})")
+
+
+def image_files(images_dir: Path) -> list[Path]:
+    exts = {".png", ".jpg", ".jpeg", ".bmp"}
+    files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in exts)
+    if not files:
+        die(f"images {images_dir}: no fixture images (run `pipeline.py images` first)")
+    return files
+
+
+# ================================================================================================ export
+
+
+def metadata(prov: dict[str, str], exporter: str, opset: int, dynamic: bool, extra: dict[str, str] | None = None):
+    import torch
+
+    meta = {
+        "model": "SSRNet (stage_num [3,3,3], V 101), input BGR normalised [N,3,64,64] -> age [N]",
+        "weights": prov["weights"],
+        "weights_source": prov["weights_source"],
+        "exporter": exporter,
+        "opset": str(opset),
+        "batch": "dynamic" if dynamic else "static",
+        "torch_version": torch.__version__,
+        "producer": "scripts/pipeline.py",
+    }
+    if "weights_note" in prov:
+        meta["weights_note"] = prov["weights_note"]
+    meta.update(extra or {})
+    return meta
+
+
+def set_metadata(model, meta: dict[str, str]) -> None:
+    del model.metadata_props[:]
+    for key in sorted(meta):
+        entry = model.metadata_props.add()
+        entry.key = key
+        entry.value = meta[key]
+
+
+def main_opset(model) -> int:
+    return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+
+
+def check_io(model, path: Path, dynamic: bool, checker: bool = True) -> None:
+    """onnx.checker, then input `input` [N,3,64,64] and output `age` [N], N = 1 static or symbolic dynamic."""
+    import onnx
+
+    if checker:
+        try:
+            onnx.checker.check_model(model, full_check=False)
+        except onnx.checker.ValidationError as exc:
+            die(f"model {path}: onnx.checker: {str(exc).splitlines()[0]}")
+    ins = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    outs = list(model.graph.output)
+    if [i.name for i in ins] != [INPUT_NAME] or [o.name for o in outs] != [OUTPUT_NAME]:
+        die(f"model {path}: io names {[i.name for i in ins]} -> {[o.name for o in outs]}")
+
+    def dims(vi):
+        return [d.dim_param if d.HasField("dim_param") else d.dim_value for d in vi.type.tensor_type.shape.dim]
+
+    di, do = dims(ins[0]), dims(outs[0])
+    batch = di[0]
+    ok = di[1:] == [3, 64, 64] and len(do) == 1
+    ok = ok and ((not dynamic and batch == 1 and do[0] == 1) or (dynamic and isinstance(batch, str) and do[0] == batch))
+    if not ok:
+        die(f"model {path}: shapes input {di} output {do} (dynamic={dynamic})")
+
+
+def export_legacy(model, path: Path, dynamic: bool, meta: dict[str, str]) -> None:
+    import onnx
+    import torch
+
+    x = torch.zeros(1, 3, 64, 64)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (x,),
+            buf,
+            dynamo=False,
+            opset_version=LEGACY_OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: BATCH_DIM}, OUTPUT_NAME: {0: BATCH_DIM}} if dynamic else None,
+            do_constant_folding=True,
+        )
+    proto = onnx.load_from_string(buf.getvalue())
+    set_metadata(proto, meta)
+    check_io(proto, path, dynamic)
+    path.write_bytes(proto.SerializeToString())
+
+
+def export_dynamo(model, dynamic: bool, external: Path | None = None):
+    """Returns the ONNX proto (weights embedded) or, with `external`, saves torch's default external form."""
+    import onnx
+    import torch
+
+    x = torch.zeros(1, 3, 64, 64)
+    dyn = ({0: torch.export.Dim(BATCH_DIM, min=1, max=1024)},) if dynamic else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            model,
+            (x,),
+            dynamo=True,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes=dyn,
+            verbose=False,
+        )
+    if external is not None:
+        program.save(str(external), external_data=True)
+        return onnx.load(str(external), load_external_data=False)
+    return onnx.load_from_string(program.model_proto.SerializeToString())
+
+
+def rename_batch_dim(model) -> None:
+    """The dynamo exporter names the batch dim after the torch.export symbol (`s0`/`N`); use `N` everywhere."""
+    names = set()
+    for vi in list(model.graph.input) + list(model.graph.output):
+        d = vi.type.tensor_type.shape.dim[0]
+        if d.HasField("dim_param"):
+            names.add(d.dim_param)
+    for vi in list(model.graph.input) + list(model.graph.output) + list(model.graph.value_info):
+        for d in vi.type.tensor_type.shape.dim:
+            if d.HasField("dim_param") and d.dim_param in names:
+                d.dim_param = BATCH_DIM
+
+
+def simplify(proto, path: Path):
+    """onnxsim on a loaded proto; returns the simplified proto or None with a reason."""
+    import onnxsim
+
+    try:
+        simplified, ok = onnxsim.simplify(proto)
+    except Exception as exc:  # noqa: BLE001 - reported, the variant is then skipped
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if not ok:
+        return None, "onnxsim check failed"
+    return simplified, None
+
+
+def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]:
+    """Writes every variant into out_models; returns {file: info}."""
+    import onnx
+    import onnxsim
+    import torch
+
+    out_models.mkdir(parents=True, exist_ok=True)
+    report: dict[str, dict] = {}
+    for name, exporter, dynamic in VARIANTS:
+        path = out_models / name
+        if exporter == "legacy":
+            meta = metadata(prov, "torch.onnx.export(dynamo=False) (TorchScript exporter)", LEGACY_OPSET, dynamic)
+            export_legacy(model, path, dynamic, meta)
+            proto = onnx.load(str(path))
+        else:
+            proto = export_dynamo(model, dynamic)
+            rename_batch_dim(proto)
+            meta = metadata(prov, "torch.onnx.export(dynamo=True)", main_opset(proto), dynamic)
+            set_metadata(proto, meta)
+            check_io(proto, path, dynamic)
+            path.write_bytes(proto.SerializeToString())
+        report[name] = {"exporter": exporter, "dynamic": dynamic}
+
+        sim_name = name.replace(".onnx", "_sim.onnx")
+        sim_path = out_models / sim_name
+        simplified, why = simplify(proto, path)
+        if simplified is None:
+            print(f"note: {sim_name}: onnxsim could not simplify {name}: {why}", file=sys.stderr)
+            report[name]["onnxsim"] = why
+            continue
+        sim_meta = dict(meta, simplifier=f"onnxsim {onnxsim.__version__}", simplified_from=name)
+        set_metadata(simplified, sim_meta)
+        check_io(simplified, sim_path, dynamic)
+        sim_path.write_bytes(simplified.SerializeToString())
+        report[sim_name] = {"exporter": exporter, "dynamic": dynamic, "simplified_from": name}
+
+    # The dynamo exporter's default external-data form: model.onnx + model.onnx.data.
+    path = out_models / EXTERNAL_VARIANT
+    data = out_models / (EXTERNAL_VARIANT + ".data")
+    for p in (path, data):
+        p.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp) / EXTERNAL_VARIANT
+        proto = export_dynamo(model, True, external=tmp_path)
+        rename_batch_dim(proto)
+        meta = metadata(prov, "torch.onnx.export(dynamo=True), external data", main_opset(proto), True)
+        set_metadata(proto, meta)
+        tmp_path.write_bytes(proto.SerializeToString())
+        try:
+            onnx.checker.check_model(str(tmp_path))
+        except onnx.checker.ValidationError as exc:
+            die(f"model {path}: onnx.checker: {str(exc).splitlines()[0]}")
+        check_io(proto, path, True, checker=False)
+        locations = {
+            e.value for t in proto.graph.initializer for e in t.external_data if e.key == "location"
+        }
+        if locations != {data.name}:
+            die(f"model {path}: external data locations {sorted(locations)}, want {data.name}")
+        shutil.copyfile(Path(tmp) / data.name, data)
+        shutil.copyfile(tmp_path, path)
+    report[EXTERNAL_VARIANT] = {"exporter": "dynamo", "dynamic": True, "external_data": data.name}
+    del torch
+    return report
+
+
+# ================================================================================================ golden
+
+
+def preprocess_image(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    x, resized = ssrnet.preprocess_file(path)
+    return x, resized[None]
+
+
+def random_case(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((1, 3, 64, 64)).astype(np.float32)
+
+
+def build_cases(images_dir: Path, golden_dir: Path) -> dict[str, dict]:
+    """{case: {"arrays": {name: array}, "meta": {...}}} in sorted case order."""
+    cases: dict[str, dict] = {}
+    by_stem: dict[str, Path] = {}
+    for path in image_files(images_dir):
+        if path.stem in by_stem:
+            die(f"images {images_dir}: stem {path.stem} used by {by_stem[path.stem].name} and {path.name}")
+        by_stem[path.stem] = path
+        x, resized = preprocess_image(path)
+        cases[path.stem] = {
+            "arrays": {"input": x, "preprocess.resized_bgr_u8": resized},
+            "meta": {"image": os.path.relpath(path, golden_dir), "batch": 1},
+        }
+    for seed in RANDOM_SEEDS:
+        cases[f"random_normal_s{seed}"] = {
+            "arrays": {"input": random_case(seed)},
+            "meta": {"source": f"numpy.random.default_rng({seed}).standard_normal((1, 3, 64, 64)).astype(float32)", "batch": 1},
+        }
+    missing = [s for s in BATCH8_STEMS if s not in cases]
+    if missing:
+        die(f"images {images_dir}: the {BATCH8_CASE} case needs {missing}")
+    cases[BATCH8_CASE] = {
+        "arrays": {
+            "input": np.concatenate([cases[s]["arrays"]["input"] for s in BATCH8_STEMS]),
+            "preprocess.resized_bgr_u8": np.concatenate([cases[s]["arrays"]["preprocess.resized_bgr_u8"] for s in BATCH8_STEMS]),
+        },
+        "meta": {
+            "source": "the inputs of 8 image cases stacked along the batch axis",
+            "images": [cases[s]["meta"]["image"] for s in BATCH8_STEMS],
+            "cases": list(BATCH8_STEMS),
+            "batch": 8,
+            "dynamic_only": True,
+        },
+    }
+    return dict(sorted(cases.items()))
+
+
+def write_golden(out: Path, model, prov: dict[str, str], images_dir: Path) -> dict:
+    """Writes OUT/fixtures/golden/ (npz + manifest.json) and OUT/fixtures/golden_pb/.
+
+    Each `<case>.npz` holds `input` float32 [N,3,64,64] and `age` float32 [N] (PyTorch, eval mode, the
+    reference), plus `preprocess.resized_bgr_u8` uint8 [N,64,64,3] for cases made from images.
+    """
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    golden = out / "fixtures" / "golden"
+    golden_pb = out / "fixtures" / "golden_pb"
+    model_path = out / "models" / GOLDEN_MODEL
+    if not model_path.is_file():
+        die(f"model {model_path}: missing (run `pipeline.py export --out {out}` first)")
+    proto = onnx.load(str(model_path))
+    meta_props = {p.key: p.value for p in proto.metadata_props}
+    if meta_props.get("weights_source") != prov["weights_source"]:
+        die(f"model {model_path}: made from {meta_props.get('weights_source')!r}, not {prov['weights_source']!r}")
+
+    cases = build_cases(images_dir, golden)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+
+    for d in (golden, golden_pb):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+
+    manifest_cases = {}
+    for name, case in cases.items():
+        arrays = case["arrays"]
+        age = ssrnet.run(model, arrays["input"])
+        ort_age = sess.run([OUTPUT_NAME], {INPUT_NAME: arrays["input"]})[0]
+        diff = float(np.max(np.abs(age.astype(np.float64) - ort_age.astype(np.float64))))
+        arrays = {"input": arrays["input"], "age": age, **{k: v for k, v in arrays.items() if k != "input"}}
+        np.savez(golden / f"{name}.npz", **arrays)
+        manifest_cases[name] = dict(case["meta"], onnxruntime_python_max_abs_diff=diff)
+
+    for i, (name, _) in enumerate(cases.items()):
+        data = np.load(golden / f"{name}.npz")
+        d = golden_pb / f"test_data_set_{i}"
+        d.mkdir()
+        (d / "input_0.pb").write_bytes(numpy_helper.from_array(data["input"], INPUT_NAME).SerializeToString())
+        (d / "output_0.pb").write_bytes(numpy_helper.from_array(data["age"], OUTPUT_NAME).SerializeToString())
+    (golden_pb / "cases.json").write_text(
+        json.dumps({str(i): name for i, name in enumerate(cases)}, indent=2) + "\n"
+    )
+
+    manifest = {
+        "format": GOLDEN_FORMAT,
+        "version": GOLDEN_VERSION,
+        "model": {
+            "file": os.path.relpath(model_path, golden),
+            "sha256": sha256_bytes(model_path.read_bytes()),
+        },
+        "inputs": {INPUT_NAME: {"dtype": "float32", "shape": [BATCH_DIM, 3, 64, 64]}},
+        "outputs": {OUTPUT_NAME: {"dtype": "float32", "shape": [BATCH_DIM]}},
+        "tolerance": TOLERANCE,
+        "preprocess": {
+            "decode": "cv2.imread(path) (IMREAD_COLOR: 3-channel BGR uint8, EXIF orientation applied)",
+            "resize": {"width": 64, "height": 64, "interpolation": "cv2.INTER_LINEAR"},
+            "scale": "float32(x) / 255",
+            "channel_order": "BGR",
+            "mean": list(ssrnet.MEAN_BGR),
+            "std": list(ssrnet.STD_BGR),
+            "normalise": "(x - mean[c]) / std[c] in float32, c in stored (B, G, R) order",
+            "layout": "HWC -> CHW, batch axis first",
+        },
+        "provenance": dict(
+            versions(),
+            exporter=meta_props.get("exporter", ""),
+            opset=int(meta_props.get("opset", "0")),
+            weights=prov["weights"],
+            weights_source=prov["weights_source"],
+            reference="PyTorch eval mode, CPU, 1 thread (scripts/ssrnet.py)",
+            generator="scripts/pipeline.py golden",
+        ),
+        "cases": manifest_cases,
+    }
+    if "weights_note" in prov:
+        manifest["provenance"]["weights_note"] = prov["weights_note"]
+    (golden / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+# ================================================================================================ main
+
+
+def resolve_out(args) -> Path:
+    out = Path(args.out).resolve()
+    if getattr(args, "checkpoint", None) is not None and out == REPO:
+        die(f"--out {args.out}: refusing to write models or goldens made from a checkpoint into the repository")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
+    sub = ap.add_subparsers(dest="command", required=True)
+    p_img = sub.add_parser("images", help="write OUT/fixtures/images/ from scikit-image's bundled data")
+    p_img.add_argument("--out", required=True)
+    for cmd, help_ in (
+        ("export", "write OUT/models/<every variant>"),
+        ("golden", "write OUT/fixtures/golden/ and OUT/fixtures/golden_pb/"),
+        ("all", "export, then golden"),
+    ):
+        p = sub.add_parser(cmd, help=help_)
+        p.add_argument("--out", required=True)
+        w = p.add_mutually_exclusive_group()
+        w.add_argument("--checkpoint", type=Path)
+        w.add_argument("--demo-seed", type=int, default=0)
+        if cmd != "export":
+            p.add_argument("--images", type=Path, default=REPO / "fixtures" / "images")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    out = resolve_out(args)
+    if args.command == "images":
+        names = write_images(out / "fixtures" / "images")
+        print(f"wrote {len(names)} images to {out / 'fixtures' / 'images'}")
+        return 0
+
+    model, prov = ssrnet.load_weights(args.checkpoint, args.demo_seed)
+    if args.command in ("export", "all"):
+        report = export_all(out / "models", model, prov)
+        print(f"wrote {len(report)} models to {out / 'models'}: {', '.join(report)}")
+    if args.command in ("golden", "all"):
+        images = args.images.resolve()
+        if not images.is_dir():
+            die(f"images {images}: not a directory")
+        manifest = write_golden(out, model, prov, images)
+        worst = max(c["onnxruntime_python_max_abs_diff"] for c in manifest["cases"].values())
+        print(
+            f"wrote {len(manifest['cases'])} golden cases to {out / 'fixtures' / 'golden'} "
+            f"(max |pytorch - onnxruntime-python| {worst:.3g})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
