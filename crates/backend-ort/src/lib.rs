@@ -1,1 +1,306 @@
-//! TODO
+//! The onnxruntime backend: [`Ort`] runs ONNX models on onnxruntime 1.31.1 through the `ort` crate.
+//!
+//! The `ort` crate is built with `load-dynamic`: nothing is downloaded at build time, and the shared
+//! library is `dlopen()`ed on first use. [`provision::library_path`] finds it: `ORT_DYLIB_PATH` when
+//! set, else a sha256-verified copy in the ssrnet-parity cache, fetched from the pinned PyPI wheel
+//! the first time (a fresh machine needs no environment variable, only `python3 -m pip` and PyPI).
+//!
+//! Sessions use every graph optimisation, `Options::threads` intra-op threads and one inter-op
+//! thread. Inputs are checked against the declared names, dtypes and shapes before running, so a
+//! batch-1 model fed batch 8 is an [`Error::Input`], not an onnxruntime error.
+//!
+//! ```no_run
+//! use parity_core::{NamedTensors, Options, Runtime, Tensor};
+//!
+//! let mut model = backend_ort::Ort.prepare("models/ssrnet_legacy_dynamic.onnx".as_ref(), &Options { threads: Some(1) })?;
+//! let mut inputs = NamedTensors::new();
+//! inputs.insert("input".into(), Tensor::from_f32(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64])?);
+//! let outputs = model.run(&inputs)?;
+//! println!("age {:?}", outputs["age"].as_f32());
+//! # Ok::<(), parity_core::Error>(())
+//! ```
+
+pub mod provision;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionInputValue};
+use ort::value::{DynValue, TensorElementType, TensorRef, ValueType};
+use parity_core::{
+    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor,
+    TensorData,
+};
+
+const NAME: &str = "ort";
+
+/// The onnxruntime backend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ort;
+
+/// The process-wide onnxruntime environment, loaded once; the error is kept so every later call
+/// reports the same cause without trying again.
+fn environment() -> Result<&'static Environment> {
+    static ENV: OnceLock<std::result::Result<Environment, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let path = provision::library_path().map_err(|e| e.to_string())?;
+        let builder = ort::init_from(&path)
+            .map_err(|e| format!("{NAME}: cannot load {}: {e}", path.display()))?;
+        builder
+            .with_name("ssrnet-parity")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| {
+                format!(
+                    "{NAME}: cannot create the onnxruntime environment from {}: {e}",
+                    path.display()
+                )
+            })
+    })
+    .as_ref()
+    .map_err(|message| Error::Backend {
+        backend: NAME,
+        message: message.strip_prefix("ort: ").unwrap_or(message).to_string(),
+    })
+}
+
+impl Runtime for Ort {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
+        Ok(Box::new(OrtModel::load(model, options)?))
+    }
+}
+
+/// A session plus its declared inputs and outputs.
+pub struct OrtModel {
+    session: Session,
+    info: ModelInfo,
+}
+
+impl OrtModel {
+    /// Loads `model` into an onnxruntime session.
+    pub fn load(model: &Path, options: &Options) -> Result<Self> {
+        if !model.is_file() {
+            return Err(Error::Io {
+                path: model.into(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let env = environment()?;
+        let fail =
+            |e: &dyn std::fmt::Display| Error::backend(NAME, format!("{}: {e}", model.display()));
+        let mut builder = Session::builder(env)
+            .map_err(|e| fail(&e))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| fail(&e))?
+            .with_inter_threads(1)
+            .map_err(|e| fail(&e))?;
+        if let Some(threads) = options.threads {
+            builder = builder.with_intra_threads(threads).map_err(|e| fail(&e))?;
+        }
+        let session = builder.commit_from_file(model).map_err(|e| fail(&e))?;
+        let describe = |outlets: &[ort::value::Outlet]| -> Result<Vec<IoInfo>> {
+            outlets
+                .iter()
+                .map(|o| io_info(o.name(), o.dtype()).map_err(|e| fail(&e)))
+                .collect()
+        };
+        let info = ModelInfo {
+            inputs: describe(session.inputs())?,
+            outputs: describe(session.outputs())?,
+        };
+        Ok(OrtModel { session, info })
+    }
+}
+
+fn io_info(name: &str, ty: &ValueType) -> std::result::Result<IoInfo, String> {
+    let ValueType::Tensor {
+        ty,
+        shape,
+        dimension_symbols,
+    } = ty
+    else {
+        return Err(format!("'{name}' is not a tensor ({ty:?})"));
+    };
+    let dtype = dtype_of(*ty).ok_or_else(|| {
+        format!("'{name}' has element type {ty}, which parity-core does not carry")
+    })?;
+    let shape = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| match usize::try_from(d) {
+            Ok(d) => Dim::Fixed(d),
+            Err(_) => {
+                let symbol = dimension_symbols.get(i).map(String::as_str).unwrap_or("");
+                Dim::Symbolic(if symbol.is_empty() {
+                    "?".into()
+                } else {
+                    symbol.into()
+                })
+            }
+        })
+        .collect();
+    Ok(IoInfo {
+        name: name.into(),
+        dtype,
+        shape,
+    })
+}
+
+fn dtype_of(ty: TensorElementType) -> Option<DType> {
+    Some(match ty {
+        TensorElementType::Float32 => DType::F32,
+        TensorElementType::Float64 => DType::F64,
+        TensorElementType::Int64 => DType::I64,
+        TensorElementType::Int32 => DType::I32,
+        TensorElementType::Uint8 => DType::U8,
+        TensorElementType::Bool => DType::Bool,
+        _ => return None,
+    })
+}
+
+fn show_shape(shape: &[Dim]) -> String {
+    let dims: Vec<String> = shape
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(n) => n.to_string(),
+            Dim::Symbolic(s) => s.clone(),
+        })
+        .collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// Checks `inputs` against the declared inputs: every name present and no other, same dtype, same
+/// rank, fixed dimensions equal.
+pub fn check_inputs(declared: &[IoInfo], inputs: &NamedTensors) -> Result<()> {
+    for name in inputs.keys() {
+        if !declared.iter().any(|d| &d.name == name) {
+            let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
+            return Err(Error::Input(format!(
+                "unknown input '{name}'; the model's inputs are {names:?}"
+            )));
+        }
+    }
+    for d in declared {
+        let Some(t) = inputs.get(&d.name) else {
+            return Err(Error::Input(format!(
+                "missing input '{}' ({:?} {})",
+                d.name,
+                d.dtype,
+                show_shape(&d.shape)
+            )));
+        };
+        if t.dtype() != d.dtype {
+            return Err(Error::Input(format!(
+                "input '{}' has dtype {:?}, the model wants {:?}",
+                d.name,
+                t.dtype(),
+                d.dtype
+            )));
+        }
+        let fits = t.shape().len() == d.shape.len()
+            && t.shape().iter().zip(&d.shape).all(|(&n, want)| match want {
+                Dim::Fixed(w) => n == *w,
+                Dim::Symbolic(_) => true,
+            });
+        if !fits {
+            return Err(Error::Input(format!(
+                "input '{}' has shape {:?}, the model wants {}",
+                d.name,
+                t.shape(),
+                show_shape(&d.shape)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {
+    let shape = t.shape().to_vec();
+    Ok(match t.data() {
+        TensorData::F32(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+        TensorData::F64(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+        TensorData::I64(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+        TensorData::I32(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+        TensorData::U8(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+        TensorData::Bool(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+    })
+}
+
+fn to_tensor(name: &str, value: &DynValue) -> std::result::Result<Tensor, String> {
+    fn take<T: ort::value::PrimitiveTensorElementType + Clone>(
+        v: &DynValue,
+    ) -> ort::Result<(Vec<usize>, Vec<T>)> {
+        let (shape, data) = v.try_extract_tensor::<T>()?;
+        Ok((shape.iter().map(|&d| d as usize).collect(), data.to_vec()))
+    }
+    let ty = value
+        .dtype()
+        .tensor_type()
+        .ok_or_else(|| format!("output '{name}' is not a tensor"))?;
+    let err = |e: ort::Error| format!("output '{name}': {e}");
+    let (shape, data) = match ty {
+        TensorElementType::Float32 => take::<f32>(value)
+            .map(|(s, d)| (s, TensorData::F32(d)))
+            .map_err(err)?,
+        TensorElementType::Float64 => take::<f64>(value)
+            .map(|(s, d)| (s, TensorData::F64(d)))
+            .map_err(err)?,
+        TensorElementType::Int64 => take::<i64>(value)
+            .map(|(s, d)| (s, TensorData::I64(d)))
+            .map_err(err)?,
+        TensorElementType::Int32 => take::<i32>(value)
+            .map(|(s, d)| (s, TensorData::I32(d)))
+            .map_err(err)?,
+        TensorElementType::Uint8 => take::<u8>(value)
+            .map(|(s, d)| (s, TensorData::U8(d)))
+            .map_err(err)?,
+        TensorElementType::Bool => take::<bool>(value)
+            .map(|(s, d)| (s, TensorData::Bool(d)))
+            .map_err(err)?,
+        other => {
+            return Err(format!(
+                "output '{name}' has element type {other}, which parity-core does not carry"
+            ));
+        }
+    };
+    Tensor::new(shape, data).map_err(|e| format!("output '{name}': {e}"))
+}
+
+impl Runnable for OrtModel {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+        check_inputs(&self.info.inputs, inputs)?;
+        let values = inputs
+            .iter()
+            .map(|(name, t)| Ok((name.as_str(), tensor_ref(t)?)))
+            .collect::<ort::Result<Vec<_>>>()
+            .map_err(|e| Error::backend(NAME, e))?;
+        let outputs = self
+            .session
+            .run(values)
+            .map_err(|e| Error::backend(NAME, e))?;
+        let mut out = NamedTensors::new();
+        for io in &self.info.outputs {
+            let value = outputs.get(io.name.as_str()).ok_or_else(|| {
+                Error::backend(
+                    NAME,
+                    format!("onnxruntime returned no output '{}'", io.name),
+                )
+            })?;
+            out.insert(
+                io.name.clone(),
+                to_tensor(&io.name, value).map_err(|e| Error::backend(NAME, e))?,
+            );
+        }
+        Ok(out)
+    }
+}
