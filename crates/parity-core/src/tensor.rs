@@ -103,3 +103,220 @@ impl Tensor {
         }
     }
 }
+
+impl DType {
+    /// NumPy's name for the type (`float32`, `uint8`, ...), as used in error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::I32 => "int32",
+            DType::U8 => "uint8",
+            DType::Bool => "bool",
+        }
+    }
+
+    /// Size of one element in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            DType::F32 | DType::I32 => 4,
+            DType::F64 | DType::I64 => 8,
+            DType::U8 | DType::Bool => 1,
+        }
+    }
+
+    /// True for `F32` and `F64`, the only types that can hold NaN or infinity.
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
+    }
+}
+
+impl std::fmt::Display for DType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+macro_rules! tensor_data_from {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl From<Vec<$t>> for TensorData {
+            fn from(v: Vec<$t>) -> Self {
+                TensorData::$variant(v)
+            }
+        }
+    )*};
+}
+tensor_data_from!(f32 => F32, f64 => F64, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
+
+impl TensorData {
+    /// Element `i` widened to f64 (`true` is 1, `false` 0); i64 beyond 2^53 rounds. `None` when
+    /// out of range.
+    pub fn get_f64(&self, i: usize) -> Option<f64> {
+        Some(match self {
+            TensorData::F32(v) => f64::from(*v.get(i)?),
+            TensorData::F64(v) => *v.get(i)?,
+            TensorData::I64(v) => *v.get(i)? as f64,
+            TensorData::I32(v) => f64::from(*v.get(i)?),
+            TensorData::U8(v) => f64::from(*v.get(i)?),
+            TensorData::Bool(v) => f64::from(u8::from(*v.get(i)?)),
+        })
+    }
+
+    /// Every element widened to f64 (see [`TensorData::get_f64`]).
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        match self {
+            TensorData::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            TensorData::F64(v) => v.clone(),
+            TensorData::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            TensorData::I32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            TensorData::U8(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            TensorData::Bool(v) => v.iter().map(|&x| f64::from(u8::from(x))).collect(),
+        }
+    }
+
+    /// Flat index of the first NaN, if any (always `None` for integer types).
+    pub fn first_nan(&self) -> Option<usize> {
+        match self {
+            TensorData::F32(v) => v.iter().position(|x| x.is_nan()),
+            TensorData::F64(v) => v.iter().position(|x| x.is_nan()),
+            _ => None,
+        }
+    }
+
+    /// Elements `range` as new data of the same type.
+    fn slice(&self, range: std::ops::Range<usize>) -> TensorData {
+        match self {
+            TensorData::F32(v) => TensorData::F32(v[range].to_vec()),
+            TensorData::F64(v) => TensorData::F64(v[range].to_vec()),
+            TensorData::I64(v) => TensorData::I64(v[range].to_vec()),
+            TensorData::I32(v) => TensorData::I32(v[range].to_vec()),
+            TensorData::U8(v) => TensorData::U8(v[range].to_vec()),
+            TensorData::Bool(v) => TensorData::Bool(v[range].to_vec()),
+        }
+    }
+
+    /// Appends `other`; `false` (and nothing appended) when the types differ.
+    fn extend_from(&mut self, other: &TensorData) -> bool {
+        match (self, other) {
+            (TensorData::F32(a), TensorData::F32(b)) => a.extend_from_slice(b),
+            (TensorData::F64(a), TensorData::F64(b)) => a.extend_from_slice(b),
+            (TensorData::I64(a), TensorData::I64(b)) => a.extend_from_slice(b),
+            (TensorData::I32(a), TensorData::I32(b)) => a.extend_from_slice(b),
+            (TensorData::U8(a), TensorData::U8(b)) => a.extend_from_slice(b),
+            (TensorData::Bool(a), TensorData::Bool(b)) => a.extend_from_slice(b),
+            _ => return false,
+        }
+        true
+    }
+}
+
+macro_rules! typed_access {
+    ($($t:ty => $variant:ident, $from:ident, $as:ident);*) => {$(
+        impl Tensor {
+            #[doc = concat!("A `", stringify!($t), "` tensor; fails when the element count does not match the shape.")]
+            pub fn $from(shape: Vec<usize>, data: Vec<$t>) -> crate::Result<Self> {
+                Self::new(shape, TensorData::$variant(data))
+            }
+
+            #[doc = concat!("The `", stringify!($t), "` elements, or `None` for another dtype.")]
+            pub fn $as(&self) -> Option<&[$t]> {
+                match &self.data {
+                    TensorData::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+typed_access!(
+    f64 => F64, from_f64, as_f64;
+    i64 => I64, from_i64, as_i64;
+    i32 => I32, from_i32, as_i32;
+    u8 => U8, from_u8, as_u8;
+    bool => Bool, from_bool, as_bool
+);
+
+impl Tensor {
+    /// A rank-0 f32 tensor.
+    pub fn scalar_f32(value: f32) -> Self {
+        Tensor { shape: Vec::new(), data: TensorData::F32(vec![value]) }
+    }
+
+    /// Number of elements (the product of the shape; 1 for a scalar).
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when the tensor has no elements (some axis is 0).
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The same data under another shape with the same element count.
+    pub fn reshape(self, shape: Vec<usize>) -> crate::Result<Self> {
+        Self::new(shape, self.data)
+    }
+
+    /// Row-major multi-index of flat index `flat` (for reports); empty for a scalar.
+    pub fn unravel(&self, flat: usize) -> Vec<usize> {
+        unravel(&self.shape, flat)
+    }
+
+    /// Concatenates tensors along axis 0 (batching `[1, ...]` cases into `[N, ...]`). All must
+    /// have the same dtype, rank >= 1 and the same trailing dimensions.
+    pub fn concat0(parts: &[Tensor]) -> crate::Result<Tensor> {
+        let first =
+            parts.first().ok_or_else(|| crate::Error::Input("nothing to concatenate".into()))?;
+        if first.shape.is_empty() {
+            return Err(crate::Error::Input("cannot concatenate rank-0 tensors".into()));
+        }
+        let mut data = first.data.slice(0..0);
+        let mut rows = 0;
+        for (i, part) in parts.iter().enumerate() {
+            if part.shape.len() != first.shape.len() || part.shape[1..] != first.shape[1..] {
+                return Err(crate::Error::Input(format!(
+                    "cannot concatenate shape {:?} (part {i}) with {:?} along axis 0",
+                    part.shape, first.shape
+                )));
+            }
+            if !data.extend_from(&part.data) {
+                return Err(crate::Error::Input(format!(
+                    "cannot concatenate {} (part {i}) with {}",
+                    part.dtype(),
+                    first.dtype()
+                )));
+            }
+            rows += part.shape[0];
+        }
+        let mut shape = first.shape.clone();
+        shape[0] = rows;
+        Tensor::new(shape, data)
+    }
+
+    /// Splits axis 0 into `shape[0]` tensors of shape `[1, ...]` (the inverse of
+    /// [`Tensor::concat0`]).
+    pub fn split0(&self) -> crate::Result<Vec<Tensor>> {
+        let Some((&rows, rest)) = self.shape.split_first() else {
+            return Err(crate::Error::Input("cannot split a rank-0 tensor".into()));
+        };
+        let row: usize = rest.iter().product();
+        let mut shape = self.shape.clone();
+        shape[0] = 1;
+        Ok((0..rows)
+            .map(|r| Tensor { shape: shape.clone(), data: self.data.slice(r * row..(r + 1) * row) })
+            .collect())
+    }
+}
+
+/// Row-major multi-index of flat index `flat` in `shape`.
+pub(crate) fn unravel(shape: &[usize], mut flat: usize) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &dim) in index.iter_mut().zip(shape).rev() {
+        if dim > 0 {
+            *slot = flat % dim;
+            flat /= dim;
+        }
+    }
+    index
+}
