@@ -80,6 +80,9 @@ pub struct ManifestCase {
     /// Source image, relative to the golden directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Source images of a batched case, one per batch row, relative to the golden directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
     /// Free-form description of a synthetic input (e.g. `random-normal seed 3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -132,6 +135,8 @@ pub struct Case {
     pub extras: NamedTensors,
     /// Source image from the manifest, resolved against the golden directory.
     pub image: Option<PathBuf>,
+    /// Source images of a batched case (one per row), resolved against the golden directory.
+    pub images: Vec<PathBuf>,
     /// Free-form source description from the manifest.
     pub source: Option<String>,
 }
@@ -146,6 +151,7 @@ impl Case {
             outputs,
             extras: NamedTensors::new(),
             image: None,
+            images: Vec::new(),
             source: None,
         }
     }
@@ -313,6 +319,7 @@ fn read_dir(dir: &Path, specs: &Specs) -> Result<GoldenSet> {
 fn attach_source(case: &mut Case, dir: &Path, manifest: Option<&Manifest>) {
     if let Some(entry) = manifest.and_then(|m| m.cases.get(&case.name)) {
         case.image = entry.image.as_ref().map(|i| dir.join(i));
+        case.images = entry.images.iter().map(|i| dir.join(i)).collect();
         case.source = entry.source.clone();
     }
 }
@@ -364,8 +371,16 @@ fn read_npz_cases(
             extras.insert(key, tensor);
         }
         check_case(path, specs, &inputs, &outputs)?;
-        let mut case =
-            Case { name, path: path.clone(), inputs, outputs, extras, image: None, source: None };
+        let mut case = Case {
+            name,
+            path: path.clone(),
+            inputs,
+            outputs,
+            extras,
+            image: None,
+            images: Vec::new(),
+            source: None,
+        };
         attach_source(&mut case, dir, manifest);
         cases.push(case);
     }
@@ -555,6 +570,7 @@ fn read_test_data_cases(
             outputs,
             extras: NamedTensors::new(),
             image: None,
+            images: Vec::new(),
             source: None,
         };
         attach_source(&mut case, dir, manifest);

@@ -42,7 +42,13 @@ fn bound_is_inclusive() {
     // |3 - 2| = 1 <= 0.5 + 0.25 * 2 = 1: passes, needs atol exactly 0.5.
     assert!(r.pass);
     assert_eq!(r.min_atol, Some(0.5));
-    let r = compare_tensors("x", &f64t(&[1], &[3.0]), &f64t(&[1], &[2.0]), tol(0.5 - 1e-12, 0.25), STRICT);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[1], &[3.0]),
+        &f64t(&[1], &[2.0]),
+        tol(0.5 - 1e-12, 0.25),
+        STRICT,
+    );
     assert!(!r.pass);
 }
 
@@ -79,14 +85,23 @@ fn min_atol_passes_under_rounding() {
         let need = compare_tensors("age", &a, &b, tol(0.0, rtol), STRICT).min_atol.unwrap();
         assert!(compare_tensors("age", &a, &b, tol(need, rtol), STRICT).pass, "rtol {rtol}");
         assert!(need > 0.0);
-        assert!(!compare_tensors("age", &a, &b, tol(need * (1.0 - 1e-9), rtol), STRICT).pass, "rtol {rtol}");
+        assert!(
+            !compare_tensors("age", &a, &b, tol(need * (1.0 - 1e-9), rtol), STRICT).pass,
+            "rtol {rtol}"
+        );
     }
 }
 
 #[test]
 fn nan_never_passes_by_default() {
     let nan = f64::NAN;
-    let r = compare_tensors("x", &f64t(&[3], &[nan, 1.0, nan]), &f64t(&[3], &[nan, nan, 1.0]), tol(1e9, 1e9), STRICT);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[3], &[nan, 1.0, nan]),
+        &f64t(&[3], &[nan, nan, 1.0]),
+        tol(1e9, 1e9),
+        STRICT,
+    );
     assert!(!r.pass);
     assert_eq!((r.mismatches, r.nonfinite_mismatches), (3, 3));
     assert_eq!(r.min_atol, None, "no atol makes NaN pass");
@@ -99,10 +114,22 @@ fn nan_never_passes_by_default() {
 fn nan_equal_only_pairs_nan_with_nan() {
     let nan = f64::NAN;
     let opts = CompareOptions { nan_equal: true };
-    let r = compare_tensors("x", &f64t(&[3], &[nan, 1.0, nan]), &f64t(&[3], &[nan, nan, 1.0]), tol(1e9, 0.0), opts);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[3], &[nan, 1.0, nan]),
+        &f64t(&[3], &[nan, nan, 1.0]),
+        tol(1e9, 0.0),
+        opts,
+    );
     assert_eq!(r.mismatches, 2);
     assert_eq!(r.worst.unwrap().flat_index, 1);
-    let r = compare_tensors("x", &f64t(&[2], &[nan, 1.0]), &f64t(&[2], &[nan, 1.0]), tol(0.0, 0.0), opts);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[2], &[nan, 1.0]),
+        &f64t(&[2], &[nan, 1.0]),
+        tol(0.0, 0.0),
+        opts,
+    );
     assert!(r.pass);
     assert_eq!((r.max_abs, r.min_atol), (0.0, Some(0.0)));
 }
@@ -119,14 +146,26 @@ fn infinities_equal_only_themselves() {
     );
     assert_eq!((r.mismatches, r.nonfinite_mismatches), (2, 2));
     assert_eq!(r.worst.unwrap().flat_index, 2);
-    let r = compare_tensors("x", &f64t(&[2], &[inf, -inf]), &f64t(&[2], &[inf, -inf]), tol(0.0, 0.0), STRICT);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[2], &[inf, -inf]),
+        &f64t(&[2], &[inf, -inf]),
+        tol(0.0, 0.0),
+        STRICT,
+    );
     assert!(r.pass);
     assert_eq!(r.max_abs, 0.0);
 }
 
 #[test]
 fn relative_error_against_zero() {
-    let r = compare_tensors("x", &f64t(&[2], &[0.0, 0.0625]), &f64t(&[2], &[0.0, 0.0]), tol(0.125, 0.0), STRICT);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[2], &[0.0, 0.0625]),
+        &f64t(&[2], &[0.0, 0.0]),
+        tol(0.125, 0.0),
+        STRICT,
+    );
     assert!(r.pass);
     assert_eq!(r.max_rel, f64::INFINITY);
     assert_eq!(r.max_abs, 0.0625);
@@ -134,11 +173,23 @@ fn relative_error_against_zero() {
 
 #[test]
 fn shape_mismatch_is_a_failing_report() {
-    let r = compare_tensors("age", &f64t(&[2], &[1.0, 2.0]), &f64t(&[1, 2], &[1.0, 2.0]), tol(1.0, 0.0), STRICT);
+    let r = compare_tensors(
+        "age",
+        &f64t(&[2], &[1.0, 2.0]),
+        &f64t(&[1, 2], &[1.0, 2.0]),
+        tol(1.0, 0.0),
+        STRICT,
+    );
     assert!(!r.pass);
     assert_eq!(r.problem.as_deref(), Some("shape mismatch: actual [2], expected [1, 2]"));
     assert_eq!(r.min_atol, None);
-    let r = compare_tensors("age", &f64t(&[2, 3], &[0.0; 6]), &f64t(&[3, 2], &[0.0; 6]), tol(1.0, 0.0), STRICT);
+    let r = compare_tensors(
+        "age",
+        &f64t(&[2, 3], &[0.0; 6]),
+        &f64t(&[3, 2], &[0.0; 6]),
+        tol(1.0, 0.0),
+        STRICT,
+    );
     assert!(!r.pass && r.problem.unwrap().contains("shape mismatch"));
 }
 
@@ -154,7 +205,13 @@ fn dtype_mismatch_is_a_failing_report() {
 fn worst_multi_index_in_rank_3() {
     let mut v = vec![0.0; 24];
     v[17] = 0.5; // 17 = 1*12 + 1*4 + 1 in shape [2, 3, 4]
-    let r = compare_tensors("x", &f64t(&[2, 3, 4], &v), &f64t(&[2, 3, 4], &[0.0; 24]), tol(0.25, 0.0), STRICT);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[2, 3, 4], &v),
+        &f64t(&[2, 3, 4], &[0.0; 24]),
+        tol(0.25, 0.0),
+        STRICT,
+    );
     let w = r.worst.unwrap();
     assert_eq!((w.flat_index, w.index), (17, vec![1, 1, 1]));
     assert_eq!((r.mismatches, r.total), (1, 24));
@@ -187,7 +244,10 @@ fn missing_output_fails_the_case() {
     assert!(!r.pass);
     assert_eq!(r.outputs.len(), 2);
     assert!(r.outputs[0].pass);
-    assert_eq!(r.outputs[1].problem.as_deref(), Some("output 'gender' missing from the actual outputs"));
+    assert_eq!(
+        r.outputs[1].problem.as_deref(),
+        Some("output 'gender' missing from the actual outputs")
+    );
 }
 
 #[test]
@@ -210,7 +270,13 @@ fn parse_output_tolerance() {
 
 #[test]
 fn report_json_writes_infinity_as_string() {
-    let r = compare_tensors("age", &f64t(&[1], &[f64::NAN]), &f64t(&[1], &[1.0]), tol(1e-4, 0.0), STRICT);
+    let r = compare_tensors(
+        "age",
+        &f64t(&[1], &[f64::NAN]),
+        &f64t(&[1], &[1.0]),
+        tol(1e-4, 0.0),
+        STRICT,
+    );
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["max_abs"], "inf");
     assert_eq!(json["min_atol"], serde_json::Value::Null);

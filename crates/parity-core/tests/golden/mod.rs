@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use parity_core::golden::{self, GoldenSet, Layout, read_npz, write_npz};
-use parity_core::{Case, DType, NamedTensors, Tensor, TensorData};
+use parity_core::{Case, DType, NamedTensors, Tensor};
 
 use crate::support::{msg, python, run_python, ssrnet_info};
 
@@ -53,7 +53,10 @@ fn expected_arrays() -> NamedTensors {
     m.insert("f64".into(), Tensor::from_f64(vec![3], vec![0.1, -2.5, 1e300]).unwrap());
     m.insert("i64".into(), Tensor::from_i64(vec![1, 2], vec![-(1 << 62), 7]).unwrap());
     m.insert("i32".into(), Tensor::from_i32(vec![3], vec![i32::MIN, i32::MAX, 0]).unwrap());
-    m.insert("u8".into(), Tensor::from_u8(vec![1, 2, 3], vec![250, 251, 252, 253, 254, 255]).unwrap());
+    m.insert(
+        "u8".into(),
+        Tensor::from_u8(vec![1, 2, 3], vec![250, 251, 252, 253, 254, 255]).unwrap(),
+    );
     m.insert("b".into(), Tensor::from_bool(vec![3], vec![true, false, true]).unwrap());
     m.insert("scalar".into(), Tensor::scalar_f32(2.5));
     m.insert("dotted.extra".into(), Tensor::from_f32(vec![0, 3], vec![]).unwrap());
@@ -81,11 +84,14 @@ fn reads_every_dtype_from_numpy_and_onnx() {
         if name.contains('.') {
             continue;
         }
-        let (pb_name, raw) = parity_core::tensor_proto::read(dir.path().join(format!("raw_{name}.pb"))).unwrap();
+        let (pb_name, raw) =
+            parity_core::tensor_proto::read(dir.path().join(format!("raw_{name}.pb"))).unwrap();
         assert_eq!(pb_name.as_deref(), Some(name.as_str()));
         assert_eq!(&raw, tensor, "raw_{name}.pb");
         if name != "scalar" {
-            let (_, typed) = parity_core::tensor_proto::read(dir.path().join(format!("typed_{name}.pb"))).unwrap();
+            let (_, typed) =
+                parity_core::tensor_proto::read(dir.path().join(format!("typed_{name}.pb")))
+                    .unwrap();
             assert_eq!(&typed, tensor, "typed_{name}.pb");
         }
     }
@@ -155,11 +161,15 @@ fn write_then_read_back_with_numpy() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("golden");
     let mut inputs = NamedTensors::new();
-    inputs.insert("input".into(), Tensor::from_f32(vec![1, 3, 64, 64], (0..12288).map(|i| i as f32 / 7.0).collect()).unwrap());
+    inputs.insert(
+        "input".into(),
+        Tensor::from_f32(vec![1, 3, 64, 64], (0..12288).map(|i| i as f32 / 7.0).collect()).unwrap(),
+    );
     let mut outputs = NamedTensors::new();
     outputs.insert("age".into(), Tensor::from_f32(vec![1], vec![42.5]).unwrap());
     let mut case = Case::new("face", inputs, outputs);
-    case.extras.insert("preprocess.flag".into(), Tensor::from_bool(vec![2], vec![true, false]).unwrap());
+    case.extras
+        .insert("preprocess.flag".into(), Tensor::from_bool(vec![2], vec![true, false]).unwrap());
     let manifest = golden::Manifest { version: Some(1), ..Default::default() };
     write_npz(&out, std::slice::from_ref(&case), Some(&manifest)).unwrap();
     let back = GoldenSet::read(&out, &ssrnet_info(None)).unwrap();
@@ -184,6 +194,12 @@ print(z["age"].tolist(), json.load(open("manifest.json"))["version"])
     let mut case2 = case.clone();
     case2.name = "other".into();
     write_npz(&out, &[case2], None).unwrap();
-    let names: Vec<String> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     assert_eq!(names, ["other.npz"]);
 }
+
+mod committed;
+mod errors;

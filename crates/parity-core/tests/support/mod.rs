@@ -34,12 +34,8 @@ pub fn python() -> Option<PathBuf> {
 
 /// Runs `script` with the reference Python in `cwd`; panics with its stderr on failure.
 pub fn run_python(python: &Path, cwd: &Path, script: &str) -> String {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .current_dir(cwd)
-        .output()
-        .expect("run python");
+    let out =
+        Command::new(python).arg("-c").arg(script).current_dir(cwd).output().expect("run python");
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",
