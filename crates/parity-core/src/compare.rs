@@ -181,7 +181,7 @@ pub struct OutputReport {
 }
 
 impl OutputReport {
-    fn problem(
+    fn with_problem(
         name: &str,
         tolerance: Tolerance,
         actual: Option<&Tensor>,
@@ -268,12 +268,12 @@ pub fn compare_tensors(
     if actual.shape() != expected.shape() {
         let why =
             format!("shape mismatch: actual {:?}, expected {:?}", actual.shape(), expected.shape());
-        return OutputReport::problem(name, tol, Some(actual), Some(expected), why);
+        return OutputReport::with_problem(name, tol, Some(actual), Some(expected), why);
     }
     if actual.dtype() != expected.dtype() {
         let why =
             format!("dtype mismatch: actual {}, expected {}", actual.dtype(), expected.dtype());
-        return OutputReport::problem(name, tol, Some(actual), Some(expected), why);
+        return OutputReport::with_problem(name, tol, Some(actual), Some(expected), why);
     }
     let (a, b) = (actual.data().to_f64_vec(), expected.data().to_f64_vec());
     let total = b.len();
@@ -356,7 +356,7 @@ pub fn compare_outputs(
             let tol = tols.get(name);
             match actual.get(name) {
                 Some(got) => compare_tensors(name, got, want, tol, opts),
-                None => OutputReport::problem(
+                None => OutputReport::with_problem(
                     name,
                     tol,
                     None,

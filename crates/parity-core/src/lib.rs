@@ -3,6 +3,47 @@
 //! that never lets NaN pass, and the [`Runtime`]/[`Runnable`] traits every backend implements.
 //!
 //! This crate knows no backend: backends depend on it, never the other way round.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`tensor`] | [`Tensor`]: shape + row-major data (f32, f64, i64, i32, u8, bool) |
+//! | [`backend`] | [`Runtime`] prepares a model once, [`Runnable`] runs it many times |
+//! | [`golden`] | read a [`GoldenSet`] (npz or `test_data_set_N/*.pb`), write one atomically |
+//! | [`compare`] | `\|a - b\| <= atol + rtol * \|b\|` per element, with reports and summaries |
+//! | [`npy`], [`tensor_proto`] | single `.npy` and TensorProto `.pb` files |
+//!
+//! # Example
+//!
+//! Record a one-case golden set, read it back and check an output against it:
+//!
+//! ```
+//! use parity_core::compare::compare_outputs;
+//! use parity_core::golden::write_npz;
+//! use parity_core::{Case, CompareOptions, GoldenSet, NamedTensors, Tensor, Tolerance, Tolerances};
+//!
+//! let tmp = tempfile::tempdir()?;
+//! let dir = tmp.path().join("golden");
+//! let inputs = NamedTensors::from([("input".to_string(), Tensor::from_f32(vec![1, 2], vec![0.5, 1.5])?)]);
+//! let expected = NamedTensors::from([("age".to_string(), Tensor::from_f32(vec![1], vec![31.0])?)]);
+//! write_npz(&dir, &[Case::new("face", inputs, expected)], None)?;
+//!
+//! let set = GoldenSet::read_with_names(&dir, &["input"], &["age"])?;
+//! let case = &set.cases[0];
+//! // A backend computes this from `case.inputs`.
+//! let actual = NamedTensors::from([("age".to_string(), Tensor::from_f32(vec![1], vec![31.00005])?)]);
+//! let tolerances = Tolerances::uniform(Tolerance::DEFAULT); // atol 1e-4, rtol 0
+//! let report = compare_outputs(&case.name, &actual, &case.outputs, &tolerances, CompareOptions::default());
+//! assert!(report.pass);
+//! let age = &report.outputs[0];
+//! assert_eq!((age.mismatches, age.total), (0, 1));
+//! assert!(age.max_abs < 1e-4 && age.min_atol <= Some(age.max_abs));
+//!
+//! // NaN never passes, whatever the tolerance.
+//! let nan = NamedTensors::from([("age".to_string(), Tensor::from_f32(vec![1], vec![f32::NAN])?)]);
+//! let loose = Tolerances::uniform(Tolerance::new(1e9, 1e9)?);
+//! assert!(!compare_outputs(&case.name, &nan, &case.outputs, &loose, CompareOptions::default()).pass);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod backend;
 pub mod compare;
