@@ -346,6 +346,37 @@ def export_dynamo(model, dynamic: bool, external: Path | None = None):
     return onnx.load_from_string(program.model_proto.SerializeToString())
 
 
+def strip_debug_info(model) -> None:
+    """Drops the dynamo exporter's per-node metadata (`pkg.torch.onnx.stack_trace` etc. hold absolute source
+    paths and line numbers) and doc strings, so the bytes depend only on the graph and the weights."""
+
+    def graphs(g):
+        yield g
+        for node in g.node:
+            for attr in node.attribute:
+                if attr.g.node:
+                    yield from graphs(attr.g)
+                for sub in attr.graphs:
+                    yield from graphs(sub)
+
+    for g in graphs(model.graph):
+        g.ClearField("doc_string")
+        for node in g.node:
+            node.ClearField("doc_string")
+            del node.metadata_props[:]
+        for vi in list(g.input) + list(g.output) + list(g.value_info):
+            vi.ClearField("doc_string")
+            del vi.metadata_props[:]
+        for t in g.initializer:
+            del t.metadata_props[:]
+        del g.metadata_props[:]
+    for fn in model.functions:
+        for node in fn.node:
+            node.ClearField("doc_string")
+            del node.metadata_props[:]
+    model.ClearField("doc_string")
+
+
 def rename_batch_dim(model) -> None:
     """The dynamo exporter names the batch dim after the torch.export symbol (`s0`/`N`); use `N` everywhere."""
     names = set()
@@ -388,6 +419,7 @@ def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]
             proto = onnx.load(str(path))
         else:
             proto = export_dynamo(model, dynamic)
+            strip_debug_info(proto)
             rename_batch_dim(proto)
             meta = metadata(prov, "torch.onnx.export(dynamo=True)", main_opset(proto), dynamic)
             set_metadata(proto, meta)
@@ -416,6 +448,7 @@ def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp) / EXTERNAL_VARIANT
         proto = export_dynamo(model, True, external=tmp_path)
+        strip_debug_info(proto)
         rename_batch_dim(proto)
         meta = metadata(prov, "torch.onnx.export(dynamo=True), external data", main_opset(proto), True)
         set_metadata(proto, meta)
