@@ -31,7 +31,7 @@ use npyz::zip::{self, ZipArchive};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{Tolerance, Tolerances};
-use crate::{DType, Dim, Error, ModelInfo, NamedTensors, Result, Tensor};
+use crate::{DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Result, Tensor};
 
 /// The manifest file name in a golden directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -49,6 +49,12 @@ pub struct Manifest {
     pub version: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ManifestModel>,
+    /// Declared model inputs by name (a JSON object: declared order is not kept).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, ManifestTensor>,
+    /// Declared model outputs by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, ManifestTensor>,
     /// Per-output tolerance the set was recorded for.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tolerance: BTreeMap<String, Tolerance>,
@@ -72,6 +78,25 @@ pub struct ManifestModel {
     pub sha256: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A declared model input or output: `{"dtype": "float32", "shape": ["N", 3, 64, 64]}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ManifestTensor {
+    /// NumPy dtype name.
+    pub dtype: String,
+    /// Fixed sizes as numbers, symbolic axes as strings.
+    pub shape: Vec<ManifestDim>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One axis of a [`ManifestTensor`] shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ManifestDim {
+    Fixed(usize),
+    Symbolic(String),
 }
 
 /// Where one case's input came from.
@@ -104,6 +129,64 @@ impl Manifest {
             })?;
         }
         Ok(manifest)
+    }
+
+    /// The declared inputs and outputs as a [`ModelInfo`] (each group in name order), or `None`
+    /// when the manifest declares no outputs. `path` names the manifest in errors.
+    pub fn model_info(&self, path: &Path) -> Result<Option<ModelInfo>> {
+        if self.outputs.is_empty() {
+            return Ok(None);
+        }
+        let convert = |group: &BTreeMap<String, ManifestTensor>| -> Result<Vec<IoInfo>> {
+            group
+                .iter()
+                .map(|(name, t)| {
+                    let dtype = DType::from_name(&t.dtype).ok_or_else(|| {
+                        Error::invalid(
+                            path,
+                            format!("'{name}' has unsupported dtype '{}'", t.dtype),
+                        )
+                    })?;
+                    let shape = t
+                        .shape
+                        .iter()
+                        .map(|d| match d {
+                            ManifestDim::Fixed(n) => Dim::Fixed(*n),
+                            ManifestDim::Symbolic(s) => Dim::Symbolic(s.clone()),
+                        })
+                        .collect();
+                    Ok(IoInfo { name: name.clone(), dtype, shape })
+                })
+                .collect()
+        };
+        Ok(Some(ModelInfo { inputs: convert(&self.inputs)?, outputs: convert(&self.outputs)? }))
+    }
+
+    /// Records `model`'s declared inputs and outputs (for a set written by `record`).
+    pub fn set_model_info(&mut self, model: &ModelInfo) {
+        let convert = |group: &[IoInfo]| -> BTreeMap<String, ManifestTensor> {
+            group
+                .iter()
+                .map(|io| {
+                    let shape = io
+                        .shape
+                        .iter()
+                        .map(|d| match d {
+                            Dim::Fixed(n) => ManifestDim::Fixed(*n),
+                            Dim::Symbolic(s) => ManifestDim::Symbolic(s.clone()),
+                        })
+                        .collect();
+                    let t = ManifestTensor {
+                        dtype: io.dtype.name().to_string(),
+                        shape,
+                        other: Default::default(),
+                    };
+                    (io.name.clone(), t)
+                })
+                .collect()
+        };
+        self.inputs = convert(&model.inputs);
+        self.outputs = convert(&model.outputs);
     }
 
     /// The manifest's tolerances over `default` for outputs it does not name.
@@ -205,6 +288,26 @@ impl GoldenSet {
         read_dir(dir.as_ref(), &specs)
     }
 
+    /// Reads `dir` without a model: the IO declared in its `manifest.json` (`inputs`, `outputs`)
+    /// splits and checks the arrays. Fails when there is no manifest or it declares no outputs.
+    pub fn read_described(dir: impl AsRef<Path>) -> Result<GoldenSet> {
+        let dir = dir.as_ref();
+        let path = dir.join(MANIFEST);
+        check_is_dir(dir)?;
+        if !path.is_file() {
+            return Err(Error::invalid(
+                dir,
+                format!(
+                    "has no {MANIFEST} declaring the model's inputs and outputs; give the model"
+                ),
+            ));
+        }
+        let info = Manifest::read(&path)?
+            .model_info(&path)?
+            .ok_or_else(|| Error::invalid(&path, "declares no outputs; give the model"))?;
+        GoldenSet::read(dir, &info)
+    }
+
     /// The model the manifest names, resolved against the golden directory; for the test-data
     /// layout without one, `model.onnx` beside the case directories when it exists.
     pub fn model_path(&self) -> Option<PathBuf> {
@@ -256,8 +359,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.into(), source }
 }
 
-fn read_dir(dir: &Path, specs: &Specs) -> Result<GoldenSet> {
-    specs.check_names(dir)?;
+/// Fails with the missing-directory or not-a-directory error.
+fn check_is_dir(dir: &Path) -> Result<()> {
     let meta = fs::metadata(dir).map_err(io_err(dir))?;
     if !meta.is_dir() {
         return Err(Error::invalid(
@@ -265,6 +368,12 @@ fn read_dir(dir: &Path, specs: &Specs) -> Result<GoldenSet> {
             "not a directory (a golden set is a directory of .npz files or test_data_set_N directories)",
         ));
     }
+    Ok(())
+}
+
+fn read_dir(dir: &Path, specs: &Specs) -> Result<GoldenSet> {
+    check_is_dir(dir)?;
+    specs.check_names(dir)?;
     let mut npz = Vec::new();
     let mut sets = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {

@@ -117,6 +117,13 @@ impl DType {
         }
     }
 
+    /// The type named `name` (NumPy's `float32`, ... as [`DType::name`] gives); `None` otherwise.
+    pub fn from_name(name: &str) -> Option<DType> {
+        [DType::F32, DType::F64, DType::I64, DType::I32, DType::U8, DType::Bool]
+            .into_iter()
+            .find(|d| d.name() == name)
+    }
+
     /// Size of one element in bytes.
     pub fn size(self) -> usize {
         match self {

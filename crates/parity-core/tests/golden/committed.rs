@@ -81,3 +81,22 @@ for f in sorted(glob.glob("*.npz")):
         assert_eq!(got[n - 2..], want[n - 2..], "first/last input of {}", case.name);
     }
 }
+
+#[test]
+fn committed_golden_describes_its_model() {
+    let dir = repo().join("fixtures/golden");
+    let described = GoldenSet::read_described(&dir).unwrap();
+    assert_eq!(described, GoldenSet::read(&dir, &ssrnet_info(None)).unwrap());
+    let info = described
+        .manifest
+        .as_ref()
+        .unwrap()
+        .model_info(&dir.join("manifest.json"))
+        .unwrap()
+        .unwrap();
+    let mut want = ssrnet_info(None);
+    for io in want.inputs.iter_mut().chain(want.outputs.iter_mut()) {
+        io.shape[0] = parity_core::Dim::Symbolic("N".into());
+    }
+    assert_eq!(info, want);
+}

@@ -491,3 +491,47 @@ fn writer_refuses_and_leaves_nothing_behind() {
     write_npz(&out, &[good], None).unwrap();
     assert_eq!(listing(tmp.path()), ["file", "golden", "src"]);
 }
+
+#[test]
+fn read_described_needs_a_manifest_with_io() {
+    let (tmp, _) = one_case(vec![("input", input(1)), ("age", age(&[1.0]))]);
+    let e = msg(GoldenSet::read_described(tmp.path()));
+    assert_eq!(
+        e,
+        format!(
+            "{}: has no manifest.json declaring the model's inputs and outputs; give the model",
+            tmp.path().display()
+        )
+    );
+    let manifest = tmp.path().join("manifest.json");
+    fs::write(&manifest, "{}").unwrap();
+    assert_eq!(
+        msg(GoldenSet::read_described(tmp.path())),
+        format!("{}: declares no outputs; give the model", manifest.display())
+    );
+    fs::write(&manifest, r#"{"outputs": {"age": {"dtype": "float16", "shape": [1]}}}"#).unwrap();
+    assert_eq!(
+        msg(GoldenSet::read_described(tmp.path())),
+        format!("{}: 'age' has unsupported dtype 'float16'", manifest.display())
+    );
+    let missing = tmp.path().join("nope");
+    assert!(msg(GoldenSet::read_described(&missing)).contains("No such file or directory"));
+}
+
+#[test]
+fn recorded_manifest_round_trips_the_model_info() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("golden");
+    let mut manifest = parity_core::Manifest::default();
+    manifest.set_model_info(&ssrnet_info(Some(1)));
+    manifest.tolerance.insert("age".into(), parity_core::Tolerance::DEFAULT);
+    let case = Case::new("c", named(vec![("input", input(1))]), named(vec![("age", age(&[1.0]))]));
+    write_npz(&out, std::slice::from_ref(&case), Some(&manifest)).unwrap();
+    let set = GoldenSet::read_described(&out).unwrap();
+    assert_eq!(set.manifest.as_ref(), Some(&manifest));
+    assert_eq!(set.cases[0].outputs, case.outputs);
+    let text = fs::read_to_string(out.join("manifest.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["inputs"]["input"]["shape"], serde_json::json!([1, 3, 64, 64]));
+    assert_eq!(json["tolerance"]["age"], serde_json::json!({"atol": 1e-4, "rtol": 0.0}));
+}
