@@ -5,3 +5,4 @@
 mod compare;
 mod golden;
 mod support;
+mod tensor;
