@@ -254,7 +254,9 @@ fn element(a: f64, b: f64, tol: Tolerance, opts: CompareOptions) -> Element {
     while need + slack < abs_err {
         need = need.next_up();
     }
-    Element { pass: tol.admits(abs_err, b), nonfinite: false, abs_err, rel_err, need: Some(need) }
+    // `a - b` can overflow to infinity for huge finite values: no finite atol suffices then.
+    let need = need.is_finite().then_some(need);
+    Element { pass: tol.admits(abs_err, b), nonfinite: false, abs_err, rel_err, need }
 }
 
 /// Compares one output: `actual` against `expected`.

@@ -301,3 +301,11 @@ fn summary_names_the_worst_case() {
     assert_eq!((s.max_abs, s.min_atol, s.worst_case.as_deref()), (0.5, Some(0.5), Some("b")));
     assert_eq!(s.mean_abs, (0.125 + 0.5 + 0.25) / 3.0);
 }
+
+#[test]
+fn overflowing_difference_needs_no_finite_atol() {
+    // 1e308 - (-1e308) overflows to +inf in f64: a mismatch no finite atol fixes.
+    let r = compare_tensors("x", &f64t(&[1], &[1e308]), &f64t(&[1], &[-1e308]), tol(1e300, 0.0), STRICT);
+    assert!(!r.pass);
+    assert_eq!((r.max_abs, r.min_atol), (f64::INFINITY, None));
+}
