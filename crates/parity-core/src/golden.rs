@@ -518,11 +518,12 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<NamedTensors> {
 }
 
 fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors, String> {
-    let mut zip =
-        ZipArchive::new(reader).map_err(|e| format!("not a valid npz (zip) archive: {e}"))?;
+    let mut zip = ZipArchive::new(reader)
+        .map_err(|e| format!("not a valid npz (zip) archive: {}", lowercase(e)))?;
     let mut arrays = NamedTensors::new();
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| format!("corrupt npz entry {i}: {e}"))?;
+        let mut entry =
+            zip.by_index(i).map_err(|e| format!("corrupt npz entry {i}: {}", lowercase(e)))?;
         let entry_name = entry.name().to_string();
         let Some(name) = npyz::npz::array_name_from_file_name(&entry_name).map(str::to_string)
         else {
@@ -531,7 +532,7 @@ fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors,
         let mut bytes = Vec::with_capacity(entry.size() as usize);
         entry
             .read_to_end(&mut bytes)
-            .map_err(|e| format!("corrupt npz entry '{entry_name}': {e}"))?;
+            .map_err(|e| format!("corrupt npz entry '{entry_name}': {}", lowercase(e)))?;
         let tensor = crate::npy::decode(&bytes).map_err(|e| format!("array '{name}': {e}"))?;
         arrays.insert(name, tensor);
     }
@@ -539,6 +540,13 @@ fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors,
         return Err("npz archive holds no arrays".into());
     }
     Ok(arrays)
+}
+
+/// A library's message with its first letter lowercased, to fit our error lines.
+fn lowercase(e: impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
 /// Checks declared dtypes and shapes, consistent symbolic dims and NaN-free inputs/outputs.

@@ -305,7 +305,13 @@ fn summary_names_the_worst_case() {
 #[test]
 fn overflowing_difference_needs_no_finite_atol() {
     // 1e308 - (-1e308) overflows to +inf in f64: a mismatch no finite atol fixes.
-    let r = compare_tensors("x", &f64t(&[1], &[1e308]), &f64t(&[1], &[-1e308]), tol(1e300, 0.0), STRICT);
+    let r = compare_tensors(
+        "x",
+        &f64t(&[1], &[1e308]),
+        &f64t(&[1], &[-1e308]),
+        tol(1e300, 0.0),
+        STRICT,
+    );
     assert!(!r.pass);
     assert_eq!((r.max_abs, r.min_atol), (f64::INFINITY, None));
 }
