@@ -1,1 +1,322 @@
-//! TODO
+//! The candle backend: runs ONNX models on CPU with `candle-onnx` 0.11.1 behind the
+//! [`parity_core::Runtime`] trait.
+//!
+//! candle-onnx is a direct interpreter (`simple_eval` walks the `ModelProto` on every call), so
+//! this crate adds what it lacks for parity work:
+//! - **external data** (`model.onnx.data`) is read into the initializers before evaluation
+//!   (candle-onnx reads such initializers as empty), with clear errors for a missing data file or
+//!   an out-of-range offset;
+//! - **op support is checked up front**: `prepare` fails naming every op candle-onnx lacks
+//!   ([`support::SUPPORTED_OPS`], read from candle-onnx's source) and every pooling or `Clip`
+//!   variant it would compute differently from the spec (`ceil_mode`, `count_include_pad` with
+//!   padding, ...); attribute forms it ignores but that can be rewritten exactly (opset 11
+//!   `ReduceSum` axes, ...) are rewritten;
+//! - **once-only work**: initializers become candle tensors once, constant nodes are folded
+//!   once ([`prepare`] module docs);
+//! - **inputs are checked** (name, dtype, rank, fixed dims) before running, and a panic inside
+//!   candle becomes an error;
+//! - **threads**: `Options::threads = Some(n)` runs each call inside a dedicated `n`-thread rayon
+//!   pool, which bounds candle's conv loops and its gemm calls. candle 0.11 also splits large
+//!   element-wise ops (>= 65,536 elements) over a process-global pool sized once from
+//!   `CANDLE_NUM_THREADS` (else `RAYON_NUM_THREADS`, else the physical core count); set
+//!   `CANDLE_NUM_THREADS=1` in the environment for a strictly single-threaded process.
+//!   `None` uses candle's own pool (one thread per physical core).
+//!
+//! ```no_run
+//! use parity_core::{NamedTensors, Options, Runtime, Tensor};
+//! let mut model = backend_candle::Candle.prepare("models/ssrnet_dynamo_dynamic.onnx".as_ref(), &Options::default())?;
+//! let input = Tensor::from_f32(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64])?;
+//! let outputs = model.run(&NamedTensors::from([("input".to_string(), input)]))?;
+//! println!("age {:?}", outputs["age"].as_f32());
+//! # Ok::<(), parity_core::Error>(())
+//! ```
+
+pub mod load;
+pub mod prepare;
+pub mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType as CDType, Device, Tensor as CTensor};
+use candle_onnx::onnx::tensor_proto::DataType;
+use candle_onnx::onnx::tensor_shape_proto::dimension::Value as DimValue;
+use candle_onnx::onnx::type_proto::Value as TypeValue;
+use candle_onnx::onnx::{GraphProto, ModelProto, ValueInfoProto};
+use parity_core::{
+    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor, TensorData,
+};
+
+use crate::support::CeilCheck;
+
+const NAME: &str = "candle";
+
+/// The candle-onnx backend (CPU).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Candle;
+
+impl Runtime for Candle {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
+        Ok(Box::new(CandleModel::load(model, options)?))
+    }
+
+    fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>> {
+        let proto = load::read_model(model)?;
+        Ok(support::unsupported_ops(graph(&proto)))
+    }
+}
+
+/// A model prepared for candle: constants built once, checked and rewritten (see [`prepare`]).
+pub struct CandleModel {
+    path: PathBuf,
+    model: ModelProto,
+    consts: prepare::Consts,
+    info: ModelInfo,
+    /// Whether each input's declared shape should be checked (false when the graph gives none).
+    input_has_shape: Vec<bool>,
+    ceil_checks: Vec<CeilCheck>,
+    pool: Option<rayon::ThreadPool>,
+}
+
+fn graph(model: &ModelProto) -> &GraphProto {
+    model.graph.as_ref().expect("read_model guarantees a graph")
+}
+
+impl CandleModel {
+    /// Read, check and prepare the model at `path`.
+    pub fn load(path: &Path, options: &Options) -> Result<Self> {
+        let mut model = load::read_model(path)?;
+        let fail = |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
+        let g = graph(&model);
+        let unsupported = support::unsupported_ops(g);
+        if !unsupported.is_empty() {
+            return Err(fail(format!(
+                "ops not supported by candle-onnx {}: {}",
+                support::CANDLE_ONNX_VERSION,
+                unsupported.join(", ")
+            )));
+        }
+        let (problems, ceil_checks) = support::variant_problems(g, &support::declared_shapes(g));
+        if !problems.is_empty() {
+            return Err(fail(format!("cannot run faithfully on candle-onnx: {}", problems.join("; "))));
+        }
+        let initializers: std::collections::HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+        let inputs: Vec<&ValueInfoProto> = g.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
+        let input_has_shape = inputs.iter().map(|i| tensor_type(i).is_some_and(|(_, s)| s.is_some())).collect();
+        let info = ModelInfo {
+            inputs: inputs.iter().map(|i| io_info(i)).collect::<Result<_, String>>().map_err(fail)?,
+            outputs: g.output.iter().map(io_info).collect::<Result<_, String>>().map_err(fail)?,
+        };
+        for input in &info.inputs {
+            if input.dtype == DType::I32 {
+                return Err(fail(format!("input '{}': int32 inputs are not supported by candle-onnx", input.name)));
+            }
+        }
+        let consts = prepare::prepare(&mut model).map_err(fail)?;
+        // Pools with ceil_mode=1 on shapes unknown until run time: return their inputs too.
+        let graph = model.graph.as_mut().expect("checked");
+        for check in &ceil_checks {
+            if !graph.output.iter().any(|o| o.name == check.input) {
+                graph.output.push(ValueInfoProto { name: check.input.clone(), ..Default::default() });
+            }
+        }
+        let pool = match options.threads {
+            None => None,
+            Some(0) => return Err(fail("threads must be at least 1".to_string())),
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("candle-{i}"))
+                    .build()
+                    .map_err(|e| fail(format!("cannot start {n} threads: {e}")))?,
+            ),
+        };
+        Ok(CandleModel { path: path.to_path_buf(), model, consts, info, input_has_shape, ceil_checks, pool })
+    }
+
+    /// Check names, dtypes and shapes of `inputs` against the declared inputs.
+    fn check_inputs(&self, inputs: &NamedTensors) -> Result<()> {
+        let names = || self.info.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+        for name in inputs.keys() {
+            if !self.info.inputs.iter().any(|i| &i.name == name) {
+                return Err(Error::Input(format!("unknown input '{name}' (the model's inputs: {})", names())));
+            }
+        }
+        let mut symbols: HashMap<&str, (usize, &str)> = HashMap::new();
+        for (decl, &has_shape) in self.info.inputs.iter().zip(&self.input_has_shape) {
+            let Some(t) = inputs.get(&decl.name) else {
+                return Err(Error::Input(format!("missing input '{}' (the model's inputs: {})", decl.name, names())));
+            };
+            if t.dtype() != decl.dtype {
+                return Err(Error::Input(format!(
+                    "input '{}': dtype {:?}, the model expects {:?}",
+                    decl.name,
+                    t.dtype(),
+                    decl.dtype
+                )));
+            }
+            if !has_shape {
+                continue;
+            }
+            let fits = t.shape().len() == decl.shape.len()
+                && t.shape().iter().zip(&decl.shape).all(|(&n, d)| match d {
+                    Dim::Fixed(f) => n == *f,
+                    Dim::Symbolic(_) => true,
+                });
+            if !fits {
+                return Err(Error::Input(format!(
+                    "input '{}': shape {:?} does not fit the model's {}",
+                    decl.name,
+                    t.shape(),
+                    show_dims(&decl.shape)
+                )));
+            }
+            for (&n, d) in t.shape().iter().zip(&decl.shape) {
+                let Dim::Symbolic(s) = d else { continue };
+                if s == "?" {
+                    continue;
+                }
+                match symbols.get(s.as_str()) {
+                    Some(&(m, other)) if m != n => {
+                        return Err(Error::Input(format!(
+                            "input '{}': axis '{s}' is {n} here but {m} in input '{other}'",
+                            decl.name
+                        )));
+                    }
+                    _ => {
+                        symbols.insert(s.as_str(), (n, decl.name.as_str()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Runnable for CandleModel {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+        self.check_inputs(inputs)?;
+        let fail = |message: String| Error::backend(NAME, format!("{}: {message}", self.path.display()));
+        let mut values: HashMap<String, CTensor> = HashMap::with_capacity(self.consts.len() + inputs.len());
+        for (name, t) in inputs {
+            values.insert(name.clone(), to_candle(t).map_err(|e| Error::Input(format!("input '{name}': {e}")))?);
+        }
+        for (name, t) in &self.consts {
+            values.insert(name.clone(), t.clone());
+        }
+        let model = &self.model;
+        let eval = move || catch_unwind(AssertUnwindSafe(|| candle_onnx::simple_eval(model, values)));
+        let result = match &self.pool {
+            Some(pool) => pool.install(eval),
+            None => Device::Cpu.with_context(eval),
+        };
+        let mut outputs = match result {
+            Ok(Ok(outputs)) => outputs,
+            Ok(Err(e)) => return Err(fail(format!("candle-onnx: {e}"))),
+            Err(panic) => return Err(fail(format!("candle-onnx panicked: {}", prepare::panic_message(&panic)))),
+        };
+        for check in &self.ceil_checks {
+            let dims = outputs.get(&check.input).map(|t| t.dims().to_vec()).unwrap_or_default();
+            if let Some(message) = check.check(&dims) {
+                return Err(fail(message));
+            }
+        }
+        let mut result = BTreeMap::new();
+        for decl in &self.info.outputs {
+            let t = outputs.remove(&decl.name).ok_or_else(|| fail(format!("output '{}' was not produced", decl.name)))?;
+            let t = from_candle(&t, decl.dtype).map_err(|e| fail(format!("output '{}': {e}", decl.name)))?;
+            result.insert(decl.name.clone(), t);
+        }
+        Ok(result)
+    }
+}
+
+fn show_dims(dims: &[Dim]) -> String {
+    let parts: Vec<String> = dims
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(n) => n.to_string(),
+            Dim::Symbolic(s) => s.clone(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Element type and shape (when declared) of a tensor-typed value.
+fn tensor_type(vi: &ValueInfoProto) -> Option<(i32, Option<&candle_onnx::onnx::TensorShapeProto>)> {
+    match vi.r#type.as_ref()?.value.as_ref()? {
+        TypeValue::TensorType(tt) => Some((tt.elem_type, tt.shape.as_ref())),
+        _ => None,
+    }
+}
+
+fn io_info(vi: &ValueInfoProto) -> Result<IoInfo, String> {
+    let (elem, shape) = tensor_type(vi).ok_or_else(|| format!("'{}' is not a tensor", vi.name))?;
+    let dtype = match DataType::try_from(elem) {
+        Ok(DataType::Float) => DType::F32,
+        Ok(DataType::Double) => DType::F64,
+        Ok(DataType::Int64) => DType::I64,
+        Ok(DataType::Int32) => DType::I32,
+        Ok(DataType::Uint8) => DType::U8,
+        Ok(DataType::Bool) => DType::Bool,
+        Ok(other) => return Err(format!("'{}' has element type {}, which is not supported", vi.name, other.as_str_name())),
+        Err(_) => return Err(format!("'{}' has an unknown element type {elem}", vi.name)),
+    };
+    let shape = shape
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match &d.value {
+                    Some(DimValue::DimValue(v)) if *v >= 0 => Dim::Fixed(*v as usize),
+                    Some(DimValue::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.clone()),
+                    _ => Dim::Symbolic("?".to_string()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(IoInfo { name: vi.name.clone(), dtype, shape })
+}
+
+/// A parity tensor as a candle CPU tensor (bool becomes u8, as candle-onnx expects).
+fn to_candle(t: &Tensor) -> candle_core::Result<CTensor> {
+    let shape = t.shape();
+    let dev = &Device::Cpu;
+    match t.data() {
+        TensorData::F32(v) => CTensor::from_slice(v, shape, dev),
+        TensorData::F64(v) => CTensor::from_slice(v, shape, dev),
+        TensorData::I64(v) => CTensor::from_slice(v, shape, dev),
+        TensorData::I32(v) => CTensor::from_slice(v, shape, dev),
+        TensorData::U8(v) => CTensor::from_slice(v, shape, dev),
+        TensorData::Bool(v) => CTensor::from_vec(v.iter().map(|&b| b as u8).collect::<Vec<u8>>(), shape, dev),
+    }
+}
+
+/// A candle tensor as a parity tensor of the declared dtype (u8 to bool, integer widths converted).
+fn from_candle(t: &CTensor, want: DType) -> std::result::Result<Tensor, String> {
+    let shape = t.dims().to_vec();
+    let flat = t.flatten_all().map_err(|e| e.to_string())?;
+    let e = |e: candle_core::Error| e.to_string();
+    let data = match (want, flat.dtype()) {
+        (DType::F32, CDType::F32) => TensorData::F32(flat.to_vec1().map_err(e)?),
+        (DType::F64, CDType::F64) => TensorData::F64(flat.to_vec1().map_err(e)?),
+        (DType::I64, CDType::I64) => TensorData::I64(flat.to_vec1().map_err(e)?),
+        (DType::I32, CDType::I32) => TensorData::I32(flat.to_vec1().map_err(e)?),
+        (DType::I32, CDType::I64) => {
+            let v: Vec<i64> = flat.to_vec1().map_err(e)?;
+            TensorData::I32(v.into_iter().map(|x| x as i32).collect())
+        }
+        (DType::U8, CDType::U8) => TensorData::U8(flat.to_vec1().map_err(e)?),
+        (DType::Bool, CDType::U8) => TensorData::Bool(flat.to_vec1::<u8>().map_err(e)?.into_iter().map(|b| b != 0).collect()),
+        (want, got) => return Err(format!("candle produced {got:?}, the model declares {want:?}")),
+    };
+    Tensor::new(shape, data).map_err(|e| e.to_string())
+}
