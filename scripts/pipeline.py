@@ -6,6 +6,7 @@ Subcommands (OUT is a root directory; the repo root regenerates the committed fi
     export --out OUT [weights]             OUT/models/<every variant>
     golden --out OUT [weights]             OUT/fixtures/golden/ + OUT/fixtures/golden_pb/ (needs OUT/models/)
     all    --out OUT [weights]             export, then golden
+    report --out OUT [weights]             per variant: size, nodes, op histogram, max |PyTorch - ORT|
 
     weights: --checkpoint PATH (a .pth: bare state_dict or a dict holding `state_dict`) | --demo-seed N
              (default: --demo-seed 0). Golden cases read the repo's fixtures/images/ (or --images DIR).
@@ -606,6 +607,41 @@ def write_golden(out: Path, model, prov: dict[str, str], images_dir: Path) -> di
     return manifest
 
 
+# ================================================================================================ report
+
+
+def report(out: Path, model) -> str:
+    """A markdown table per variant: size, node count, op histogram, max |PyTorch - onnxruntime-python| over
+    the golden cases (batch 1 for static models, every case incl. batch 8 for dynamic ones)."""
+    import onnx
+    import onnxruntime as ort
+
+    golden = out / "fixtures" / "golden"
+    manifest = json.loads((golden / "manifest.json").read_text())
+    cases = {c: dict(np.load(golden / f"{c}.npz")) for c in manifest["cases"]}
+    rows = ["| variant | bytes | nodes | max abs diff | ops |", "|---|---|---|---|---|"]
+    for path in sorted((out / "models").glob("*.onnx")):
+        proto = onnx.load(str(path), load_external_data=False)
+        size = path.stat().st_size
+        data = path.with_name(path.name + ".data")
+        if data.exists():
+            size = f"{size} + {data.stat().st_size} (.data)"
+        ops = Counter(n.op_type for n in proto.graph.node)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        dynamic = "static" not in path.name
+        worst = 0.0
+        for case in cases.values():
+            if not dynamic and case["input"].shape[0] != 1:
+                continue
+            got = sess.run([OUTPUT_NAME], {INPUT_NAME: case["input"]})[0]
+            worst = max(worst, float(np.max(np.abs(got.astype(np.float64) - ssrnet.run(model, case["input"])))))
+        hist = ", ".join(f"{op} {n}" for op, n in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0])))
+        rows.append(f"| {path.name} | {size} | {len(proto.graph.node)} | {worst:.2e} | {hist} |")
+    return "\n".join(rows)
+
+
 # ================================================================================================ main
 
 
@@ -627,13 +663,14 @@ def main(argv: list[str] | None = None) -> int:
         ("export", "write OUT/models/<every variant>"),
         ("golden", "write OUT/fixtures/golden/ and OUT/fixtures/golden_pb/"),
         ("all", "export, then golden"),
+        ("report", "print per variant: size, node count, op histogram, max |PyTorch - onnxruntime-python|"),
     ):
         p = sub.add_parser(cmd, help=help_)
         p.add_argument("--out", required=True)
         w = p.add_mutually_exclusive_group()
         w.add_argument("--checkpoint", type=Path)
         w.add_argument("--demo-seed", type=int, default=0)
-        if cmd != "export":
+        if cmd in ("golden", "all"):
             p.add_argument("--images", type=Path, default=REPO / "fixtures" / "images")
     args = ap.parse_args(argv)
 
@@ -646,9 +683,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     model, prov = ssrnet.load_weights(args.checkpoint, args.demo_seed)
+    if args.command == "report":
+        print(report(out, model))
+        return 0
     if args.command in ("export", "all"):
-        report = export_all(out / "models", model, prov)
-        print(f"wrote {len(report)} models to {out / 'models'}: {', '.join(report)}")
+        written = export_all(out / "models", model, prov)
+        print(f"wrote {len(written)} models to {out / 'models'}: {', '.join(written)}")
     if args.command in ("golden", "all"):
         images = args.images.resolve()
         if not images.is_dir():
