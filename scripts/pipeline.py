@@ -405,12 +405,24 @@ def simplify(proto, path: Path):
 
 
 def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]:
-    """Writes every variant into out_models; returns {file: info}."""
+    """Writes every variant into out_models (staged in a sibling temp dir first, so a failure leaves the
+    previous files in place, nothing half-written); returns {file: info}."""
+    out_models.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".models-stage-", dir=out_models.parent))
+    try:
+        written = _export_into(stage, model, prov)
+        out_models.mkdir(exist_ok=True)
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out_models / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return written
+
+
+def _export_into(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]:
     import onnx
     import onnxsim
-    import torch
 
-    out_models.mkdir(parents=True, exist_ok=True)
     report: dict[str, dict] = {}
     for name, exporter, dynamic in VARIANTS:
         path = out_models / name
@@ -467,7 +479,6 @@ def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]
         shutil.copyfile(Path(tmp) / data.name, data)
         shutil.copyfile(tmp_path, path)
     report[EXTERNAL_VARIANT] = {"exporter": "dynamo", "dynamic": True, "external_data": data.name}
-    del torch
     return report
 
 
@@ -528,7 +539,6 @@ def write_golden(out: Path, model, prov: dict[str, str], images_dir: Path) -> di
     """
     import onnx
     import onnxruntime as ort
-    from onnx import numpy_helper
 
     golden = out / "fixtures" / "golden"
     golden_pb = out / "fixtures" / "golden_pb"
@@ -545,10 +555,26 @@ def write_golden(out: Path, model, prov: dict[str, str], images_dir: Path) -> di
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
 
-    for d in (golden, golden_pb):
-        if d.exists():
-            shutil.rmtree(d)
-        d.mkdir(parents=True)
+    golden.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".golden-stage-", dir=golden.parent))
+    try:
+        manifest = _write_golden_into(stage, golden, golden_pb, model_path, cases, sess, model, prov, meta_props)
+        for final in (golden, golden_pb):
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(stage / final.name, final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return manifest
+
+
+def _write_golden_into(stage, golden_final, golden_pb_final, model_path, cases, sess, model, prov, meta_props):
+    from onnx import numpy_helper
+
+    golden = stage / golden_final.name
+    golden_pb = stage / golden_pb_final.name
+    golden.mkdir()
+    golden_pb.mkdir()
 
     manifest_cases = {}
     for name, case in cases.items():
@@ -574,7 +600,7 @@ def write_golden(out: Path, model, prov: dict[str, str], images_dir: Path) -> di
         "format": GOLDEN_FORMAT,
         "version": GOLDEN_VERSION,
         "model": {
-            "file": os.path.relpath(model_path, golden),
+            "file": os.path.relpath(model_path, golden_final),
             "sha256": sha256_bytes(model_path.read_bytes()),
         },
         "inputs": {INPUT_NAME: {"dtype": "float32", "shape": [BATCH_DIM, 3, 64, 64]}},

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,15 +34,51 @@ def need_checkpoint() -> Path:
 
 
 def run_pipeline(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONHASHSEED="0")
     return subprocess.run(
         [sys.executable, str(SCRIPTS / "pipeline.py"), *args],
         cwd=REPO,
-        env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+class _Background:
+    """The two slow end-to-end runs (`pipeline.py all` with demo weights and with the checkpoint) start together
+    the first time either is needed, so they overlap on a 2-core machine."""
+
+    def __init__(self, base: Path) -> None:
+        self.procs: dict[str, tuple] = {}
+        runs = {"demo": ["--demo-seed", "0"]}
+        if CHECKPOINT.is_file():
+            runs["checkpoint"] = ["--checkpoint", str(CHECKPOINT)]
+        for key, extra in runs.items():
+            out = base / key
+            out.mkdir()
+            cmd = [sys.executable, str(SCRIPTS / "pipeline.py"), "all", "--out", str(out), *extra]
+            log = open(base / f"{key}.log", "w+")  # noqa: SIM115 - closed in result()
+            proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True)
+            self.procs[key] = (out, proc, log)
+
+    def result(self, key: str) -> Path:
+        out, proc, log = self.procs[key]
+        code = proc.wait(timeout=900)
+        log.seek(0)
+        text = log.read()
+        assert code == 0, f"pipeline.py all ({key}) failed:\n{text[-3000:]}"
+        return out
+
+
+@pytest.fixture(scope="session")
+def _background(tmp_path_factory) -> _Background:
+    return _Background(tmp_path_factory.mktemp("pipeline_runs"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_background_early(request) -> None:
+    """Starts the slow runs at the beginning of the session when any selected test needs them."""
+    if any({"demo_regen", "checkpoint_export"} & set(item.fixturenames) for item in request.session.items):
+        request.getfixturevalue("_background")
 
 
 @pytest.fixture(scope="session")
@@ -59,19 +94,13 @@ def checkpoint_model():
 
 
 @pytest.fixture(scope="session")
-def demo_regen(tmp_path_factory) -> Path:
+def demo_regen(_background) -> Path:
     """`pipeline.py all --out TMP` with the demo weights: a fresh export and golden set."""
-    out = tmp_path_factory.mktemp("demo_regen")
-    proc = run_pipeline("all", "--out", str(out), "--demo-seed", "0")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
+    return _background.result("demo")
 
 
 @pytest.fixture(scope="session")
-def checkpoint_export(tmp_path_factory) -> Path:
+def checkpoint_export(_background) -> Path:
     """`pipeline.py all --checkpoint ../shared/... --out TMP`: the real checkpoint, end to end, outside the repo."""
-    ckpt = need_checkpoint()
-    out = tmp_path_factory.mktemp("checkpoint_export")
-    proc = run_pipeline("all", "--out", str(out), "--checkpoint", str(ckpt))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
+    need_checkpoint()
+    return _background.result("checkpoint")
