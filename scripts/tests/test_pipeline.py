@@ -11,6 +11,7 @@ import onnxruntime as ort
 import pytest
 from conftest import CHECKPOINT, REPO, need_checkpoint, run_pipeline
 
+import pipeline
 import ssrnet
 from test_models import ALL, DYNAMIC
 
@@ -46,22 +47,28 @@ def test_checkpoint_export_end_to_end(checkpoint_export, checkpoint_model):
 
 def test_refuses_to_write_checkpoint_exports_into_the_repo():
     ckpt = need_checkpoint()
-    proc = run_pipeline("export", "--out", str(REPO), "--checkpoint", str(ckpt))
-    assert proc.returncode != 0
-    assert proc.stderr.strip().splitlines()[-1].startswith("error: --out")
+    with pytest.raises(SystemExit, match=r"^error: --out .*: refusing to write models or goldens made from a checkpoint"):
+        pipeline.main(["export", "--out", str(REPO), "--checkpoint", str(ckpt)])
 
 
 def test_missing_checkpoint_is_one_clear_error(tmp_path):
-    proc = run_pipeline("export", "--out", str(tmp_path), "--checkpoint", str(tmp_path / "nope.pth"))
-    assert proc.returncode != 0
-    assert proc.stderr.strip().splitlines()[-1] == f"error: checkpoint {tmp_path / 'nope.pth'}: no such file"
+    with pytest.raises(SystemExit) as exc:
+        pipeline.main(["export", "--out", str(tmp_path), "--checkpoint", str(tmp_path / "nope.pth")])
+    assert str(exc.value) == f"error: checkpoint {tmp_path / 'nope.pth'}: no such file"
     assert not (tmp_path / "models").exists()
 
 
 def test_golden_without_models_is_one_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match=r"^error: model .*ssrnet_legacy_dynamic\.onnx: missing"):
+        pipeline.main(["golden", "--out", str(tmp_path)])
+    assert not (tmp_path / "fixtures" / "golden").exists()
+
+
+def test_cli_prints_one_error_line_and_exits_nonzero(tmp_path):
     proc = run_pipeline("golden", "--out", str(tmp_path))
-    assert proc.returncode != 0
-    assert "error: model" in proc.stderr and "missing" in proc.stderr
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: model ")
+    assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("bad", ["empty.png", "text.jpg"])
