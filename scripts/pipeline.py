@@ -583,7 +583,7 @@ def _write_golden_into(stage, golden_final, golden_pb_final, model_path, cases, 
         ort_age = sess.run([OUTPUT_NAME], {INPUT_NAME: arrays["input"]})[0]
         diff = float(np.max(np.abs(age.astype(np.float64) - ort_age.astype(np.float64))))
         arrays = {"input": arrays["input"], "age": age, **{k: v for k, v in arrays.items() if k != "input"}}
-        np.savez(golden / f"{name}.npz", **arrays)
+        np.savez_compressed(golden / f"{name}.npz", **arrays)
         manifest_cases[name] = dict(case["meta"], onnxruntime_python_max_abs_diff=diff)
 
     for i, (name, _) in enumerate(cases.items()):
