@@ -16,7 +16,7 @@ Regenerate everything committed (demo weights, seed 0), from the repo root:
     .venv/bin/python scripts/pipeline.py images --out . && .venv/bin/python scripts/pipeline.py all --out .
 
 A checkpoint is never written into the repository: with --checkpoint, --out must not be the repo root.
-The golden format is described in README.md ("Golden format") and in `write_golden` below.
+The golden format is described in README.md ("Golden format") and in `write_golden` (this file).
 """
 
 from __future__ import annotations
@@ -672,9 +672,20 @@ def report(out: Path, model) -> str:
 
 
 def resolve_out(args) -> Path:
+    """OUT, resolved. With --checkpoint it must lie outside the repository or in a git-ignored part of it
+    (e.g. target/), so nothing made from a checkpoint can be committed by accident."""
+    import subprocess
+
     out = Path(args.out).resolve()
-    if getattr(args, "checkpoint", None) is not None and out == REPO:
-        die(f"--out {args.out}: refusing to write models or goldens made from a checkpoint into the repository")
+    if getattr(args, "checkpoint", None) is None or args.command == "report":
+        return out
+    if out == REPO or REPO in out.parents:
+        ignored = subprocess.run(
+            ["git", "-C", str(REPO), "check-ignore", "-q", "--no-index", str(out / "models")],
+            capture_output=True,
+        ).returncode == 0
+        if out == REPO or not ignored:
+            die(f"--out {args.out}: refusing to write models or goldens made from a checkpoint into the repository")
     return out
 
 
@@ -684,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
     sub = ap.add_subparsers(dest="command", required=True)
     p_img = sub.add_parser("images", help="write OUT/fixtures/images/ from scikit-image's bundled data")
-    p_img.add_argument("--out", required=True)
+    p_img.add_argument("--out", required=True, help="root directory: writes OUT/fixtures/images")
     for cmd, help_ in (
         ("export", "write OUT/models/<every variant>"),
         ("golden", "write OUT/fixtures/golden/ and OUT/fixtures/golden_pb/"),
@@ -692,12 +703,17 @@ def main(argv: list[str] | None = None) -> int:
         ("report", "print per variant: size, node count, op histogram, max |PyTorch - onnxruntime-python|"),
     ):
         p = sub.add_parser(cmd, help=help_)
-        p.add_argument("--out", required=True)
+        p.add_argument("--out", required=True, help="root directory: writes/reads OUT/models and OUT/fixtures")
         w = p.add_mutually_exclusive_group()
-        w.add_argument("--checkpoint", type=Path)
-        w.add_argument("--demo-seed", type=int, default=0)
+        w.add_argument("--checkpoint", type=Path, help="a .pth: bare state_dict or a dict holding `state_dict`")
+        w.add_argument("--demo-seed", type=int, default=0, help="deterministic demo weights (default 0)")
         if cmd in ("golden", "all"):
-            p.add_argument("--images", type=Path, default=REPO / "fixtures" / "images")
+            p.add_argument(
+                "--images",
+                type=Path,
+                default=REPO / "fixtures" / "images",
+                help="fixture images to make cases of (default: the repo's fixtures/images)",
+            )
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)

@@ -45,10 +45,12 @@ def test_checkpoint_export_end_to_end(checkpoint_export, checkpoint_model):
     assert len(list((checkpoint_export / "fixtures" / "golden_pb").glob("test_data_set_*"))) == len(manifest["cases"])
 
 
-def test_refuses_to_write_checkpoint_exports_into_the_repo():
+@pytest.mark.parametrize("out", [".", "fixtures/from_checkpoint"])
+def test_refuses_to_write_checkpoint_exports_into_the_repo(out):
     ckpt = need_checkpoint()
     with pytest.raises(SystemExit, match=r"^error: --out .*: refusing to write models or goldens made from a checkpoint"):
-        pipeline.main(["export", "--out", str(REPO), "--checkpoint", str(ckpt)])
+        pipeline.main(["all", "--out", str(REPO / out), "--checkpoint", str(ckpt)])
+    assert not (REPO / "fixtures" / "from_checkpoint").exists()
 
 
 def test_missing_checkpoint_is_one_clear_error(tmp_path):
