@@ -7,7 +7,20 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod backends;
+mod bench;
+mod check;
+mod compare;
+mod diff;
+mod inputs;
+mod inspect;
+mod onnx_model;
+mod output;
+mod parity;
+mod paths;
+mod predict;
 mod preprocess;
+mod record;
 
 #[derive(Parser)]
 #[command(name = "ssrnet-parity", version, about, propagate_version = true)]
@@ -18,6 +31,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a model against a golden set on every backend (default: the committed demo goldens).
+    Check(check::Args),
+    /// Compare backends against a reference backend on images, golden inputs or random inputs.
+    Compare(compare::Args),
+    /// Regression after a re-export: the same inputs through OLD and NEW on one backend.
+    Diff(diff::Args),
+    /// Estimate the age of face crops.
+    Predict(predict::Args),
+    /// Write a golden set from a trusted backend.
+    Record(record::Args),
+    /// Describe a model: IO, opset, producer, metadata, ops, external data, backend support.
+    Inspect(inspect::Args),
+    /// Median/p90 latency, throughput and GFLOP/s per backend, batch and thread count.
+    Bench(bench::Args),
     /// Decode, resize and normalise images exactly as cv2.imread + cv2.resize; write NCHW float32 .npy.
     Preprocess(preprocess::Args),
 }
@@ -31,8 +58,16 @@ pub enum Verdict {
 }
 
 fn main() -> ExitCode {
+    reset_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Preprocess(args) => preprocess::run(args),
     };
     match result {
@@ -42,5 +77,15 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// A closed pipe (`ssrnet-parity check | head`) ends the process quietly instead of panicking in
+/// `println!`.
+fn reset_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread or output exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,0 +1,96 @@
+//! `ssrnet-parity check`: every case of a golden set on every chosen backend, against the goldens.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use parity_core::golden::{GoldenSet, MANIFEST, Manifest};
+use parity_core::{NamedTensors, Tolerance};
+
+use crate::Verdict;
+use crate::backends::BackendName;
+use crate::onnx_model::OnnxModel;
+use crate::output::Format;
+use crate::parity::{ParityReport, SideReport, TolArgs, batch_agnostic, compare_cases, prepare, run_inputs};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model to check (default: the model the golden set's manifest names).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Golden set: npz files (+ manifest.json) or the ONNX test-data layout (default: the committed
+    /// demo goldens, fixtures/golden).
+    #[arg(long)]
+    golden: Option<PathBuf>,
+    /// Backends to check (default: all).
+    #[arg(long, value_delimiter = ',')]
+    backend: Vec<BackendName>,
+    /// Intra-op threads per backend (default: the backend's choice).
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    tol: TolArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: Args) -> Result<Verdict> {
+    let dir = args.golden.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_GOLDEN));
+    if !dir.is_dir() {
+        bail!("{}: golden set not found (expected a directory)", dir.display());
+    }
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => model_of(&dir)?,
+    };
+    let onnx = OnnxModel::read(&model)?;
+    let golden = GoldenSet::read(&dir, &batch_agnostic(&onnx.model_info()?))?;
+    let tols = args.tol.resolve(golden.tolerances(Tolerance::DEFAULT))?;
+    let names: Vec<String> = golden.cases.iter().map(|c| c.name.clone()).collect();
+    let expected: Vec<NamedTensors> = golden.cases.iter().map(|c| c.outputs.clone()).collect();
+
+    let backends = crate::backends::chosen(&args.backend);
+    let bar = crate::output::progress((backends.len() * golden.cases.len()) as u64, "checking");
+    let mut sides = Vec::new();
+    for backend in backends {
+        bar.set_message(format!("checking {}", backend.as_str()));
+        let outcome = (|| -> Result<Vec<NamedTensors>> {
+            let mut runnable = prepare(backend, &model, args.threads)?;
+            golden
+                .cases
+                .iter()
+                .map(|case| {
+                    let out = run_inputs(runnable.as_mut(), &case.inputs).map_err(|e| {
+                        anyhow::anyhow!("{}: case {} ({}): {e}", backend.as_str(), case.name, case.path.display())
+                    });
+                    bar.inc(1);
+                    out
+                })
+                .collect()
+        })();
+        sides.push(match outcome {
+            Ok(actual) => SideReport::from_cases(
+                backend.as_str(),
+                compare_cases(&names, &actual, &expected, &tols, args.tol.options()),
+            ),
+            Err(e) => SideReport::from_error(backend.as_str(), &e),
+        });
+    }
+    bar.finish_and_clear();
+    let reference = format!("goldens {}", dir.display());
+    ParityReport::new("check", model.display().to_string(), reference, names.len(), sides).finish(args.format)
+}
+
+/// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.
+fn model_of(dir: &std::path::Path) -> Result<PathBuf> {
+    let manifest = dir.join(MANIFEST);
+    if manifest.is_file() {
+        if let Some(m) = Manifest::read(&manifest)?.model {
+            return Ok(dir.join(m.file));
+        }
+    }
+    let zoo = dir.join("model.onnx");
+    if zoo.is_file() {
+        return Ok(zoo);
+    }
+    bail!("{}: the golden set names no model; pass --model", dir.display())
+}

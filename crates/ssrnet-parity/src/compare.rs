@@ -1,0 +1,81 @@
+//! `ssrnet-parity compare`: backends against a reference backend on the same inputs; no goldens.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use parity_core::compare::Tolerances;
+use parity_core::{NamedTensors, Tolerance};
+
+use crate::Verdict;
+use crate::backends::BackendName;
+use crate::inputs::SourceArgs;
+use crate::onnx_model::OnnxModel;
+use crate::output::Format;
+use crate::parity::{ParityReport, SideReport, TolArgs, compare_cases, prepare, run_inputs};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model every backend runs.
+    #[arg(long)]
+    model: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Backends to compare against the reference (default: all but the reference).
+    #[arg(long, value_delimiter = ',')]
+    backend: Vec<BackendName>,
+    /// The backend whose outputs are taken as expected.
+    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    reference: BackendName,
+    /// Intra-op threads per backend (default: the backend's choice).
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    tol: TolArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: Args) -> Result<Verdict> {
+    let info = OnnxModel::read(&args.model)?.model_info()?;
+    let (what, cases) = args.source.cases(&info)?;
+    let tols = args.tol.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
+    let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+    let run_all = |backend: BackendName| -> Result<Vec<NamedTensors>> {
+        let mut runnable = prepare(backend, &args.model, args.threads)?;
+        cases
+            .iter()
+            .map(|c| {
+                run_inputs(runnable.as_mut(), &c.inputs)
+                    .map_err(|e| anyhow::anyhow!("{}: case {}: {e}", backend.as_str(), c.name))
+            })
+            .collect()
+    };
+    let expected = run_all(args.reference)?;
+    let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
+        .into_iter()
+        .filter(|b| *b != args.reference)
+        .collect();
+    if others.is_empty() {
+        anyhow::bail!("nothing to compare: --backend names only the reference '{}'", args.reference.as_str());
+    }
+    let bar = crate::output::progress(others.len() as u64, "comparing");
+    let sides = others
+        .into_iter()
+        .map(|b| {
+            bar.set_message(format!("running {}", b.as_str()));
+            let side = match run_all(b) {
+                Ok(actual) => SideReport::from_cases(
+                    b.as_str(),
+                    compare_cases(&names, &actual, &expected, &tols, args.tol.options()),
+                ),
+                Err(e) => SideReport::from_error(b.as_str(), &e),
+            };
+            bar.inc(1);
+            side
+        })
+        .collect();
+    bar.finish_and_clear();
+    let reference = format!("backend {} on {what}", args.reference.as_str());
+    ParityReport::new("compare", args.model.display().to_string(), reference, names.len(), sides)
+        .finish(args.format)
+}

@@ -1,0 +1,59 @@
+//! Output formats shared by the subcommands: text tables for people, one JSON document for machines,
+//! Markdown for pull-request comments.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use clap::ValueEnum;
+use comfy_table::{Table, presets};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// A table with `header`, drawn for a terminal or as a Markdown table.
+pub fn table(format: Format, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    match format {
+        Format::Markdown => {
+            t.load_style(presets::ASCII_MARKDOWN);
+        }
+        _ => {
+            t.load_style(presets::UTF8_FULL_CONDENSED);
+        }
+    }
+    t.set_header(header.to_vec());
+    t
+}
+
+/// Exactly one JSON document on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Whether colour may be used on stdout.
+pub fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// `PASS`/`FAIL`, green/red on a terminal.
+pub fn verdict_word(pass: bool) -> String {
+    let (word, code) = if pass { ("PASS", "32") } else { ("FAIL", "31") };
+    if color() { format!("\x1b[1;{code}m{word}\x1b[0m") } else { word.to_string() }
+}
+
+/// A spinner/bar on stderr, drawn only when stderr is a terminal (indicatif hides it otherwise).
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}

@@ -1,0 +1,79 @@
+//! `ssrnet-parity predict IMAGE...`: the age and the interval the original C++ `Age` type reports.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use crate::Verdict;
+use crate::backends::BackendName;
+use crate::onnx_model::OnnxModel;
+use crate::output::{Format, table};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Face crops to estimate (decoded and resized exactly as cv2).
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// The model (default: the committed demo model, which carries demo weights).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    backend: BackendName,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Serialize)]
+struct Prediction {
+    image: String,
+    age: f32,
+    interval: [i64; 2],
+}
+
+/// `[int(max(age - 2, 0)), int(min(age + 3, 100))]`, as the seed's C++ `Age` computes it (Python
+/// `int` truncates toward zero, as `as` does).
+pub fn interval(age: f32) -> [i64; 2] {
+    [(age - 2.0).max(0.0) as i64, (age + 3.0).min(100.0) as i64]
+}
+
+pub fn run(args: Args) -> Result<Verdict> {
+    let model = args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
+    let onnx = OnnxModel::read(&model)?;
+    if onnx.has_demo_weights() {
+        eprintln!(
+            "warning: {} carries demo weights (metadata), not a trained model: its ages mean nothing",
+            model.display()
+        );
+    }
+    let info = onnx.model_info()?;
+    let Some(output) = info.outputs.first().map(|o| o.name.clone()) else {
+        bail!("{}: the model declares no output", model.display());
+    };
+    let pre = crate::inputs::preprocessor_for(&info)?;
+    let mut runnable = crate::parity::prepare(args.backend, &model, None)?;
+    let mut rows = Vec::new();
+    for path in &args.images {
+        let (case, _) = crate::inputs::image_case(&pre, &info, path)?;
+        let out = runnable.run(&case.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let age = out.get(&output).and_then(|t| t.as_f32()).and_then(|v| v.first().copied());
+        let Some(age) = age else {
+            bail!("{}: output '{output}' is not a float32 tensor with one value", model.display());
+        };
+        if !age.is_finite() {
+            bail!("{}: the model produced a non-finite age ({age})", path.display());
+        }
+        rows.push(Prediction { image: path.display().to_string(), age, interval: interval(age) });
+    }
+    match args.format {
+        Format::Json => crate::output::print_json(&rows)?,
+        format => {
+            let mut t = table(format, &["image", "age", "interval"]);
+            for r in &rows {
+                t.add_row(vec![r.image.clone(), format!("{:.3}", r.age), format!("{}-{}", r.interval[0], r.interval[1])]);
+            }
+            println!("{t}");
+        }
+    }
+    Ok(Verdict::Pass)
+}
