@@ -1,4 +1,12 @@
-//! `ssrnet-parity preprocess`: images -> NCHW float32 .npy, exactly as the reference pipeline.
+//! `ssrnet-parity preprocess`: images -> NCHW float32 .npy, exactly as the reference pipeline
+//! (cv2.imread, cv2.resize INTER_LINEAR to 64x64, /255, mean/std per B, G, R channel).
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cv_preprocess::{ChannelOrder, Interpolation, Normalize, Preprocessor};
+use npyz::WriterBuilder;
 
 use crate::Verdict;
 
@@ -6,9 +14,113 @@ use crate::Verdict;
 pub struct Args {
     /// Images to decode like cv2.imread and resize like cv2.resize.
     #[arg(required = true)]
-    images: Vec<std::path::PathBuf>,
+    images: Vec<PathBuf>,
+    /// Where to write the N x 3 x H x W float32 tensor (.npy).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write the N x H x W x 3 uint8 BGR resized images (.npy).
+    #[arg(long)]
+    resized_out: Option<PathBuf>,
+    /// Destination size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "64x64", value_parser = parse_size)]
+    size: (usize, usize),
+    /// cv2.resize interpolation: linear (INTER_LINEAR), linear-exact or area.
+    #[arg(long, default_value = "linear")]
+    interpolation: Interpolation,
+    /// Per-channel mean, in output channel order.
+    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [0.485f32, 0.456, 0.406])]
+    mean: Vec<f32>,
+    /// Per-channel standard deviation, in output channel order.
+    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [0.229f32, 0.224, 0.225])]
+    std: Vec<f32>,
+    /// Output channel order: bgr (as cv2 decodes, what SSRNet expects) or rgb.
+    #[arg(long, default_value = "bgr", value_parser = ["bgr", "rgb"])]
+    channel_order: String,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<Verdict> {
-    anyhow::bail!("preprocess is not implemented yet")
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got '{s}'"))?;
+    let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    match (parse(w), parse(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("expected positive WIDTHxHEIGHT, got '{s}'")),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<Verdict> {
+    let three = |v: &[f32]| -> [f32; 3] { [v[0], v[1], v[2]] };
+    let pre = Preprocessor {
+        size: args.size,
+        interpolation: args.interpolation,
+        normalize: Normalize {
+            mean: three(&args.mean),
+            std: three(&args.std),
+            order: if args.channel_order == "rgb" {
+                ChannelOrder::Rgb
+            } else {
+                ChannelOrder::Bgr
+            },
+        },
+        ..Preprocessor::default()
+    };
+    let batch = pre.run(&args.images)?;
+    let shape: Vec<u64> = batch.shape.iter().map(|&d| d as u64).collect();
+    // Both files are complete before either is renamed into place.
+    let tensor = write_npy_temp(&args.out, &shape, batch.tensor.iter().copied())?;
+    let resized = match &args.resized_out {
+        Some(path) => {
+            let (w, h) = args.size;
+            let shape = [batch.resized.len() as u64, h as u64, w as u64, 3];
+            Some(write_npy_temp(
+                path,
+                &shape,
+                batch.resized.iter().flat_map(|i| i.data.iter().copied()),
+            )?)
+        }
+        None => None,
+    };
+    persist(tensor, &args.out)?;
+    if let (Some(tmp), Some(path)) = (resized, &args.resized_out) {
+        persist(tmp, path)?;
+    }
+    Ok(Verdict::Pass)
+}
+
+/// Writes a C-order .npy to a temporary file beside `path`; it disappears unless persisted.
+fn write_npy_temp<T: npyz::AutoSerialize>(
+    path: &Path,
+    shape: &[u64],
+    values: impl IntoIterator<Item = T>,
+) -> anyhow::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".preprocess-")
+        .suffix(".npy.tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in '{}'", dir.display()))?;
+    let write = || -> std::io::Result<()> {
+        let mut out = BufWriter::new(tmp.as_file());
+        let mut writer = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(&mut out)
+            .begin_nd()?;
+        writer.extend(values)?;
+        writer.finish()?;
+        out.flush()
+    };
+    write().with_context(|| format!("cannot write '{}'", path.display()))?;
+    Ok(tmp)
+}
+
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write '{}'", path.display()))?;
+    Ok(())
 }
