@@ -98,6 +98,19 @@ fn run_child(threads: usize) {
             }
         });
     }
+    // Baseline: candle-onnx's plain `simple_eval` on the same (external-data-resolved) model, which
+    // rebuilds every initializer on every call, in the same thread pool.
+    let proto = backend_candle::load::read_model(&path).expect("read model");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    for batch in [1usize, 32] {
+        let x = input(batch);
+        let data = x["input"].as_f32().unwrap().to_vec();
+        bench_calls(&mut c, &format!("candle/threads{threads}"), &format!("plain_simple_eval_batch{batch}"), batch, || {
+            let t = candle_core::Tensor::from_slice(&data, (batch, 3, 64, 64), &candle_core::Device::Cpu).unwrap();
+            let inputs = std::collections::HashMap::from([("input".to_string(), t)]);
+            std::hint::black_box(pool.install(|| candle_onnx::simple_eval(&proto, inputs)).unwrap());
+        });
+    }
     // Default thread setting (candle's own pool) for comparison.
     if threads == 2 {
         let mut model: Box<dyn Runnable> = Candle.prepare(&path, &Options::default()).expect("prepare");
