@@ -19,8 +19,10 @@
 //!   is where two cores actually help on a model this small.
 //! - Inputs are checked against the ONNX graph's declared names, dtypes and shapes before running,
 //!   so a static model fed batch 8 gives an [`Error::Input`], not a tract error from deep inside.
-//! - Fixed-shape exports from the dynamo exporter carry `value_info` that tract's analyser can
-//!   reject; such models are re-read with `with_ignore_value_info(true)`.
+//! - A dynamo export's `value_info` repeats the symbolic shapes (`N,32,64,64`), so pinning a concrete
+//!   input fact on the ONNX-level model contradicts it ("impossible to unify Sym(N) with Val(1)").
+//!   Per-shape plans therefore substitute the symbol in the typed model instead, and a model whose
+//!   `value_info` contradicts tract's own analysis is re-read with `with_ignore_value_info(true)`.
 //!
 //! ```no_run
 //! use parity_core::{Options, Runtime, Tensor};
@@ -139,8 +141,10 @@ impl TractModel {
             ));
         }
         let graph = proto.graph.as_ref().ok_or_else(|| Error::invalid(path, "model has no graph"))?;
-        // Value info is only a hint; the dynamo exporter's can contradict tract's analysis (e.g. a
-        // fixed-shape export), so a model that fails with it is retried without it.
+        // Value info is only a hint, and a contradicting one makes tract's analysis fail; a model
+        // that fails with it is retried without it (none of the committed exports needs this with
+        // tract 0.23.9: the conflict shows only when pinning a dynamo export's input shape on the
+        // inference model, which `build_plan` avoids).
         let load = |onnx: &tract_onnx::Onnx| parse(onnx, &proto, path).and_then(|m| typed(&m));
         let typed = match load(&onnx) {
             Ok(typed) => typed,

@@ -297,50 +297,82 @@ fn two_threads_give_the_same_ages_as_one() {
     assert!(e.to_string().contains("threads must be at least 1"), "{e}");
 }
 
-/// A one-node graph with an op tract-onnx has never heard of, built here so the expected answer
-/// is known independently of tract.
-#[test]
-fn unknown_op_is_reported_by_name() {
-    let value = |name: &str| pb::ValueInfoProto {
+/// A float tensor declaration `name: [dims]`.
+fn value(name: &str, dims: &[i64]) -> pb::ValueInfoProto {
+    pb::ValueInfoProto {
         name: name.into(),
         r#type: Some(pb::TypeProto {
             value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
                 elem_type: pb::tensor_proto::DataType::Float as i32,
                 shape: Some(pb::TensorShapeProto {
-                    dim: vec![pb::tensor_shape_proto::Dimension {
-                        value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(4)),
-                        ..Default::default()
-                    }],
+                    dim: dims
+                        .iter()
+                        .map(|&d| pb::tensor_shape_proto::Dimension {
+                            value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(d)),
+                            ..Default::default()
+                        })
+                        .collect(),
                 }),
             })),
             ..Default::default()
         }),
         ..Default::default()
-    };
-    let node = |op: &str, input: &str, output: &str| pb::NodeProto {
-        op_type: op.into(),
-        input: vec![input.into()],
-        output: vec![output.into()],
-        ..Default::default()
-    };
+    }
+}
+
+fn node(op: &str, input: &str, output: &str) -> pb::NodeProto {
+    pb::NodeProto { op_type: op.into(), input: vec![input.into()], output: vec![output.into()], ..Default::default() }
+}
+
+/// Write a one-input one-output opset-17 graph to `dir/name`.
+fn write_graph(dir: &Path, name: &str, graph: pb::GraphProto) -> PathBuf {
     let proto = pb::ModelProto {
         ir_version: 8,
         opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 17 }],
-        graph: Some(pb::GraphProto {
-            name: "g".into(),
-            node: vec![node("FrobnicateV2", "x", "y"), node("Relu", "y", "z"), node("Frobnicate", "z", "w")],
-            input: vec![value("x")],
-            output: vec![value("w")],
-            ..Default::default()
-        }),
+        graph: Some(graph),
         ..Default::default()
     };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("unknown_op.onnx");
+    let path = dir.join(name);
     std::fs::write(&path, proto.encode_to_vec()).unwrap();
+    path
+}
+
+/// A graph using ops tract-onnx has never heard of, built here so the expected answer is known
+/// independently of tract.
+#[test]
+fn unknown_op_is_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = pb::GraphProto {
+        name: "g".into(),
+        node: vec![node("FrobnicateV2", "x", "y"), node("Relu", "y", "z"), node("Frobnicate", "z", "w")],
+        input: vec![value("x", &[4])],
+        output: vec![value("w", &[4])],
+        ..Default::default()
+    };
+    let path = write_graph(dir.path(), "unknown_op.onnx", graph);
     assert_eq!(Tract.unsupported_ops(&path).unwrap(), ["Frobnicate", "FrobnicateV2"]);
     let e = load_error(&path);
     assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
     let message = e.to_string();
     assert!(message.contains("unknown_op.onnx") && message.contains("Frobnicate, FrobnicateV2"), "{message}");
+}
+
+/// `value_info` that contradicts the graph (Relu of a [4] declared as [5]) is ignored, not fatal:
+/// the model loads and Relu computes as the ONNX spec says.
+#[test]
+fn contradicting_value_info_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = pb::GraphProto {
+        name: "g".into(),
+        node: vec![node("Relu", "x", "y"), node("Neg", "y", "z")],
+        input: vec![value("x", &[4])],
+        output: vec![value("z", &[4])],
+        value_info: vec![value("y", &[5])],
+        ..Default::default()
+    };
+    let path = write_graph(dir.path(), "bad_value_info.onnx", graph);
+    let mut model = prepare(&path);
+    let x = Tensor::from_f32(vec![4], vec![-1.5, 0.0, 2.0, -0.25]).unwrap();
+    let out = model.run(&[("x".to_string(), x)].into()).unwrap();
+    assert_eq!(out["z"].as_f32().unwrap(), [-0.0, -0.0, -2.0, -0.0]);
 }
