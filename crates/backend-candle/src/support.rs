@@ -154,7 +154,7 @@ fn pool_problems(node: &NodeProto, shapes: &Shapes, problems: &mut Vec<String>, 
         return;
     }
     let strides: Vec<usize> = match ints(node, "strides") {
-        s if s.is_empty() => vec![1, 1],
+        [] => vec![1, 1],
         s => s.iter().map(|&v| v.max(0) as usize).collect(),
     };
     let pads = ints(node, "pads");
