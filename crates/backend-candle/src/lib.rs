@@ -23,6 +23,22 @@
 //!   `CANDLE_NUM_THREADS=1` in the environment for a strictly single-threaded process.
 //!   `None` uses candle's own pool (one thread per physical core).
 //!
+//! ## Speed (`cargo bench -p backend-candle`)
+//! SSRNet (`ssrnet_dynamo_dynamic.onnx`, 42.9 MFLOP per image), median per call, on the 2-core
+//! AMD EPYC (AVX-512) development VM while other builds were running (bench given scheduling
+//! priority):
+//!
+//! | threads | batch 1 | batch 32 | batch 32 as 4 calls of 8 | as 32 calls of 1 |
+//! |---------|---------|----------|--------------------------|------------------|
+//! | 1       | 7.5 ms (5.7 GFLOP/s) | 247 ms (5.6 GFLOP/s) | 243 ms | 287 ms |
+//! | 2       | 5.9 ms (7.3 GFLOP/s) | 168 ms (8.2 GFLOP/s) | 180 ms | 244 ms |
+//!
+//! The fastest configuration is one call per batch on every core (`threads: None` or `Some(2)`
+//! here); splitting a batch never pays. Building the initializers once saves nothing measurable
+//! on SSRNet (plain `simple_eval`: 7.5 ms / 244 ms on 1 thread), since its 178 KB of weights take
+//! microseconds to copy; the time is candle's conv2d. It is kept because it is free and larger
+//! models gain from it.
+//!
 //! ```no_run
 //! use parity_core::{NamedTensors, Options, Runtime, Tensor};
 //! let mut model = backend_candle::Candle.prepare("models/ssrnet_dynamo_dynamic.onnx".as_ref(), &Options::default())?;

@@ -528,3 +528,27 @@ fn corrupt_or_missing_models_are_errors_naming_the_path() {
     let e = prepare_err(&truncated).to_string();
     assert!(e.starts_with(&truncated.display().to_string()), "{e}");
 }
+
+#[test]
+fn a_panic_inside_candle_is_an_error() {
+    // Gemm's C input is optional in the spec, but candle-onnx 0.11.1 indexes `node.input[2]`
+    // unconditionally and panics; the backend must turn that into an error naming the model.
+    let m = model(
+        13,
+        vec![node("Gemm", "gemm", &["A", "B"], &["Y"], vec![])],
+        vec![f32_io("A", &[D::N(1), D::N(2)]), f32_io("B", &[D::N(2), D::N(1)])],
+        vec![f32_io("Y", &[D::N(1), D::N(1)])],
+        vec![],
+    );
+    let dir = tempdir();
+    let path = write_model(dir.path(), "gemm.onnx", &m);
+    let mut runnable = prepare(&path);
+    let x = inputs(vec![
+        ("A", Tensor::from_f32(vec![1, 2], vec![1., 2.]).unwrap()),
+        ("B", Tensor::from_f32(vec![2, 1], vec![3., 4.]).unwrap()),
+    ]);
+    let e = run_err(&mut runnable, x);
+    assert!(matches!(e, Error::Backend { backend: "candle", .. }), "{e:?}");
+    let e = e.to_string();
+    assert!(e.contains("gemm.onnx") && e.contains("candle-onnx panicked"), "{e}");
+}
