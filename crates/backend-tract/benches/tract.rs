@@ -18,20 +18,32 @@ use parity_core::{NamedTensors, Options, Runnable, Tensor};
 const FLOP_PER_IMAGE: u64 = 42_900_000;
 
 fn model_path() -> PathBuf {
-    std::env::var_os("SSRNET_TRACT_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/ssrnet_legacy_dynamic.onnx")
-    })
+    std::env::var_os("SSRNET_TRACT_BENCH_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../models/ssrnet_legacy_dynamic.onnx")
+        })
 }
 
 fn input(batch: usize) -> NamedTensors {
     // Deterministic, image-like values in [-2, 2].
     let n = batch * 3 * 64 * 64;
     let data = (0..n).map(|i| ((i as f32) * 0.01).sin() * 2.0).collect();
-    [("input".to_string(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())].into()
+    [(
+        "input".to_string(),
+        Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap(),
+    )]
+    .into()
 }
 
 /// (label, chunk): how a batch is split; `usize::MAX` = one plan for the whole batch.
-const STRATEGIES: &[(&str, usize)] = &[("chunk1", 1), ("chunk4", 4), ("chunk8", 8), ("whole", usize::MAX)];
+const STRATEGIES: &[(&str, usize)] = &[
+    ("chunk1", 1),
+    ("chunk4", 4),
+    ("chunk8", 8),
+    ("whole", usize::MAX),
+];
 
 fn bench(c: &mut Criterion) {
     let path = model_path();
@@ -40,9 +52,14 @@ fn bench(c: &mut Criterion) {
         return;
     }
     let mut group = c.benchmark_group("ssrnet_tract");
-    group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(30);
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(30);
     for threads in [1usize, 2] {
-        let options = Options { threads: Some(threads) };
+        let options = Options {
+            threads: Some(threads),
+        };
         for batch in [1usize, 32] {
             let inputs = input(batch);
             group.throughput(Throughput::Elements(FLOP_PER_IMAGE * batch as u64));
@@ -54,13 +71,19 @@ fn bench(c: &mut Criterion) {
                 model.set_chunk(chunk);
                 model.run(&inputs).expect("warm-up run builds the plan");
                 let id = BenchmarkId::new(format!("t{threads}/{label}"), batch);
-                group.bench_with_input(id, &inputs, |b, inputs| b.iter(|| model.run(inputs).unwrap()));
+                group.bench_with_input(id, &inputs, |b, inputs| {
+                    b.iter(|| model.run(inputs).unwrap())
+                });
             }
             // The symbolic-batch plan, to show what fixed-shape plans buy.
             let mut model = Tract.prepare_model(&path, &options).expect("model loads");
-            model.run_symbolic(&inputs).expect("warm-up run builds the plan");
+            model
+                .run_symbolic(&inputs)
+                .expect("warm-up run builds the plan");
             let id = BenchmarkId::new(format!("t{threads}/symbolic"), batch);
-            group.bench_with_input(id, &inputs, |b, inputs| b.iter(|| model.run_symbolic(inputs).unwrap()));
+            group.bench_with_input(id, &inputs, |b, inputs| {
+                b.iter(|| model.run_symbolic(inputs).unwrap())
+            });
         }
     }
     group.finish();
@@ -72,24 +95,42 @@ fn summary() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     let root = target.join("criterion/ssrnet_tract");
-    let Ok(configs) = std::fs::read_dir(&root) else { return };
+    let Ok(configs) = std::fs::read_dir(&root) else {
+        return;
+    };
     let mut rows = Vec::new();
     for config in configs.flatten() {
-        let Ok(batches) = std::fs::read_dir(config.path()) else { continue };
+        let Ok(batches) = std::fs::read_dir(config.path()) else {
+            continue;
+        };
         for batch in batches.flatten() {
             let file = batch.path().join("new/estimates.json");
-            let (Ok(text), Ok(n)) = (std::fs::read_to_string(&file), batch.file_name().to_string_lossy().parse::<u64>())
-            else {
+            let (Ok(text), Ok(n)) = (
+                std::fs::read_to_string(&file),
+                batch.file_name().to_string_lossy().parse::<u64>(),
+            ) else {
                 continue;
             };
-            let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-            let Some(ns) = json["median"]["point_estimate"].as_f64() else { continue };
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let Some(ns) = json["median"]["point_estimate"].as_f64() else {
+                continue;
+            };
             let gflops = (FLOP_PER_IMAGE * n) as f64 / ns;
-            rows.push((config.file_name().to_string_lossy().replace('_', "/"), n, ns / 1e6, gflops));
+            rows.push((
+                config.file_name().to_string_lossy().replace('_', "/"),
+                n,
+                ns / 1e6,
+                gflops,
+            ));
         }
     }
     rows.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-    println!("\n{:<18} {:>5} {:>12} {:>9}", "config", "batch", "median ms", "GFLOP/s");
+    println!(
+        "\n{:<18} {:>5} {:>12} {:>9}",
+        "config", "batch", "median ms", "GFLOP/s"
+    );
     for (config, batch, ms, gflops) in rows {
         println!("{config:<18} {batch:>5} {ms:>12.3} {gflops:>9.2}");
     }

@@ -48,8 +48,8 @@ use rayon::prelude::*;
 use tract_linalg::multithread::Executor;
 use tract_onnx::pb;
 use tract_onnx::prelude::{
-    DatumType, Framework, InferenceModel, InferenceModelExt, RunOptions, TDim,
-    TValue, TractError, TractResult, TypedModel, TypedSimplePlan, TypedSimpleState,
+    DatumType, Framework, InferenceModel, InferenceModelExt, RunOptions, TDim, TValue, TractError,
+    TractResult, TypedModel, TypedSimplePlan, TypedSimpleState,
 };
 use tract_onnx::tract_core::internal::{TVec, anyhow, bail};
 
@@ -140,7 +140,10 @@ impl TractModel {
                 format!("tract cannot translate op(s): {}", missing.join(", ")),
             ));
         }
-        let graph = proto.graph.as_ref().ok_or_else(|| Error::invalid(path, "model has no graph"))?;
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| Error::invalid(path, "model has no graph"))?;
         // Value info is only a hint, and a contradicting one makes tract's analysis fail; a model
         // that fails with it is retried without it (none of the committed exports needs this with
         // tract 0.23.9: the conflict shows only when pinning a dynamo export's input shape on the
@@ -149,7 +152,10 @@ impl TractModel {
         let typed = match load(&onnx) {
             Ok(typed) => typed,
             Err(first) => load(&onnx.with_ignore_value_info(true)).map_err(|e| {
-                Error::invalid(path, format!("tract cannot load the model: {first:#}; without value_info: {e:#}"))
+                Error::invalid(
+                    path,
+                    format!("tract cannot load the model: {first:#}; without value_info: {e:#}"),
+                )
             })?,
         };
         let info = model_info(graph, &typed).map_err(|m| Error::invalid(path, m))?;
@@ -159,7 +165,9 @@ impl TractModel {
                 .num_threads(threads)
                 .thread_name(|i| format!("tract-{i}"))
                 .build()
-                .map_err(|e| Error::backend(NAME, format!("cannot start {threads} threads: {e}")))?;
+                .map_err(|e| {
+                    Error::backend(NAME, format!("cannot start {threads} threads: {e}"))
+                })?;
             let pool = Arc::new(pool);
             (Executor::MultiThread(pool.clone()), Some(pool))
         } else {
@@ -183,10 +191,23 @@ impl TractModel {
             .info
             .inputs
             .iter()
-            .map(|i| i.shape.iter().map(|d| if let Dim::Fixed(n) = d { Some(*n) } else { None }).collect())
+            .map(|i| {
+                i.shape
+                    .iter()
+                    .map(|d| {
+                        if let Dim::Fixed(n) = d {
+                            Some(*n)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         if let Some(shapes) = fixed {
-            let plan = this.build_plan(Some(&shapes)).map_err(|e| Error::invalid(path, format!("{e:#}")))?;
+            let plan = this
+                .build_plan(Some(&shapes))
+                .map_err(|e| Error::invalid(path, format!("{e:#}")))?;
             this.plans.insert(shapes, plan);
         }
         Ok(this)
@@ -216,7 +237,10 @@ impl TractModel {
             let plan = self.build_plan(None).map_err(|e| self.backend_error(e))?;
             self.symbolic = Some(plan);
         }
-        let tensors = ordered.iter().map(|t| to_tract(t)).collect::<Result<Vec<_>>>()?;
+        let tensors = ordered
+            .iter()
+            .map(|t| to_tract(t))
+            .collect::<Result<Vec<_>>>()?;
         let plan = self.symbolic.as_mut().expect("built above");
         let out = run_state(&mut plan.state, tensors).map_err(|e| backend_error(&self.path, e))?;
         self.name_outputs(out)
@@ -246,16 +270,31 @@ impl TractModel {
                 model = model.set_symbols(&subs)?;
             }
         }
-        let options = RunOptions { executor: Some(self.executor.clone()), ..RunOptions::default() };
-        let plan = model.into_optimized()?.into_runnable_with_options(&options)?;
+        let options = RunOptions {
+            executor: Some(self.executor.clone()),
+            ..RunOptions::default()
+        };
+        let plan = model
+            .into_optimized()?
+            .into_runnable_with_options(&options)?;
         let state = plan.spawn()?;
         Ok(Plan { plan, state })
     }
 
     /// Check `inputs` against the declared inputs; returns them in declared order.
     fn check<'a>(&self, inputs: &'a NamedTensors) -> Result<Vec<&'a Tensor>> {
-        let names = || self.info.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
-        if let Some(extra) = inputs.keys().find(|k| !self.info.inputs.iter().any(|i| &i.name == *k)) {
+        let names = || {
+            self.info
+                .inputs
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(extra) = inputs
+            .keys()
+            .find(|k| !self.info.inputs.iter().any(|i| &i.name == *k))
+        {
             return Err(Error::Input(format!(
                 "{}: unknown input '{extra}' (the model's inputs: {})",
                 self.path.display(),
@@ -266,15 +305,33 @@ impl TractModel {
         let mut ordered = Vec::with_capacity(self.info.inputs.len());
         for io in &self.info.inputs {
             let t = inputs.get(&io.name).ok_or_else(|| {
-                Error::Input(format!("{}: missing input '{}' (the model's inputs: {})", self.path.display(), io.name, names()))
+                Error::Input(format!(
+                    "{}: missing input '{}' (the model's inputs: {})",
+                    self.path.display(),
+                    io.name,
+                    names()
+                ))
             })?;
-            let bad = |what: String| Error::Input(format!("{}: input '{}' {what}", self.path.display(), io.name));
+            let bad = |what: String| {
+                Error::Input(format!(
+                    "{}: input '{}' {what}",
+                    self.path.display(),
+                    io.name
+                ))
+            };
             if t.dtype() != io.dtype {
-                return Err(bad(format!("has dtype {:?}, the model wants {:?}", t.dtype(), io.dtype)));
+                return Err(bad(format!(
+                    "has dtype {:?}, the model wants {:?}",
+                    t.dtype(),
+                    io.dtype
+                )));
             }
             let want = shape_string(&io.shape);
             if t.shape().len() != io.shape.len() {
-                return Err(bad(format!("has shape {:?}, the model wants {want}", t.shape())));
+                return Err(bad(format!(
+                    "has shape {:?}, the model wants {want}",
+                    t.shape()
+                )));
             }
             for (axis, (&got, dim)) in t.shape().iter().zip(&io.shape).enumerate() {
                 match dim {
@@ -313,11 +370,16 @@ impl TractModel {
     fn plan_for(&mut self, key: Vec<Vec<usize>>) -> Result<&mut Plan> {
         if !self.plans.contains_key(&key) {
             if self.plans.len() < MAX_CACHED_PLANS {
-                let plan = guard(&self.path, || self.build_plan(Some(&key)).map_err(|e| self.backend_error(e)))?;
+                let plan = guard(&self.path, || {
+                    self.build_plan(Some(&key))
+                        .map_err(|e| self.backend_error(e))
+                })?;
                 self.plans.insert(key.clone(), plan);
             } else {
                 if self.symbolic.is_none() {
-                    let plan = guard(&self.path, || self.build_plan(None).map_err(|e| self.backend_error(e)))?;
+                    let plan = guard(&self.path, || {
+                        self.build_plan(None).map_err(|e| self.backend_error(e))
+                    })?;
                     self.symbolic = Some(plan);
                 }
                 return Ok(self.symbolic.as_mut().expect("built above"));
@@ -348,7 +410,10 @@ impl Runnable for TractModel {
             None => 0,
         };
         if batch <= self.chunk {
-            let tensors = ordered.iter().map(|t| to_tract(t)).collect::<Result<Vec<_>>>()?;
+            let tensors = ordered
+                .iter()
+                .map(|t| to_tract(t))
+                .collect::<Result<Vec<_>>>()?;
             let out = self.run_one(tensors)?;
             return self.name_outputs(out);
         }
@@ -382,16 +447,24 @@ impl Runnable for TractModel {
                         || None::<(bool, TypedSimpleState)>,
                         |state, &start| {
                             let is_tail = batch - start < chunk;
-                            let plan = if is_tail { tail.as_ref().expect("tail plan") } else { &plan };
+                            let plan = if is_tail {
+                                tail.as_ref().expect("tail plan")
+                            } else {
+                                &plan
+                            };
                             if state.as_ref().is_none_or(|(t, _)| *t != is_tail) {
-                                *state = Some((is_tail, plan.spawn().map_err(|e| backend_error(path, e))?));
+                                *state = Some((
+                                    is_tail,
+                                    plan.spawn().map_err(|e| backend_error(path, e))?,
+                                ));
                             }
                             let tensors = slice(start)?;
                             let st = &mut state.as_mut().expect("spawned above").1;
                             // Run single-threaded inside: the pool's threads are busy with chunks.
-                            tract_linalg::multithread::multithread_tract_scope(Executor::SingleThread, || {
-                                run_state(st, tensors)
-                            })
+                            tract_linalg::multithread::multithread_tract_scope(
+                                Executor::SingleThread,
+                                || run_state(st, tensors),
+                            )
                             .map_err(|e| backend_error(path, e))
                         },
                     )
@@ -412,7 +485,10 @@ impl Runnable for TractModel {
 }
 
 /// Run a plan state, catching a panic inside tract as an error.
-fn run_state(state: &mut TypedSimpleState, tensors: Vec<tract_onnx::prelude::Tensor>) -> TractResult<TVec<TValue>> {
+fn run_state(
+    state: &mut TypedSimpleState,
+    tensors: Vec<tract_onnx::prelude::Tensor>,
+) -> TractResult<TVec<TValue>> {
     let inputs: TVec<TValue> = tensors.into_iter().map(TValue::from).collect();
     match catch_unwind(AssertUnwindSafe(|| state.run(inputs))) {
         Ok(r) => r,
@@ -423,7 +499,10 @@ fn run_state(state: &mut TypedSimpleState, tensors: Vec<tract_onnx::prelude::Ten
 /// Run `f`, turning a panic inside tract into an error naming `path`.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        Err(Error::invalid(path, format!("tract panicked: {}", panic_message(&p))))
+        Err(Error::invalid(
+            path,
+            format!("tract panicked: {}", panic_message(&p)),
+        ))
     })
 }
 
@@ -440,7 +519,10 @@ fn backend_error(path: &Path, e: TractError) -> Error {
 
 /// Read and decode the ONNX protobuf at `path`.
 fn read_proto(path: &Path) -> Result<pb::ModelProto> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     tract_onnx::onnx()
         .proto_model_for_read(&mut bytes.as_slice())
         .map_err(|e| Error::invalid(path, format!("not an onnx model: {e:#}")))
@@ -448,12 +530,30 @@ fn read_proto(path: &Path) -> Result<pb::ModelProto> {
 
 /// Translate the protobuf into tract's inference model; external data is resolved relative to the
 /// model's directory.
-fn parse(onnx: &tract_onnx::Onnx, proto: &pb::ModelProto, path: &Path) -> TractResult<InferenceModel> {
-    let dir = path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d });
-    let dir = dir.map(|d| d.to_str().ok_or_else(|| anyhow!("model directory {d:?} is not utf-8"))).transpose()?;
+fn parse(
+    onnx: &tract_onnx::Onnx,
+    proto: &pb::ModelProto,
+    path: &Path,
+) -> TractResult<InferenceModel> {
+    let dir = path.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    });
+    let dir = dir
+        .map(|d| {
+            d.to_str()
+                .ok_or_else(|| anyhow!("model directory {d:?} is not utf-8"))
+        })
+        .transpose()?;
     let parsed = onnx.parse(proto, dir)?;
     if !parsed.unresolved_inputs.is_empty() {
-        bail!("graph refers to undefined tensors {:?}", parsed.unresolved_inputs);
+        bail!(
+            "graph refers to undefined tensors {:?}",
+            parsed.unresolved_inputs
+        );
     }
     Ok(parsed.model)
 }
@@ -486,16 +586,27 @@ fn unsupported(onnx: &tract_onnx::Onnx, proto: &pb::ModelProto) -> Vec<String> {
 
 /// The declared interface from the ONNX graph; a missing declared shape falls back to tract's
 /// analysed fact.
-fn model_info(graph: &pb::GraphProto, typed: &TypedModel) -> std::result::Result<ModelInfo, String> {
+fn model_info(
+    graph: &pb::GraphProto,
+    typed: &TypedModel,
+) -> std::result::Result<ModelInfo, String> {
     let inits: BTreeSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let inputs: Vec<&pb::ValueInfoProto> = graph.input.iter().filter(|i| !inits.contains(i.name.as_str())).collect();
-    let convert = |v: &pb::ValueInfoProto, fact: Option<&tract_onnx::prelude::TypedFact>| -> std::result::Result<IoInfo, String> {
-        let tensor = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-            Some(pb::type_proto::Value::TensorType(t)) => Some(t),
-            None => None,
-        };
+    let inputs: Vec<&pb::ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|i| !inits.contains(i.name.as_str()))
+        .collect();
+    let convert = |v: &pb::ValueInfoProto,
+                   fact: Option<&tract_onnx::prelude::TypedFact>|
+     -> std::result::Result<IoInfo, String> {
+        let tensor = v
+            .r#type
+            .as_ref()
+            .and_then(|t| t.value.as_ref())
+            .map(|pb::type_proto::Value::TensorType(t)| t);
         let dtype = match tensor.map(|t| t.elem_type) {
-            Some(e) if e != 0 => dtype_from_onnx(e).ok_or_else(|| format!("'{}' has unsupported element type {e}", v.name))?,
+            Some(e) if e != 0 => dtype_from_onnx(e)
+                .ok_or_else(|| format!("'{}' has unsupported element type {e}", v.name))?,
             _ => fact
                 .and_then(|f| dtype_from_datum(f.datum_type))
                 .ok_or_else(|| format!("'{}' has no usable element type", v.name))?,
@@ -505,8 +616,14 @@ fn model_info(graph: &pb::GraphProto, typed: &TypedModel) -> std::result::Result
                 .dim
                 .iter()
                 .map(|d| match &d.value {
-                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(n)) if *n >= 0 => Dim::Fixed(*n as usize),
-                    Some(pb::tensor_shape_proto::dimension::Value::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.clone()),
+                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(n)) if *n >= 0 => {
+                        Dim::Fixed(*n as usize)
+                    }
+                    Some(pb::tensor_shape_proto::dimension::Value::DimParam(p))
+                        if !p.is_empty() =>
+                    {
+                        Dim::Symbolic(p.clone())
+                    }
                     _ => Dim::Symbolic("?".into()),
                 })
                 .collect(),
@@ -514,13 +631,30 @@ fn model_info(graph: &pb::GraphProto, typed: &TypedModel) -> std::result::Result
                 .map(|f| f.shape.iter().map(dim_from_tdim).collect())
                 .ok_or_else(|| format!("'{}' has no declared shape", v.name))?,
         };
-        Ok(IoInfo { name: v.name.clone(), dtype, shape })
+        Ok(IoInfo {
+            name: v.name.clone(),
+            dtype,
+            shape,
+        })
     };
-    let input_facts: Vec<_> = (0..typed.inputs.len()).map(|i| typed.input_fact(i).ok()).collect();
-    let output_facts: Vec<_> = (0..typed.outputs.len()).map(|i| typed.output_fact(i).ok()).collect();
+    let input_facts: Vec<_> = (0..typed.inputs.len())
+        .map(|i| typed.input_fact(i).ok())
+        .collect();
+    let output_facts: Vec<_> = (0..typed.outputs.len())
+        .map(|i| typed.output_fact(i).ok())
+        .collect();
     Ok(ModelInfo {
-        inputs: inputs.iter().enumerate().map(|(i, v)| convert(v, input_facts.get(i).copied().flatten())).collect::<std::result::Result<_, _>>()?,
-        outputs: graph.output.iter().enumerate().map(|(i, v)| convert(v, output_facts.get(i).copied().flatten())).collect::<std::result::Result<_, _>>()?,
+        inputs: inputs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| convert(v, input_facts.get(i).copied().flatten()))
+            .collect::<std::result::Result<_, _>>()?,
+        outputs: graph
+            .output
+            .iter()
+            .enumerate()
+            .map(|(i, v)| convert(v, output_facts.get(i).copied().flatten()))
+            .collect::<std::result::Result<_, _>>()?,
     })
 }
 
@@ -608,15 +742,58 @@ fn to_tract_rows(t: &Tensor, start: usize, n: usize) -> Result<tract_onnx::prelu
 }
 
 fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
-    let err = |e: tract_onnx::prelude::TractError| Error::backend(NAME, format!("output '{name}': {e:#}"));
+    let err = |e: tract_onnx::prelude::TractError| {
+        Error::backend(NAME, format!("output '{name}': {e:#}"))
+    };
     let data = match t.datum_type() {
-        DatumType::F32 => TensorData::F32(t.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect()),
-        DatumType::F64 => TensorData::F64(t.to_plain_array_view::<f64>().map_err(err)?.iter().copied().collect()),
-        DatumType::I64 => TensorData::I64(t.to_plain_array_view::<i64>().map_err(err)?.iter().copied().collect()),
-        DatumType::I32 => TensorData::I32(t.to_plain_array_view::<i32>().map_err(err)?.iter().copied().collect()),
-        DatumType::U8 => TensorData::U8(t.to_plain_array_view::<u8>().map_err(err)?.iter().copied().collect()),
-        DatumType::Bool => TensorData::Bool(t.to_plain_array_view::<bool>().map_err(err)?.iter().copied().collect()),
-        other => return Err(Error::backend(NAME, format!("output '{name}' has unsupported dtype {other:?}"))),
+        DatumType::F32 => TensorData::F32(
+            t.to_plain_array_view::<f32>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
+        DatumType::F64 => TensorData::F64(
+            t.to_plain_array_view::<f64>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
+        DatumType::I64 => TensorData::I64(
+            t.to_plain_array_view::<i64>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
+        DatumType::I32 => TensorData::I32(
+            t.to_plain_array_view::<i32>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
+        DatumType::U8 => TensorData::U8(
+            t.to_plain_array_view::<u8>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
+        DatumType::Bool => TensorData::Bool(
+            t.to_plain_array_view::<bool>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
+        other => {
+            return Err(Error::backend(
+                NAME,
+                format!("output '{name}' has unsupported dtype {other:?}"),
+            ));
+        }
     };
     Tensor::new(t.shape().to_vec(), data)
 }
@@ -626,11 +803,21 @@ fn concat_parts(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
     let mut iter = parts.into_iter();
     let mut acc: Vec<(String, Vec<usize>, TensorData)> = iter
         .next()
-        .map(|first| first.into_iter().map(|(k, t)| (k, t.shape().to_vec(), t.into_data())).collect())
+        .map(|first| {
+            first
+                .into_iter()
+                .map(|(k, t)| (k, t.shape().to_vec(), t.into_data()))
+                .collect()
+        })
         .unwrap_or_default();
     for part in iter {
         for ((name, shape, data), (_, t)) in acc.iter_mut().zip(part) {
-            let rows = t.shape().first().copied().ok_or_else(|| Error::backend(NAME, format!("output '{name}' is a scalar and cannot be batched")))?;
+            let rows = t.shape().first().copied().ok_or_else(|| {
+                Error::backend(
+                    NAME,
+                    format!("output '{name}' is a scalar and cannot be batched"),
+                )
+            })?;
             shape[0] += rows;
             match (data, t.into_data()) {
                 (TensorData::F32(a), TensorData::F32(b)) => a.extend(b),
@@ -639,9 +826,16 @@ fn concat_parts(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
                 (TensorData::I32(a), TensorData::I32(b)) => a.extend(b),
                 (TensorData::U8(a), TensorData::U8(b)) => a.extend(b),
                 (TensorData::Bool(a), TensorData::Bool(b)) => a.extend(b),
-                _ => return Err(Error::backend(NAME, format!("output '{name}' changed dtype between chunks"))),
+                _ => {
+                    return Err(Error::backend(
+                        NAME,
+                        format!("output '{name}' changed dtype between chunks"),
+                    ));
+                }
             }
         }
     }
-    acc.into_iter().map(|(name, shape, data)| Ok((name, Tensor::new(shape, data)?))).collect()
+    acc.into_iter()
+        .map(|(name, shape, data)| Ok((name, Tensor::new(shape, data)?)))
+        .collect()
 }
