@@ -3,7 +3,8 @@
 Usage (from the repository root): .venv/bin/python crates/cv-preprocess/benches/compare_cv2.py
 It writes scikit-image's 512x512 `astronaut` photo as PNG and as JPEG (quality 95, 4:2:0) with cv2, runs
 `cargo bench -p cv-preprocess --bench preprocess` on those files, times the same steps in cv2 + numpy
-(imread, INTER_LINEAR to 64x64, /255, mean/std, CHW), and prints Rust time / cv2 time (< 1: Rust faster).
+(imread, INTER_LINEAR to 64x64, /255, mean/std, CHW), and prints Rust time / cv2 time (< 1: Rust faster). Both sides report the median of per-batch means, so a
+busy machine affects them alike.
 """
 
 import json
@@ -28,8 +29,10 @@ def pipeline(path):
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
-def best_per_call(fn, number):
-    return min(timeit.repeat(fn, number=number, repeat=7)) / number
+def median_per_call(fn, number):
+    """Median over 50 batches of the mean time per call: the same statistic as criterion's median."""
+    times = sorted(timeit.repeat(fn, number=max(1, number // 50), repeat=50))
+    return times[len(times) // 2] / max(1, number // 50)
 
 
 def main():
@@ -45,17 +48,18 @@ def main():
                        check=True, stdout=sys.stderr)
         img = cv2.imread(png)
         cv = {
-            "pipeline/png_512": best_per_call(lambda: pipeline(png), 200),
-            "pipeline/jpeg_512": best_per_call(lambda: pipeline(jpg), 200),
-            "resize/512_to_64_linear": best_per_call(lambda: cv2.resize(img, (64, 64)), 2000),
-            "decode/png_512": best_per_call(lambda: cv2.imread(png), 200),
-            "decode/jpeg_512": best_per_call(lambda: cv2.imread(jpg), 200),
+            "pipeline/png_512": median_per_call(lambda: pipeline(png), 200),
+            "pipeline/jpeg_512": median_per_call(lambda: pipeline(jpg), 200),
+            "resize/512_to_64_linear": median_per_call(lambda: cv2.resize(img, (64, 64)), 2000),
+            "decode/png_512": median_per_call(lambda: cv2.imread(png), 200),
+            "decode/jpeg_512": median_per_call(lambda: cv2.imread(jpg), 200),
         }
-    print(f"cv2 {cv2.__version__}, {cv2.getNumThreads()} threads; times per call")
+    print(f"cv2 {cv2.__version__}, {cv2.getNumThreads()} threads; median time per call; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'benchmark':<26} {'rust':>10} {'cv2':>10} {'rust/cv2':>9}")
     for name, cv_s in cv.items():
         with open(os.path.join(target, "criterion", name, "new", "estimates.json")) as f:
-            rust_s = json.load(f)["mean"]["point_estimate"] / 1e9
+            rust_s = json.load(f)["median"]["point_estimate"] / 1e9
         print(f"{name:<26} {rust_s * 1e6:>8.1f}us {cv_s * 1e6:>8.1f}us {rust_s / cv_s:>9.2f}")
 
 

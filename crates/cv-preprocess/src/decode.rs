@@ -217,7 +217,7 @@ fn decode_other(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Erro
     };
     let decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
-    let data = to_bgr(decoded);
+    let data = to_bgr(decoded, format);
     Ok(orient(
         Image {
             width,
@@ -230,8 +230,9 @@ fn decode_other(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Erro
 }
 
 /// Any decoded colour type -> BGR uint8 the way cv2's IMREAD_COLOR does: grey replicated, alpha dropped,
-/// 16-bit samples keep their high byte (libpng's `png_set_strip_16`, measured against cv2).
-fn to_bgr(img: DynamicImage) -> Vec<u8> {
+/// 16-bit samples keep their high byte (libpng's `png_set_strip_16`; measured against cv2 for PNG and
+/// grey TIFF), except 16-bit colour TIFF, which cv2 rounds: round(v / 257) (measured).
+fn to_bgr(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
     fn from_gray<T: Copy>(px: &[T], step: usize, f: impl Fn(T) -> u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(px.len() / step * 3);
         for p in px.chunks_exact(step) {
@@ -248,6 +249,9 @@ fn to_bgr(img: DynamicImage) -> Vec<u8> {
         out
     }
     let hi = |v: u16| (v >> 8) as u8;
+    // v / 257 is never exactly halfway between integers, so plain rounding is cv2's cvRound here.
+    let round257 = |v: u16| ((u32::from(v) * 2 + 257) / 514) as u8;
+    let tiff = format == ImageFormat::Tiff;
     let float = |v: f32| (v * 255.0).round_ties_even().clamp(0.0, 255.0) as u8;
     match img {
         DynamicImage::ImageLuma8(i) => from_gray(i.as_raw(), 1, |v| v),
@@ -256,6 +260,8 @@ fn to_bgr(img: DynamicImage) -> Vec<u8> {
         DynamicImage::ImageRgba8(i) => from_rgb(i.as_raw(), 4, |v| v),
         DynamicImage::ImageLuma16(i) => from_gray(i.as_raw(), 1, hi),
         DynamicImage::ImageLumaA16(i) => from_gray(i.as_raw(), 2, hi),
+        DynamicImage::ImageRgb16(i) if tiff => from_rgb(i.as_raw(), 3, round257),
+        DynamicImage::ImageRgba16(i) if tiff => from_rgb(i.as_raw(), 4, round257),
         DynamicImage::ImageRgb16(i) => from_rgb(i.as_raw(), 3, hi),
         DynamicImage::ImageRgba16(i) => from_rgb(i.as_raw(), 4, hi),
         DynamicImage::ImageRgb32F(i) => from_rgb(i.as_raw(), 3, float),

@@ -156,7 +156,7 @@ fn coefficients(f: f32) -> [i32; 2] {
 fn linear(src: &[u8], g: &Geometry, mode: CoordMode) -> Vec<u8> {
     let cn = g.cn;
     // Horizontal table: per destination column, the source column (clamped) and its two coefficients.
-    // `None` for the second tap marks a clamped column (p[s] * c0 only).
+    // `true` marks a clamped column (p[s] * c0 only: OpenCV's columns from `xmax` on).
     let mut xtab: Vec<(usize, [i32; 2], bool)> = Vec::with_capacity(g.dw);
     for dx in 0..g.dw {
         let (mut s, mut f) = source_coord(dx, g.scale_x, g.inv_x, mode);
@@ -177,18 +177,11 @@ fn linear(src: &[u8], g: &Geometry, mode: CoordMode) -> Vec<u8> {
     let row_len = g.sw * cn;
     let hpass = |sy: usize, out: &mut [i32]| {
         let row = &src[sy * row_len..(sy + 1) * row_len];
-        for (dx, &(sx, [c0, c1], clamped)) in xtab.iter().enumerate() {
-            let o = &mut out[dx * cn..(dx + 1) * cn];
-            let p = &row[sx * cn..];
-            if clamped {
-                for ch in 0..cn {
-                    o[ch] = p[ch] as i32 * c0;
-                }
-            } else {
-                for ch in 0..cn {
-                    o[ch] = p[ch] as i32 * c0 + p[cn + ch] as i32 * c1;
-                }
-            }
+        match cn {
+            1 => hresize::<1>(row, &xtab, out),
+            2 => hresize::<2>(row, &xtab, out),
+            3 => hresize::<3>(row, &xtab, out),
+            _ => hresize::<4>(row, &xtab, out),
         }
     };
     let out_row = g.dw * cn;
@@ -223,6 +216,25 @@ fn linear(src: &[u8], g: &Geometry, mode: CoordMode) -> Vec<u8> {
         }
     }
     out
+}
+
+/// One row's horizontal pass, exact integers: H = p[s] * c0 + p[s + 1] * c1 (p[s] * c0 where clamped).
+fn hresize<const CN: usize>(row: &[u8], xtab: &[(usize, [i32; 2], bool)], out: &mut [i32]) {
+    for (o, &(sx, [c0, c1], clamped)) in out.chunks_exact_mut(CN).zip(xtab) {
+        let o: &mut [i32; CN] = o.try_into().unwrap();
+        let base = sx * CN;
+        if clamped {
+            let p: &[u8; CN] = row[base..base + CN].try_into().unwrap();
+            for ch in 0..CN {
+                o[ch] = p[ch] as i32 * c0;
+            }
+        } else {
+            let p = &row[base..base + 2 * CN];
+            for ch in 0..CN {
+                o[ch] = p[ch] as i32 * c0 + p[CN + ch] as i32 * c1;
+            }
+        }
+    }
 }
 
 /// INTER_LINEAR_EXACT: 8-bit coefficients from f64 coordinates, one rounding at the end.

@@ -1,7 +1,7 @@
 """cv2 oracle for cv-preprocess's parity tests: writes random image files, decodes and resizes them with
 cv2 itself, and streams what cv2 computed to the Rust test on stdout (one process for all cases).
 
-Usage: python cv2_oracle.py fuzz --dir DIR --count N --seed S
+Usage: python cv2_oracle.py fuzz --dir DIR --count N --seed S [--start I] [--truncated-jpeg-only]
        python cv2_oracle.py resize   (reads JSON requests on stdin; see resize_server)
 
 Record format on stdout, per case: one JSON header line, then the raw payloads it lists, back to back:
@@ -80,14 +80,14 @@ def exif_bytes(orientation):
     return exif.tobytes()
 
 
-def make_case(rng, i, directory):
+def make_case(rng, i, directory, truncated_jpeg_only=False):
     """Writes one random image file; returns (path, format, kind)."""
     h, w = (int(v) for v in rng.integers(1, 1501, size=2))
     # Keep the average size moderate so CI stays quick: half the cases small on one axis.
     if rng.random() < 0.5:
         h = int(rng.integers(1, 200))
     c = int(rng.choice([1, 3, 4]))
-    r = rng.random()
+    r = 0.0 if truncated_jpeg_only else rng.random()
     base = os.path.join(directory, f"case{i:05d}")
     if r < 0.45:
         q = int(rng.integers(50, 101))
@@ -102,7 +102,7 @@ def make_case(rng, i, directory):
         path = base + ".jpg"
         assert cv2.imwrite(path, squeeze(content(rng, h, w, c)), params)
         kind = f"jpeg c{c} q{q} {sampling}{' progressive' if progressive else ''}"
-        if rng.random() < 0.06 and os.path.getsize(path) > 400:
+        if (truncated_jpeg_only or rng.random() < 0.06) and os.path.getsize(path) > 400:
             data = open(path, "rb").read()
             cut = int(rng.integers(len(data) // 2, len(data) - 2))
             open(path, "wb").write(data[:cut])
@@ -167,7 +167,9 @@ def make_case(rng, i, directory):
     elif fmt == "webp":
         assert cv2.imwrite(path, squeeze(content(rng, h, w, c)), [cv2.IMWRITE_WEBP_QUALITY, 101])
     else:
-        assert cv2.imwrite(path, squeeze(content(rng, h, w, c)))
+        depth = 16 if rng.random() < 0.3 else 8
+        assert cv2.imwrite(path, squeeze(content(rng, h, w, c, depth)))
+        return path, fmt, f"other {fmt} c{c} {depth}-bit"
     return path, fmt, f"other {fmt} c{c}"
 
 
@@ -179,10 +181,11 @@ def emit(out, header, payloads):
 
 
 def fuzz(args):
-    rng = np.random.default_rng(args.seed)
     out = sys.stdout.buffer
-    for i in range(args.count):
-        path, fmt, kind = make_case(rng, i, args.dir)
+    for i in range(args.start, args.start + args.count):
+        # One generator per case, so any case can be regenerated alone (--start i --count 1).
+        rng = np.random.default_rng([args.seed, i])
+        path, fmt, kind = make_case(rng, i, args.dir, args.truncated_jpeg_only)
         bgr = cv2.imread(path)
         header = {"name": f"case{i:05d}", "file": path, "format": fmt, "kind": kind, "ok": bgr is not None}
         if bgr is None:
@@ -219,6 +222,8 @@ def main():
     f.add_argument("--dir", required=True)
     f.add_argument("--count", type=int, required=True)
     f.add_argument("--seed", type=int, required=True)
+    f.add_argument("--start", type=int, default=0)
+    f.add_argument("--truncated-jpeg-only", action="store_true")
     sub.add_parser("resize")
     args = p.parse_args()
     cv2.setNumThreads(1)

