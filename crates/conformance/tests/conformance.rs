@@ -5,6 +5,20 @@ mod suite;
 
 use suite::conformance_suite;
 
+/// A model added to `models/` without a test in the suite would go unchecked on every backend.
+#[test]
+fn suite_covers_every_committed_model() {
+    let mut committed: Vec<String> = std::fs::read_dir(suite::repo().join("models"))
+        .expect("models/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".onnx"))
+        .collect();
+    committed.sort();
+    let mut covered: Vec<String> = suite::VARIANTS.iter().map(|v| format!("ssrnet_{v}.onnx")).collect();
+    covered.sort();
+    assert_eq!(committed, covered, "models/ and the suite's variants differ");
+}
+
 conformance_suite! {
     ort = backend_ort::Ort;
     legacy_static,

@@ -32,6 +32,19 @@ pub fn repo() -> PathBuf {
         .expect("workspace root")
 }
 
+/// Every model variant the suite runs, as `ssrnet_<variant>.onnx`; `models/` must hold exactly these.
+pub const VARIANTS: [&str; 9] = [
+    "legacy_static",
+    "legacy_static_sim",
+    "legacy_dynamic",
+    "legacy_dynamic_sim",
+    "dynamo_static",
+    "dynamo_static_sim",
+    "dynamo_dynamic",
+    "dynamo_dynamic_sim",
+    "dynamo_dynamic_external",
+];
+
 /// `ssrnet_<variant>.onnx` in `dir`.
 fn variant_file(dir: &Path, variant: &str) -> PathBuf {
     dir.join(format!("ssrnet_{variant}.onnx"))
