@@ -170,7 +170,8 @@ fn edge_shapes_match_cv2() {
         .expect("cannot start the cv2 oracle");
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let shapes: &[((usize, usize), (usize, usize))] = &[
+    type Shape = (usize, usize);
+    let shapes: &[(Shape, Shape)] = &[
         ((1, 1), (64, 64)),
         ((1, 7), (3, 64)),
         ((9, 1), (64, 2)),
