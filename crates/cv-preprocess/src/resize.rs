@@ -220,19 +220,19 @@ fn linear(src: &[u8], g: &Geometry, mode: CoordMode) -> Vec<u8> {
 
 /// One row's horizontal pass, exact integers: H = p[s] * c0 + p[s + 1] * c1 (p[s] * c0 where clamped).
 fn hresize<const CN: usize>(row: &[u8], xtab: &[(usize, [i32; 2], bool)], out: &mut [i32]) {
-    for (o, &(sx, [c0, c1], clamped)) in out.chunks_exact_mut(CN).zip(xtab) {
-        let o: &mut [i32; CN] = o.try_into().unwrap();
-        let base = sx * CN;
-        if clamped {
-            let p: &[u8; CN] = row[base..base + CN].try_into().unwrap();
-            for ch in 0..CN {
-                o[ch] = p[ch] as i32 * c0;
-            }
-        } else {
-            let p = &row[base..base + 2 * CN];
-            for ch in 0..CN {
-                o[ch] = p[ch] as i32 * c0 + p[CN + ch] as i32 * c1;
-            }
+    // Columns are clamped only at the end (OpenCV's `xmax`): a branch-free two-tap loop, then the rest.
+    let xmax = xtab.iter().position(|t| t.2).unwrap_or(xtab.len());
+    let (two, one) = out.split_at_mut(xmax * CN);
+    for (o, &(sx, [c0, c1], _)) in two.chunks_exact_mut(CN).zip(&xtab[..xmax]) {
+        let p: &[u8] = &row[sx * CN..sx * CN + 2 * CN];
+        for ch in 0..CN {
+            o[ch] = i32::from(p[ch]) * c0 + i32::from(p[CN + ch]) * c1;
+        }
+    }
+    for (o, &(sx, [c0, _], _)) in one.chunks_exact_mut(CN).zip(&xtab[xmax..]) {
+        let p: &[u8] = &row[sx * CN..sx * CN + CN];
+        for ch in 0..CN {
+            o[ch] = i32::from(p[ch]) * c0;
         }
     }
 }
