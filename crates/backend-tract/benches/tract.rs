@@ -136,7 +136,92 @@ fn summary() {
     }
 }
 
+/// With `SSRNET_TRACT_BENCH_INTERLEAVED=<rounds>`: run every configuration once per round, in
+/// turn, and print each one's median. On a shared, loaded machine this compares configurations
+/// fairly (load drifts affect all alike), where criterion's one-after-another runs do not.
+fn interleaved(rounds: usize) {
+    let path = model_path();
+    let mut configs = Vec::new();
+    for threads in [1usize, 2] {
+        for batch in [1usize, 32] {
+            for &(label, chunk) in STRATEGIES {
+                if batch == 1 && chunk != usize::MAX {
+                    continue;
+                }
+                let options = Options {
+                    threads: Some(threads),
+                };
+                let mut model = Tract.prepare_model(&path, &options).expect("model loads");
+                model.set_chunk(chunk);
+                let inputs = input(batch);
+                model.run(&inputs).expect("warm-up");
+                configs.push((
+                    format!("t{threads}/{label}"),
+                    batch,
+                    model,
+                    inputs,
+                    Vec::new(),
+                    false,
+                ));
+            }
+            let mut model = Tract
+                .prepare_model(
+                    &path,
+                    &Options {
+                        threads: Some(threads),
+                    },
+                )
+                .unwrap();
+            let inputs = input(batch);
+            model.run_symbolic(&inputs).expect("warm-up");
+            configs.push((
+                format!("t{threads}/symbolic"),
+                batch,
+                model,
+                inputs,
+                Vec::new(),
+                true,
+            ));
+        }
+    }
+    for _ in 0..rounds {
+        for (_, batch, model, inputs, times, symbolic) in configs.iter_mut() {
+            // Enough runs per round to last a few milliseconds.
+            let reps = if *batch == 1 { 10 } else { 1 };
+            let start = std::time::Instant::now();
+            for _ in 0..reps {
+                if *symbolic {
+                    model.run_symbolic(inputs).unwrap()
+                } else {
+                    model.run(inputs).unwrap()
+                };
+            }
+            times.push(start.elapsed().as_secs_f64() / reps as f64);
+        }
+    }
+    println!(
+        "{:<18} {:>5} {:>12} {:>9}   (interleaved, {rounds} rounds)",
+        "config", "batch", "median ms", "GFLOP/s"
+    );
+    for (label, batch, _, _, times, _) in configs.iter_mut() {
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        let gflops = (FLOP_PER_IMAGE * *batch as u64) as f64 / median / 1e9;
+        println!(
+            "{label:<18} {batch:>5} {:>12.3} {gflops:>9.2}",
+            median * 1e3
+        );
+    }
+}
+
 fn main() {
+    if let Some(rounds) = std::env::var("SSRNET_TRACT_BENCH_INTERLEAVED")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        interleaved(rounds);
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();
