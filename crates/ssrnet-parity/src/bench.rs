@@ -24,13 +24,13 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     backend: Vec<BackendName>,
     /// Batch sizes.
-    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 32])]
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 32], value_parser = crate::output::at_least_one)]
     batch: Vec<usize>,
     /// Intra-op thread counts.
-    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2], value_parser = crate::output::at_least_one)]
     threads: Vec<usize>,
     /// Measuring time per configuration, after warm-up.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::output::positive_seconds)]
     seconds: f64,
     /// Work per image, for GFLOP/s.
     #[arg(long, default_value_t = SSRNET_MFLOP_PER_IMAGE)]

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     backend: Vec<BackendName>,
     /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::output::at_least_one)]
     threads: Option<usize>,
     #[command(flatten)]
     tol: TolArgs,

@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     reference: BackendName,
     /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::output::at_least_one)]
     threads: Option<usize>,
     #[command(flatten)]
     tol: TolArgs,

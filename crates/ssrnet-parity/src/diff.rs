@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     backend: BackendName,
     /// Intra-op threads (default: the backend's choice).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::output::at_least_one)]
     threads: Option<usize>,
     #[command(flatten)]
     tol: TolArgs,

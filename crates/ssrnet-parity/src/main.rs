@@ -59,7 +59,10 @@ pub enum Verdict {
 
 fn main() -> ExitCode {
     reset_sigpipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Compare(args) => compare::run(args),
@@ -74,10 +77,46 @@ fn main() -> ExitCode {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // One line, even when a backend's message spans several.
+            let msg = format!("{err:#}");
+            let msg: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            eprintln!("error: {}", msg.join(" "));
             ExitCode::from(2)
         }
     }
+}
+
+/// `--help`/`--version` print as clap prints them (exit 0); a usage error becomes one `error:` line
+/// on stderr (clap's message without its usage block, valid values inline) and exit 2.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // Printing help can only fail on a closed stdout, which is nothing to report.
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = err.print();
+        return ExitCode::from(2);
+    }
+    eprintln!("{}", one_line(&err.render().to_string()));
+    ExitCode::from(2)
+}
+
+/// clap's rendered error as one line: the usage block, blank lines and `For more information`
+/// dropped, the rest joined.
+fn one_line(rendered: &str) -> String {
+    let mut parts = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.starts_with("Usage:") {
+            break;
+        }
+        if !line.is_empty() && !line.starts_with("For more information") {
+            parts.push(line);
+        }
+    }
+    let line = parts.join(" ");
+    if line.starts_with("error:") { line } else { format!("error: {line}") }
 }
 
 /// A closed pipe (`ssrnet-parity check | head`) ends the process quietly instead of panicking in

@@ -57,3 +57,19 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
+
+/// clap value parser: an integer of at least 1 (thread counts, batch sizes).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("must be an integer of at least 1".into()),
+    }
+}
+
+/// clap value parser: a finite number above zero (seconds).
+pub fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 3600.0 => Ok(x),
+        _ => Err("must be a number of seconds above 0 (at most 3600)".into()),
+    }
+}

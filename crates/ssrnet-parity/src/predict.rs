@@ -40,12 +40,6 @@ pub fn interval(age: f32) -> [i64; 2] {
 pub fn run(args: Args) -> Result<Verdict> {
     let model = args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = OnnxModel::read(&model)?;
-    if onnx.has_demo_weights() {
-        eprintln!(
-            "warning: {} carries demo weights (metadata), not a trained model: its ages mean nothing",
-            model.display()
-        );
-    }
     let info = onnx.model_info()?;
     let Some(output) = info.outputs.first().map(|o| o.name.clone()) else {
         bail!("{}: the model declares no output", model.display());
@@ -64,6 +58,13 @@ pub fn run(args: Args) -> Result<Verdict> {
             bail!("{}: the model produced a non-finite age ({age})", path.display());
         }
         rows.push(Prediction { image: path.display().to_string(), age, interval: interval(age) });
+    }
+    // Warned only once every image succeeded, so an error stays the one line on stderr.
+    if onnx.has_demo_weights() {
+        eprintln!(
+            "warning: {} carries demo weights (metadata), not a trained model: its ages mean nothing",
+            model.display()
+        );
     }
     match args.format {
         Format::Json => crate::output::print_json(&rows)?,

@@ -1,0 +1,776 @@
+//! The `ssrnet-parity` binary end to end: exit codes (0 pass, 1 parity mismatch, 2 error), the
+//! documented JSON keys, the text and Markdown reports, and one clean error line for every kind of
+//! bad input. Expected values come from the committed PyTorch goldens (`fixtures/golden`), from the
+//! ONNX files as the `onnx` Python package reads them, or from the fixtures themselves; never from
+//! the CLI under test.
+//!
+//! Tests that build deliberately broken models need `$SSRNET_PARITY_PYTHON` (fallback
+//! `.venv/bin/python`) with `onnx`; without it they print a skip message and return, unless
+//! `SSRNET_PARITY_STRICT=1`, which makes them fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const DEMO: &str = "models/ssrnet_legacy_dynamic.onnx";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the workspace root exists")
+}
+
+/// What one run of the binary did.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    args: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ssrnet-parity {}\nexit {}\n--- stdout\n{}--- stderr\n{}", self.args, self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs the binary in the repository root with colour off.
+fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+        args: args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// Runs and parses stdout as exactly one JSON document (serde_json rejects trailing content).
+fn run_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, Value) {
+    let r = run(args);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {r:?}"));
+    (r, v)
+}
+
+/// Exit 2, exactly one lowercase `error: ` line on stderr that contains every one of `names`,
+/// no panic text, and nothing on stdout.
+#[track_caller]
+fn assert_error(r: &Run, names: &[&str]) {
+    assert_eq!(r.code, 2, "expected exit 2: {r:?}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected exactly one stderr line: {r:?}");
+    let line = lines[0];
+    assert!(line.starts_with("error: "), "stderr line must start with 'error: ': {r:?}");
+    let first = line["error: ".len()..].chars().next().unwrap_or(' ');
+    assert!(!first.is_uppercase(), "error message must start lowercase: {r:?}");
+    for n in names {
+        assert!(line.contains(n), "stderr line does not name '{n}': {r:?}");
+    }
+    for bad in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
+        assert!(!r.stderr.contains(bad), "panic text on stderr: {r:?}");
+    }
+    assert!(r.stdout.is_empty(), "nothing expected on stdout: {r:?}");
+}
+
+#[track_caller]
+fn assert_code(r: &Run, code: i32) {
+    assert_eq!(r.code, code, "expected exit {code}: {r:?}");
+    assert!(!r.stderr.contains("panicked"), "panic text on stderr: {r:?}");
+}
+
+/// Names of the committed golden cases (npz file stems), sorted.
+fn golden_case_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("fixtures/golden"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "npz"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() > 10, "the committed goldens are missing");
+    names
+}
+
+/// `age` of one committed golden case: PyTorch's output.
+fn golden_ages(case: &str) -> Vec<f32> {
+    let npz = parity_core::golden::read_npz(repo().join("fixtures/golden").join(format!("{case}.npz"))).unwrap();
+    npz["age"].as_f32().expect("age is float32").to_vec()
+}
+
+/// Samples over all committed golden cases (sum of batch sizes).
+fn golden_samples() -> usize {
+    golden_case_names().iter().map(|c| golden_ages(c).len()).sum()
+}
+
+/// The interval rule of the issue, in f64: `[int(max(age-2, 0)), int(min(age+3, 100))]`.
+fn interval_rule(age: f64) -> [i64; 2] {
+    [(age - 2.0).max(0.0).trunc() as i64, (age + 3.0).min(100.0).trunc() as i64]
+}
+
+fn backend_names(v: &Value) -> Vec<&str> {
+    v["backends"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect()
+}
+
+fn failed_cases(side: &Value) -> Vec<&str> {
+    side["failed_cases"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect()
+}
+
+/// Checks a passing check/compare/diff JSON report: documented keys, verdicts, zero mismatches.
+#[track_caller]
+fn assert_pass_report(v: &Value, backends: &[&str], total: usize, max_abs: f64) {
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert_eq!(backend_names(v), backends, "{v:#}");
+    for b in v["backends"].as_array().unwrap() {
+        assert_eq!(b["verdict"], "pass", "{b:#}");
+        let outputs = b["outputs"].as_array().unwrap();
+        assert_eq!(outputs.len(), 1, "one output, age: {b:#}");
+        let o = &outputs[0];
+        assert_eq!(o["name"], "age");
+        assert_eq!(o["mismatches"], 0);
+        assert_eq!(o["total"].as_u64().unwrap() as usize, total, "{o:#}");
+        let abs = o["max_abs"].as_f64().expect("max_abs is a number");
+        assert!((0.0..=max_abs).contains(&abs), "max_abs {abs} > {max_abs}: {o:#}");
+        assert!(o["max_rel"].as_f64().is_some(), "max_rel is a number: {o:#}");
+        assert!(failed_cases(b).is_empty());
+    }
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("ssrnet-parity-cli-").tempdir().unwrap()
+}
+
+/// Files directly in `dir` (to prove nothing was written).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python (onnx) for deliberately broken models and independent model facts.
+
+fn python() -> Option<PathBuf> {
+    let py = std::env::var_os("SSRNET_PARITY_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    let ok = Command::new(&py).args(["-c", "import onnx, numpy"]).output().is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    let msg = format!("{} with onnx and numpy is not available (set SSRNET_PARITY_PYTHON or run tools/venv)", py.display());
+    if std::env::var("SSRNET_PARITY_STRICT").is_ok_and(|v| v == "1") {
+        panic!("SSRNET_PARITY_STRICT=1: {msg}");
+    }
+    eprintln!("skipping: {msg}");
+    None
+}
+
+fn python_run(py: &Path, script: &str, args: &[&Path]) -> String {
+    let out = Command::new(py).arg("-c").arg(script).args(args).current_dir(repo()).output().unwrap();
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Copies `src` to `dst` with `age := age_before + VALUE` appended (VALUE a float, or nan).
+const PERTURB: &str = r#"
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper
+src, dst, value = sys.argv[1], sys.argv[2], float(sys.argv[3])
+m = onnx.load(src)
+g = m.graph
+out = g.output[0].name
+for n in g.node:
+    for i, o in enumerate(n.output):
+        if o == out:
+            n.output[i] = out + "_before_perturbation"
+g.initializer.append(numpy_helper.from_array(np.array(value, dtype=np.float32), "perturbation"))
+g.node.append(helper.make_node("Add", [out + "_before_perturbation", "perturbation"], [out]))
+onnx.checker.check_model(m)
+onnx.save(m, dst)
+"#;
+
+fn perturbed(py: &Path, dir: &Path, name: &str, value: &str) -> PathBuf {
+    let dst = dir.join(name);
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(PERTURB)
+        .arg(repo().join(DEMO))
+        .arg(&dst)
+        .arg(value)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    dst
+}
+
+// ---------------------------------------------------------------------------------------------
+// check
+
+#[test]
+fn check_without_arguments_passes_on_all_three_backends() {
+    let r = run(&["check"]);
+    assert_code(&r, 0);
+    assert!(r.stderr.is_empty(), "no progress or warnings when stderr is not a terminal: {r:?}");
+    let cases = golden_case_names().len();
+    assert!(r.stdout.contains(&format!("({cases} cases)")), "{r:?}");
+    for b in ["ort", "tract", "candle"] {
+        let row = r.stdout.lines().find(|l| l.contains(&format!(" {b} "))).unwrap_or_else(|| panic!("no {b} row: {r:?}"));
+        assert!(row.contains("age") && row.contains("PASS") && row.contains(&format!("0/{}", golden_samples())), "{row}");
+    }
+    assert!(r.stdout.lines().last().unwrap().starts_with("PASS: 3 backend(s)"), "{r:?}");
+    assert!(!r.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
+}
+
+#[test]
+fn check_json_is_one_document_with_the_documented_keys() {
+    let (r, v) = run_json(&["check", "--format", "json"]);
+    assert_code(&r, 0);
+    assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
+    assert_eq!(v["command"], "check");
+    assert_eq!(v["cases"].as_u64().unwrap() as usize, golden_case_names().len());
+    for b in v["backends"].as_array().unwrap() {
+        let o = &b["outputs"][0];
+        // The manifest's tolerance for age (atol 1e-4, rtol 0), as committed in fixtures/golden.
+        assert_eq!(o["tolerance"]["atol"], 1e-4);
+        assert_eq!(o["tolerance"]["rtol"], 0.0);
+        assert!(golden_case_names().contains(&o["worst_case"].as_str().unwrap().to_string()), "{o:#}");
+    }
+}
+
+#[test]
+fn check_markdown_is_a_pull_request_comment() {
+    let r = run(&["check", "--format", "markdown", "--backend", "ort"]);
+    assert_code(&r, 0);
+    assert!(r.stdout.starts_with("### ssrnet-parity check: PASS\n"), "{r:?}");
+    assert!(r.stdout.lines().any(|l| l.starts_with("| backend") && l.contains("| verdict")), "a Markdown table header: {r:?}");
+    assert!(r.stdout.lines().any(|l| l.starts_with("|--") || l.starts_with("|-")), "a Markdown separator row: {r:?}");
+    assert!(r.stdout.trim_end().ends_with("within tolerance"), "{r:?}");
+    assert!(r.stdout.contains("**PASS**"), "{r:?}");
+}
+
+#[test]
+fn check_backend_subset_and_output_tolerance() {
+    let (r, v) = run_json(&["check", "--backend", "ort,tract,ort", "--output-tol", "age:1e-3", "--format", "json"]);
+    assert_code(&r, 0);
+    assert_pass_report(&v, &["ort", "tract"], golden_samples(), 1e-3);
+    for b in v["backends"].as_array().unwrap() {
+        assert_eq!(b["outputs"][0]["tolerance"]["atol"], 1e-3, "{b:#}");
+    }
+    // --atol 0 with a 1e-3 override for age: the override wins.
+    let (r, v) = run_json(&["check", "--backend", "tract", "--atol", "0", "--output-tol", "age:1e-3:0.5", "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["backends"][0]["outputs"][0]["tolerance"]["rtol"], 0.5);
+}
+
+#[test]
+fn check_onnx_test_data_layout_with_model() {
+    let pb_cases = std::fs::read_dir(repo().join("fixtures/golden_pb"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("test_data_set_"))
+        .count();
+    let (r, v) = run_json(&["check", "--golden", "fixtures/golden_pb", "--model", DEMO, "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["cases"].as_u64().unwrap() as usize, pb_cases);
+    assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
+    // The test-data layout names no model: without --model it is an error that says so.
+    assert_error(&run(&["check", "--golden", "fixtures/golden_pb"]), &["fixtures/golden_pb", "--model"]);
+}
+
+#[test]
+fn check_static_model_splits_batched_cases() {
+    let (r, v) = run_json(&["check", "--model", "models/ssrnet_legacy_static.onnx", "--format", "json"]);
+    assert_code(&r, 0);
+    // Every sample, including the 8 of batch8_images, was compared.
+    assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
+    assert!(golden_case_names().contains(&"batch8_images".to_string()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Perturbed and NaN models (Python)
+
+#[test]
+fn perturbed_model_fails_check_and_diff_naming_the_cases() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let shifted = perturbed(&py, dir.path(), "shifted.onnx", "0.01");
+    let all = golden_case_names();
+
+    let m = shifted.to_str().unwrap();
+    let (r, v) = run_json(&["check", "--model", m, "--format", "json"]);
+    assert_code(&r, 1);
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(backend_names(&v), ["ort", "tract", "candle"]);
+    for b in v["backends"].as_array().unwrap() {
+        assert_eq!(b["verdict"], "fail");
+        // Every age moved by 0.01 > atol 1e-4: every case fails, each named.
+        assert_eq!(failed_cases(b), all.iter().map(String::as_str).collect::<Vec<_>>(), "{b:#}");
+        let o = &b["outputs"][0];
+        assert_eq!(o["mismatches"].as_u64().unwrap() as usize, golden_samples());
+        let max_abs = o["max_abs"].as_f64().unwrap();
+        assert!((0.0099..0.0102).contains(&max_abs), "max_abs {max_abs} should be ~0.01");
+    }
+
+    let r = run(&["check", "--model", m, "--backend", "tract"]);
+    assert_code(&r, 1);
+    assert!(r.stdout.contains("FAIL"), "{r:?}");
+    assert!(r.stdout.contains(&format!("tract: {} failing case(s): astronaut_face,", all.len())), "{r:?}");
+    assert!(r.stdout.contains("  astronaut_face / age: 1 mismatches"), "{r:?}");
+    // A tolerance above the shift passes the same model: the failure was the shift.
+    assert_code(&run(&["check", "--model", m, "--backend", "tract", "--atol", "0.02"]), 0);
+
+    let (r, v) = run_json(&["diff", DEMO, m, "--golden", "fixtures/golden", "--format", "json"]);
+    assert_code(&r, 1);
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(failed_cases(&v["backends"][0]), all.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = run(&["diff", DEMO, m, "--random", "3"]);
+    assert_code(&r, 1);
+    assert!(r.stdout.contains("3 failing case(s): random_s0, random_s1, random_s2"), "{r:?}");
+}
+
+#[test]
+fn nan_output_never_passes() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let nan = perturbed(&py, dir.path(), "nan.onnx", "nan");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let m = nan.as_os_str().to_owned();
+
+    let (r, v) = run_json(&[os("check"), os("--model"), m.clone(), os("--atol"), os("1e30"), os("--rtol"), os("1e30"), os("--format"), os("json")]);
+    assert_code(&r, 1);
+    assert_eq!(v["verdict"], "fail");
+    for b in v["backends"].as_array().unwrap() {
+        assert_eq!(b["verdict"], "fail", "{b:#}");
+        assert_eq!(b["outputs"][0]["mismatches"].as_u64().unwrap() as usize, golden_samples());
+    }
+    // NaN against NaN is a mismatch too unless asked otherwise.
+    assert_code(&run(&[os("diff"), m.clone(), m.clone(), os("--atol"), os("1e30")]), 1);
+    assert_code(&run(&[os("diff"), m.clone(), m.clone(), os("--nan-equal")]), 0);
+    assert_code(&run(&[os("compare"), os("--model"), m.clone(), os("--random"), os("2")]), 1);
+    // predict refuses to print a NaN age.
+    assert_error(&run(&[os("predict"), os("fixtures/images/astronaut_face.png"), os("--model"), m.clone()]), &["astronaut_face.png", "NaN"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+
+/// Every command that reads a model, with `model` in the model's place.
+fn model_commands(model: &str) -> Vec<Vec<String>> {
+    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        v(&["check", "--model", model]),
+        v(&["compare", "--model", model]),
+        v(&["diff", model, DEMO]),
+        v(&["diff", DEMO, model]),
+        v(&["predict", "fixtures/images/astronaut_face.png", "--model", model]),
+        v(&["record", "--model", model, "--inputs", "fixtures/images", "--out", "target/never-written-golden"]),
+        v(&["inspect", model]),
+        v(&["bench", "--model", model, "--seconds", "0.01", "--backend", "tract", "--batch", "1", "--threads", "1"]),
+    ]
+}
+
+#[test]
+fn missing_files_and_directories() {
+    let dir = tempdir();
+    let missing = dir.path().join("missing.onnx");
+    let missing = missing.to_str().unwrap();
+    for args in model_commands(missing) {
+        assert_error(&run(&args), &[missing]);
+    }
+    let nodir = dir.path().join("no-such-dir");
+    let nodir = nodir.to_str().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let npy = dir.path().join("x.npy");
+    let npy = npy.to_str().unwrap();
+    assert_error(&run(&["check", "--golden", nodir]), &[nodir]);
+    assert_error(&run(&["check", "--golden", nodir, "--model", DEMO]), &[nodir]);
+    assert_error(&run(&["compare", "--model", DEMO, "--golden", nodir]), &[nodir]);
+    assert_error(&run(&["compare", "--model", DEMO, "--inputs", nodir]), &[nodir]);
+    assert_error(&run(&["diff", DEMO, DEMO, "--inputs", nodir]), &[nodir]);
+    assert_error(&run(&["record", "--model", DEMO, "--inputs", nodir, "--out", out]), &[nodir]);
+    assert_error(&run(&["predict", "fixtures/images/missing.png"]), &["fixtures/images/missing.png"]);
+    assert_error(&run(&["preprocess", "fixtures/images/missing.png", "--out", npy]), &["fixtures/images/missing.png"]);
+    assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
+}
+
+#[test]
+fn a_directory_where_a_file_is_expected_and_the_reverse() {
+    let dir = tempdir();
+    for args in model_commands("models") {
+        assert_error(&run(&args), &["models"]);
+    }
+    let npy = dir.path().join("x.npy");
+    let out = dir.path().join("out");
+    assert_error(&run(&["predict", "fixtures/images"]), &["fixtures/images"]);
+    assert_error(&run(&["preprocess", "fixtures/images", "--out", npy.to_str().unwrap()]), &["fixtures/images"]);
+    // A file where a directory is expected.
+    assert_error(&run(&["check", "--golden", DEMO]), &[DEMO]);
+    assert_error(&run(&["compare", "--model", DEMO, "--inputs", DEMO]), &[DEMO]);
+    assert_error(&run(&["record", "--model", DEMO, "--inputs", DEMO, "--out", out.to_str().unwrap()]), &[DEMO]);
+    assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
+}
+
+#[test]
+fn empty_truncated_and_corrupt_models() {
+    let dir = tempdir();
+    let bytes = std::fs::read(repo().join(DEMO)).unwrap();
+    let empty = dir.path().join("empty.onnx");
+    std::fs::write(&empty, b"").unwrap();
+    let truncated = dir.path().join("truncated.onnx");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let corrupt = dir.path().join("corrupt.onnx");
+    std::fs::write(&corrupt, b"this is not an onnx model, just text\n").unwrap();
+    for m in [&empty, &truncated, &corrupt] {
+        let m = m.to_str().unwrap();
+        for args in model_commands(m) {
+            assert_error(&run(&args), &[m]);
+        }
+    }
+    assert!(!repo().join("target/never-written-golden").exists(), "record wrote nothing");
+}
+
+/// Writes an npz holding `arrays` (raw, so it may hold what the golden writer refuses, e.g. NaN).
+fn write_raw_npz(path: &Path, arrays: &[(&str, parity_core::Tensor)]) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, t) in arrays {
+        zip.start_file(format!("{name}.npy"), zip::write::FileOptions::default()).unwrap();
+        zip.write_all(&parity_core::npy::encode(t).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+fn image_input(shape: [usize; 4]) -> parity_core::Tensor {
+    let n: usize = shape.iter().product();
+    parity_core::Tensor::from_f32(shape.to_vec(), (0..n).map(|i| (i % 97) as f32 / 97.0 - 0.5).collect()).unwrap()
+}
+
+#[test]
+fn bad_golden_sets() {
+    use parity_core::Tensor;
+    let root = tempdir();
+    let make = |name: &str, arrays: &[(&str, Tensor)]| -> (PathBuf, String) {
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        write_raw_npz(&dir.join("case.npz"), arrays);
+        let file = dir.join("case.npz").to_str().unwrap().to_string();
+        (dir, file)
+    };
+    let age = || Tensor::from_f32(vec![1], vec![30.0]).unwrap();
+    let bad = [
+        make("missing_tensor", &[("input", image_input([1, 3, 64, 64]))]),
+        make("wrong_dtype", &[("input", Tensor::from_f64(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64]).unwrap()), ("age", age())]),
+        make("wrong_shape", &[("input", image_input([1, 3, 32, 32])), ("age", age())]),
+        make("nan_output", &[("input", image_input([1, 3, 64, 64])), ("age", Tensor::from_f32(vec![1], vec![f32::NAN]).unwrap())]),
+        make("nan_input", &[("input", Tensor::from_f32(vec![1, 3, 64, 64], vec![f32::NAN; 3 * 64 * 64]).unwrap()), ("age", age())]),
+    ];
+    let truncated = root.path().join("truncated");
+    std::fs::create_dir(&truncated).unwrap();
+    let bytes = std::fs::read(repo().join("fixtures/golden/astronaut_face.npz")).unwrap();
+    std::fs::write(truncated.join("astronaut_face.npz"), &bytes[..bytes.len() / 2]).unwrap();
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+
+    for (dir, file) in &bad {
+        let d = dir.to_str().unwrap();
+        assert_error(&run(&["check", "--golden", d, "--model", DEMO]), &[file]);
+        assert_error(&run(&["compare", "--model", DEMO, "--golden", d]), &[file]);
+        assert_error(&run(&["diff", DEMO, DEMO, "--golden", d]), &[file]);
+    }
+    let r = run(&["check", "--golden", bad[0].0.to_str().unwrap(), "--model", DEMO]);
+    assert!(r.stderr.contains("'age'"), "names the missing tensor: {r:?}");
+    let t = truncated.join("astronaut_face.npz");
+    assert_error(&run(&["check", "--golden", truncated.to_str().unwrap(), "--model", DEMO]), &[t.to_str().unwrap()]);
+    let e = empty.to_str().unwrap();
+    assert_error(&run(&["check", "--golden", e, "--model", DEMO]), &[e]);
+    assert_error(&run(&["check", "--golden", e]), &[e]);
+    assert_error(&run(&["compare", "--model", DEMO, "--golden", e]), &[e]);
+}
+
+#[test]
+fn unreadable_images() {
+    let dir = tempdir();
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    std::fs::copy(repo().join("fixtures/images/astronaut_face.png"), images.join("a_good.png")).unwrap();
+    let bad = images.join("b_bad.png");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\nnot really a png").unwrap();
+    let bad = bad.to_str().unwrap();
+    let images = images.to_str().unwrap();
+    let out = dir.path().join("golden");
+    let npy = dir.path().join("x.npy");
+    assert_error(&run(&["predict", "fixtures/images/astronaut_face.png", bad]), &[bad]);
+    assert_error(&run(&["preprocess", "fixtures/images/astronaut_face.png", bad, "--out", npy.to_str().unwrap()]), &[bad]);
+    assert_error(&run(&["compare", "--model", DEMO, "--inputs", images]), &[bad]);
+    assert_error(&run(&["diff", DEMO, DEMO, "--inputs", images]), &[bad]);
+    assert_error(&run(&["record", "--model", DEMO, "--inputs", images, "--out", out.to_str().unwrap()]), &[bad]);
+    assert_eq!(listing(dir.path()), ["images"], "record and preprocess wrote nothing");
+    // A directory without images.
+    let none = dir.path().join("none");
+    std::fs::create_dir(&none).unwrap();
+    assert_error(&run(&["compare", "--model", DEMO, "--inputs", none.to_str().unwrap()]), &[none.to_str().unwrap()]);
+}
+
+#[test]
+fn unknown_backend_and_bad_values() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec!["check", "--backend", "ort,nosuch"],
+        vec!["compare", "--model", DEMO, "--backend", "nosuch"],
+        vec!["compare", "--model", DEMO, "--reference", "nosuch"],
+        vec!["diff", DEMO, DEMO, "--backend", "nosuch"],
+        vec!["predict", "fixtures/images/astronaut_face.png", "--backend", "nosuch"],
+        vec!["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", out, "--backend", "nosuch"],
+        vec!["inspect", DEMO, "--backend", "nosuch"],
+        vec!["bench", "--backend", "nosuch"],
+    ] {
+        let r = run(&args);
+        assert_error(&r, &["nosuch"]);
+        assert!(r.stderr.contains("ort") && r.stderr.contains("candle"), "lists the valid backends: {r:?}");
+    }
+    for (args, names) in [
+        (vec!["check", "--atol", "nan"], vec!["atol", "NaN"]),
+        (vec!["check", "--atol=-1"], vec!["-1"]),
+        (vec!["check", "--output-tol", "age"], vec!["age"]),
+        (vec!["check", "--format", "yaml"], vec!["yaml"]),
+        (vec!["check", "--no-such-flag"], vec!["--no-such-flag"]),
+        (vec!["compare", "--model", DEMO, "--random", "0"], vec!["--random"]),
+        (vec!["compare", "--model", DEMO, "--backend", "ort"], vec!["ort"]),
+        (vec!["bench", "--seconds=-1"], vec!["--seconds"]),
+        (vec!["bench", "--seconds", "nan"], vec!["--seconds"]),
+        (vec!["bench", "--batch", "0"], vec!["--batch"]),
+        (vec!["bench", "--threads", "0"], vec!["--threads"]),
+        (vec!["record", "--model", DEMO, "--inputs", "fixtures/images"], vec!["--out"]),
+        (vec!["predict"], vec!["IMAGES"]),
+        (vec!["nosuchcommand"], vec!["nosuchcommand"]),
+    ] {
+        assert_error(&run(&args), &names);
+    }
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+    let help = run(&["check", "--help"]);
+    assert_code(&help, 0);
+    assert!(help.stdout.contains("--output-tol"), "{help:?}");
+    assert_code(&run(&["--version"]), 0);
+}
+
+#[test]
+fn record_refuses_to_replace_a_directory_that_is_not_a_golden_set() {
+    let dir = tempdir();
+    let precious = dir.path().join("notes.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert_error(&run(&["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", d]), &[d]);
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    assert_eq!(listing(dir.path()), ["notes.txt"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// predict, record, compare, diff
+
+#[test]
+fn predict_matches_the_pytorch_goldens_and_the_interval_rule() {
+    let mut images: Vec<PathBuf> = std::fs::read_dir(repo().join("fixtures/images")).unwrap().map(|e| e.unwrap().path()).collect();
+    images.sort();
+    let mut args = vec!["predict".into(), "--format".into(), "json".into()];
+    args.extend(images.iter().map(|p| p.clone().into_os_string()));
+    let (r, v) = run_json::<std::ffi::OsString>(&args);
+    assert_code(&r, 0);
+    assert!(
+        r.stderr.starts_with("warning: ") && r.stderr.contains("demo weights") && r.stderr.lines().count() == 1,
+        "one demo-weights warning on stderr: {r:?}"
+    );
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), images.len());
+    for (row, path) in rows.iter().zip(&images) {
+        assert_eq!(row["image"].as_str().unwrap(), path.to_str().unwrap());
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let want = golden_ages(stem)[0] as f64;
+        let age = row["age"].as_f64().unwrap();
+        assert!((age - want).abs() <= 1e-4, "{stem}: predicted {age}, PyTorch {want}");
+        let interval: Vec<i64> = row["interval"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+        // The interval of PyTorch's age (unless the age sits within 1e-4 of an integer boundary).
+        let near_boundary = (want.fract() - 0.0).abs() < 1e-4 || (want.fract() - 1.0).abs() < 1e-4;
+        if !near_boundary {
+            assert_eq!(interval, interval_rule(want), "{stem}: age {want}");
+        }
+        assert_eq!(interval, interval_rule(age), "{stem}: the rule on the printed age {age}");
+    }
+
+    // astronaut_face: PyTorch says 46.967064 (fixtures/golden/astronaut_face.npz) -> [44, 49].
+    let want = golden_ages("astronaut_face")[0] as f64;
+    let [lo, hi] = interval_rule(want);
+    let r = run(&["predict", "fixtures/images/astronaut_face.png", "--backend", "tract"]);
+    assert_code(&r, 0);
+    let row = r.stdout.lines().find(|l| l.contains("astronaut_face.png")).expect("a row for the image");
+    assert!(row.contains(&format!("{want:.3}")) && row.contains(&format!("{lo}-{hi}")), "{r:?}");
+    assert!(r.stderr.contains("demo weights"), "{r:?}");
+}
+
+#[test]
+fn predict_static_model_and_candle() {
+    let (r, v) = run_json(&["predict", "fixtures/images/chelsea.png", "--model", "models/ssrnet_dynamo_static.onnx", "--backend", "candle", "--format", "json"]);
+    assert_code(&r, 0);
+    let age = v[0]["age"].as_f64().unwrap();
+    let want = golden_ages("chelsea")[0] as f64;
+    assert!((age - want).abs() <= 1e-4, "candle {age} vs PyTorch {want}");
+}
+
+#[test]
+fn record_then_check_against_the_recording() {
+    let dir = tempdir();
+    let golden = dir.path().join("golden");
+    let g = golden.to_str().unwrap();
+    let r = run(&["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", g]);
+    assert_code(&r, 0);
+    let images = std::fs::read_dir(repo().join("fixtures/images")).unwrap().count();
+    assert!(r.stderr.contains(&format!("wrote {images} cases")), "{r:?}");
+    let mut files = listing(&golden);
+    assert!(files.contains(&"manifest.json".to_string()));
+    files.retain(|f| f != "manifest.json");
+    assert_eq!(files.len(), images);
+    // The recording holds onnxruntime's ages, within the manifest tolerance of PyTorch's.
+    let recorded = parity_core::golden::read_npz(golden.join("astronaut_face.npz")).unwrap();
+    let got = recorded["age"].as_f32().unwrap()[0];
+    let want = golden_ages("astronaut_face")[0];
+    assert!((got - want).abs() <= 1e-4, "recorded {got}, PyTorch {want}");
+
+    // The manifest names the model relative to the golden directory: check finds it.
+    let (r, v) = run_json(&["check", "--golden", g, "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["cases"].as_u64().unwrap() as usize, images);
+    assert_pass_report(&v, &["ort", "tract", "candle"], images, 1e-4);
+    // ort against its own recording is exact.
+    assert_eq!(v["backends"][0]["outputs"][0]["max_abs"], 0.0);
+    // Recording again over an existing golden set replaces it.
+    assert_code(&run(&["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", g, "--backend", "tract"]), 0);
+}
+
+#[test]
+fn compare_random_and_images() {
+    let (r, v) = run_json(&["compare", "--model", "models/ssrnet_dynamo_dynamic.onnx", "--random", "4", "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["cases"], 4);
+    assert_eq!(v["command"], "compare");
+    assert_pass_report(&v, &["tract", "candle"], 4, 1e-4);
+    assert!(v["reference"].as_str().unwrap().contains("ort"));
+
+    let images = std::fs::read_dir(repo().join("fixtures/images")).unwrap().count();
+    let (r, v) = run_json(&["compare", "--model", DEMO, "--inputs", "fixtures/images", "--backend", "tract", "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["cases"].as_u64().unwrap() as usize, images);
+    assert_pass_report(&v, &["tract"], images, 1e-4);
+
+    let r = run(&["compare", "--model", DEMO, "--random", "2", "--reference", "tract", "--backend", "candle"]);
+    assert_code(&r, 0);
+    assert!(r.stdout.contains("backend tract on 2 random-normal inputs, seed 0"), "{r:?}");
+}
+
+#[test]
+fn diff_of_a_model_against_itself_and_its_simplified_variant() {
+    let (r, v) = run_json(&["diff", DEMO, DEMO, "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["command"], "diff");
+    assert_eq!(v["backends"][0]["outputs"][0]["max_abs"], 0.0, "the same model on the same backend is exact");
+    assert_eq!(v["extra"]["age_interval_changes"], serde_json::json!([]));
+    let (r, v) = run_json(&[
+        "diff",
+        DEMO,
+        "models/ssrnet_legacy_dynamic_sim.onnx",
+        "--golden",
+        "fixtures/golden",
+        "--backend",
+        "tract",
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 0);
+    assert_eq!(v["cases"].as_u64().unwrap() as usize, golden_case_names().len());
+    assert_eq!(v["backends"][0]["verdict"], "pass");
+    assert_code(&run(&["diff", "models/ssrnet_dynamo_static.onnx", "models/ssrnet_dynamo_static_sim.onnx", "--inputs", "fixtures/images"]), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect, bench
+
+#[test]
+fn inspect_text_and_json() {
+    let model = "models/ssrnet_dynamo_dynamic_external.onnx";
+    let (r, v) = run_json(&["inspect", model, "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["model"], model);
+    assert_eq!(v["file_bytes"].as_u64().unwrap(), std::fs::metadata(repo().join(model)).unwrap().len());
+    assert_eq!(v["inputs"][0]["name"], "input");
+    assert_eq!(v["inputs"][0]["dtype"], "float32");
+    assert!(v["inputs"][0]["shape"].as_str().unwrap().ends_with(", 3, 64, 64]"), "{v:#}");
+    assert_eq!(v["outputs"][0]["name"], "age");
+    assert_eq!(v["metadata"]["weights"], "demo");
+    let ext = v["external_data"].as_object().unwrap();
+    assert_eq!(ext.keys().collect::<Vec<_>>(), ["ssrnet_dynamo_dynamic_external.onnx.data"]);
+    assert!(ext.values().next().unwrap().as_u64().unwrap() > 0);
+    for b in v["backends"].as_array().unwrap() {
+        assert_eq!(b["supported"], true, "{b:#}");
+        assert_eq!(b["unsupported_ops"], serde_json::json!([]));
+    }
+    assert_eq!(v["backends"].as_array().unwrap().len(), 3);
+    for key in ["ir_version", "opset", "producer", "nodes", "parameters", "op_histogram"] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+
+    // Opset, op histogram and external-data initializers as the onnx package reads them.
+    if let Some(py) = python() {
+        let facts: Value = serde_json::from_str(&python_run(
+            &py,
+            r#"
+import sys, json, collections, onnx
+m = onnx.load(sys.argv[1], load_external_data=False)
+ops = collections.Counter(n.op_type if n.domain in ("", "ai.onnx") else n.domain + "::" + n.op_type for n in m.graph.node)
+ext = sum(1 for t in m.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL)
+opset = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")][0]
+print(json.dumps({"opset": opset, "ops": ops, "ext": ext, "nodes": len(m.graph.node)}))
+"#,
+            &[repo().join(model).as_path()],
+        ))
+        .unwrap();
+        assert_eq!(v["opset"], facts["opset"]);
+        assert_eq!(v["op_histogram"], facts["ops"]);
+        assert_eq!(v["nodes"], facts["nodes"]);
+        assert_eq!(ext.values().next().unwrap(), &facts["ext"]);
+    }
+
+    let r = run(&["inspect", "models/ssrnet_legacy_static.onnx", "--backend", "tract"]);
+    assert_code(&r, 0);
+    assert!(r.stdout.contains("opset 11"), "the legacy export is opset 11: {r:?}");
+    assert!(r.stdout.contains("weights    inline"), "{r:?}");
+    assert!(r.stdout.contains("[1, 3, 64, 64]"), "static batch 1: {r:?}");
+    assert!(r.stdout.lines().any(|l| l.contains("tract") && l.contains("yes")), "{r:?}");
+    assert!(r.stdout.lines().any(|l| l.contains(" Conv ")), "op histogram row: {r:?}");
+    let r = run(&["inspect", model]);
+    assert!(r.stdout.contains("external: ") && r.stdout.contains("ssrnet_dynamo_dynamic_external.onnx.data"), "{r:?}");
+}
+
+#[test]
+fn bench_smoke_json() {
+    let (r, v) = run_json(&["bench", "--seconds", "0.05", "--batch", "1,2", "--threads", "1", "--backend", "tract", "--format", "json"]);
+    assert_code(&r, 0);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, batch) in rows.iter().zip([1, 2]) {
+        assert_eq!(row["backend"], "tract");
+        assert_eq!(row["batch"], batch);
+        assert_eq!(row["threads"], 1);
+        for key in ["median_ms", "p90_ms", "throughput_per_s", "gflops"] {
+            let x = row[key].as_f64().unwrap_or_else(|| panic!("{key} is a number: {row:#}"));
+            assert!(x.is_finite() && x > 0.0, "{key} = {x}");
+        }
+        assert!(row["p90_ms"].as_f64() >= row["median_ms"].as_f64());
+        assert!(row["iterations"].as_u64().unwrap() >= 5);
+    }
+}
