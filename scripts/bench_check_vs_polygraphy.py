@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,19 +59,24 @@ def write_polygraphy_files(tmp: Path) -> tuple[Path, Path, int, int]:
     return in_path, out_path, len(cases), samples
 
 
-def time_runs(cmd: list[str], runs: int, label: str) -> list[float]:
-    times = []
+def time_runs(cmd: list[str], runs: int, label: str) -> tuple[list[float], list[float]]:
+    """Wall seconds and CPU seconds (user + sys of the child) per timed run."""
+    times, cpu = [], []
     for i in range(runs + 1):  # the first run warms the page cache and is not counted
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if proc.returncode != 0:
             sys.exit(
                 f"error: {label} exited {proc.returncode}: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
             )
         if i > 0:
             times.append(elapsed)
-    return times
+            cpu.append(used)
+    return times, cpu
 
 
 def main() -> None:
@@ -97,14 +103,18 @@ def main() -> None:
             "--load-inputs", str(in_path), "--load-outputs", str(out_path),
             "--atol", "1e-4", "--rtol", "0", "--check-error-stat", "max",
         ]  # fmt: skip
-        t_ours = time_runs(ours, args.runs, "ssrnet-parity check")
-        t_theirs = time_runs(theirs, args.runs, "polygraphy run")
+        load = os.getloadavg()[0]
+        t_ours, c_ours = time_runs(ours, args.runs, "ssrnet-parity check")
+        t_theirs, c_theirs = time_runs(theirs, args.runs, "polygraphy run")
 
     m_ours, m_theirs = statistics.median(t_ours), statistics.median(t_theirs)
     print(f"golden cases: {cases} ({samples} samples), model {MODEL.relative_to(REPO)}, {args.runs} timed runs each")
     print(f"ssrnet-parity check (ort + tract + candle): median {m_ours:.3f} s  (min {min(t_ours):.3f}, max {max(t_ours):.3f})")
     print(f"polygraphy run --onnxrt (onnxruntime only): median {m_theirs:.3f} s  (min {min(t_theirs):.3f}, max {max(t_theirs):.3f})")
-    print(f"ratio polygraphy / ssrnet-parity: {m_theirs / m_ours:.2f}x")
+    print(f"ratio polygraphy / ssrnet-parity (wall): {m_theirs / m_ours:.2f}x")
+    cu, ct = statistics.median(c_ours), statistics.median(c_theirs)
+    print(f"CPU (user+sys) medians: ssrnet-parity {cu:.3f} s, polygraphy {ct:.3f} s, ratio {ct / cu:.2f}x")
+    print(f"load average at start: {load:.1f} on {os.cpu_count()} CPUs (wall times inflate on a busy machine)")
     print(f"target check < 1 s: {'met' if m_ours < 1.0 else 'NOT met'}; faster than polygraphy: {'yes' if m_ours < m_theirs else 'NO'}")
 
 
