@@ -31,10 +31,10 @@
 //!   files decode identically either way; on truncated files only the SIMD build always agrees with cv2
 //!   (measured: 200 of 200 truncated JPEGs with SIMD, 198 of 200 without), and it decodes a 512x512
 //!   photo in about 1.6 ms instead of 4.2 ms (cv2: 2.0 ms). Install `nasm` for both reasons.
-//! - **PNG** (`image`/`png` crate): 1/2/4/8/16-bit grey, grey+alpha, RGB, RGBA, palette (with and
+//! - **PNG** (`image`/`png` crate): 1-, 8- and 16-bit grey, grey+alpha, RGB, RGBA, palette (with and
 //!   without transparency). Alpha is dropped, grey replicated, 16-bit samples keep their high byte
 //!   (what cv2 does: measured), and the eXIf orientation is applied (cv2 does so too: measured).
-//! - **BMP** (`image`): 1/4/8-bit palette, 24- and 32-bit.
+//! - **BMP** (`image`): 1- and 8-bit palette (grey and colour), 24- and 32-bit.
 //! - Other formats, decoded by the `image` crate with the same conversions, compared with cv2 in the
 //!   fuzz test (reported, not asserted) and on 64x64 files of each kind:
 //!   identical: TIFF (8-bit; 16-bit grey keeps the high byte, 16-bit colour is rounded, round(v / 257),
