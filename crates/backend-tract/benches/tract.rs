@@ -6,7 +6,20 @@
 //! GFLOP/s is printed at the end. Model: `models/ssrnet_legacy_dynamic.onnx`, or
 //! `SSRNET_TRACT_BENCH_MODEL`.
 //!
-//! `cargo bench -p backend-tract --bench tract` (add `-- --quick` for a fast pass).
+//! `cargo bench -p backend-tract --bench tract` (add `-- --quick` for a fast pass);
+//! `SSRNET_TRACT_BENCH_INTERLEAVED=30 cargo bench -p backend-tract --bench tract` for the
+//! round-robin comparison.
+//!
+//! Measured 2026-11-24 on the 2-core dev machine (shared with other builds, load 6-8), release,
+//! legacy dynamic model, median ms (GFLOP/s):
+//!
+//! | threads | batch 1 fixed plan | batch 1 symbolic | batch 32 chunk 1 (default) | chunk 4 | one batch-32 plan |
+//! |---------|--------------------|------------------|----------------------------|---------|-------------------|
+//! | 1       | 1.77 (24.3)        | 2.41 (17.8)      | 55.8 (24.6)                | 92.2    | 136.5 (10.1)      |
+//! | 2       | 1.91 (22.4)        | 2.69 (15.9)      | 66.9 (20.5)                | 102.4   | 132.9 (10.3)      |
+//!
+//! Hence the defaults: a fixed-shape plan per shape (1.4x the symbolic plan), batches split into
+//! per-sample runs (2.4x one batch-32 plan), one thread (a second one did not help here).
 
 use std::path::PathBuf;
 use std::time::Duration;
