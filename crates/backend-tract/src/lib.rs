@@ -1,7 +1,7 @@
 //! The [tract-onnx](https://github.com/sonos/tract) backend of ssrnet-parity: [`Tract`] implements
 //! [`parity_core::Runtime`].
 //!
-//! What it does, and why (numbers in `benches/tract.rs` and the crate's README section):
+//! What it does, and why (the measurements are in `benches/tract.rs`):
 //! - **One optimised plan per concrete input shape.** tract optimises a graph whose shapes are all
 //!   known much better than one with a symbolic batch axis (fixed-shape plans of SSRNet run ~30%
 //!   faster), so the first run at a new input shape builds `into_optimized()?.into_runnable()` for
