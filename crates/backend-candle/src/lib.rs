@@ -95,8 +95,6 @@ pub struct CandleModel {
     model: ModelProto,
     consts: prepare::Consts,
     info: ModelInfo,
-    /// Whether each input's declared shape should be checked (false when the graph gives none).
-    input_has_shape: Vec<bool>,
     ceil_checks: Vec<CeilCheck>,
     pool: Option<Arc<rayon::ThreadPool>>,
 }
@@ -141,7 +139,6 @@ impl CandleModel {
         }
         let initializers: std::collections::HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
         let inputs: Vec<&ValueInfoProto> = g.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
-        let input_has_shape = inputs.iter().map(|i| tensor_type(i).is_some_and(|(_, s)| s.is_some())).collect();
         let info = ModelInfo {
             inputs: inputs.iter().map(|i| io_info(i)).collect::<Result<_, String>>().map_err(fail)?,
             outputs: g.output.iter().map(io_info).collect::<Result<_, String>>().map_err(fail)?,
@@ -164,66 +161,10 @@ impl CandleModel {
             Some(0) => return Err(fail("threads must be at least 1".to_string())),
             Some(n) => Some(shared_pool(n).map_err(|e| fail(format!("cannot start {n} threads: {e}")))?),
         };
-        Ok(CandleModel { path: path.to_path_buf(), model, consts, info, input_has_shape, ceil_checks, pool })
+        Ok(CandleModel { path: path.to_path_buf(), model, consts, info, ceil_checks, pool })
     }
 
-    /// Check names, dtypes and shapes of `inputs` against the declared inputs.
-    fn check_inputs(&self, inputs: &NamedTensors) -> Result<()> {
-        let names = || self.info.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
-        for name in inputs.keys() {
-            if !self.info.inputs.iter().any(|i| &i.name == name) {
-                return Err(Error::Input(format!("unknown input '{name}' (the model's inputs: {})", names())));
-            }
-        }
-        let mut symbols: HashMap<&str, (usize, &str)> = HashMap::new();
-        for (decl, &has_shape) in self.info.inputs.iter().zip(&self.input_has_shape) {
-            let Some(t) = inputs.get(&decl.name) else {
-                return Err(Error::Input(format!("missing input '{}' (the model's inputs: {})", decl.name, names())));
-            };
-            if t.dtype() != decl.dtype {
-                return Err(Error::Input(format!(
-                    "input '{}': dtype {:?}, the model expects {:?}",
-                    decl.name,
-                    t.dtype(),
-                    decl.dtype
-                )));
-            }
-            if !has_shape {
-                continue;
-            }
-            let fits = t.shape().len() == decl.shape.len()
-                && t.shape().iter().zip(&decl.shape).all(|(&n, d)| match d {
-                    Dim::Fixed(f) => n == *f,
-                    Dim::Symbolic(_) => true,
-                });
-            if !fits {
-                return Err(Error::Input(format!(
-                    "input '{}': shape {:?} does not fit the model's {}",
-                    decl.name,
-                    t.shape(),
-                    show_dims(&decl.shape)
-                )));
-            }
-            for (&n, d) in t.shape().iter().zip(&decl.shape) {
-                let Dim::Symbolic(s) = d else { continue };
-                if s == "?" {
-                    continue;
-                }
-                match symbols.get(s.as_str()) {
-                    Some(&(m, other)) if m != n => {
-                        return Err(Error::Input(format!(
-                            "input '{}': axis '{s}' is {n} here but {m} in input '{other}'",
-                            decl.name
-                        )));
-                    }
-                    _ => {
-                        symbols.insert(s.as_str(), (n, decl.name.as_str()));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
+
 }
 
 impl Runnable for CandleModel {
@@ -232,7 +173,7 @@ impl Runnable for CandleModel {
     }
 
     fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
-        self.check_inputs(inputs)?;
+        self.info.check_inputs(inputs)?;
         let fail = |message: String| Error::backend(NAME, format!("{}: {message}", self.path.display()));
         let mut values: HashMap<String, CTensor> = HashMap::with_capacity(self.consts.len() + inputs.len());
         for (name, t) in inputs {
@@ -266,17 +207,6 @@ impl Runnable for CandleModel {
         }
         Ok(result)
     }
-}
-
-fn show_dims(dims: &[Dim]) -> String {
-    let parts: Vec<String> = dims
-        .iter()
-        .map(|d| match d {
-            Dim::Fixed(n) => n.to_string(),
-            Dim::Symbolic(s) => s.clone(),
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
 }
 
 /// Element type and shape (when declared) of a tensor-typed value.

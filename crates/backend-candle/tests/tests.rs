@@ -194,7 +194,7 @@ fn static_model_fed_batch_8_is_a_clear_input_error() {
     assert_eq!(m.info().inputs[0].shape[0], Dim::Fixed(1));
     let e = run_err(&mut m, ssrnet_input(8, 1));
     assert!(matches!(e, Error::Input(_)), "{e:?}");
-    assert_eq!(e.to_string(), "input 'input': shape [8, 3, 64, 64] does not fit the model's [1, 3, 64, 64]");
+    assert_eq!(e.to_string(), "input 'input': shape [8, 3, 64, 64] does not fit the model's [1, 3, 64, 64] (axis 0 must be 1, got 8)");
 }
 
 #[test]
@@ -485,7 +485,7 @@ fn inputs_are_checked_before_running() {
         ),
         (
             inputs(vec![("X", Tensor::from_f32(vec![2, 3], vec![0.; 6]).unwrap())]),
-            "input 'X': shape [2, 3] does not fit the model's [n, 2]",
+            "input 'X': shape [2, 3] does not fit the model's [n, 2] (axis 1 must be 2, got 3)",
         ),
         (
             inputs(vec![("X", Tensor::from_f32(vec![6], vec![0.; 6]).unwrap())]),

@@ -164,62 +164,6 @@ fn dtype_of(ty: TensorElementType) -> Option<DType> {
     })
 }
 
-fn show_shape(shape: &[Dim]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| match d {
-            Dim::Fixed(n) => n.to_string(),
-            Dim::Symbolic(s) => s.clone(),
-        })
-        .collect();
-    format!("[{}]", dims.join(", "))
-}
-
-/// Checks `inputs` against the declared inputs: every name present and no other, same dtype, same
-/// rank, fixed dimensions equal.
-pub fn check_inputs(declared: &[IoInfo], inputs: &NamedTensors) -> Result<()> {
-    for name in inputs.keys() {
-        if !declared.iter().any(|d| &d.name == name) {
-            let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
-            return Err(Error::Input(format!(
-                "unknown input '{name}'; the model's inputs are {names:?}"
-            )));
-        }
-    }
-    for d in declared {
-        let Some(t) = inputs.get(&d.name) else {
-            return Err(Error::Input(format!(
-                "missing input '{}' ({:?} {})",
-                d.name,
-                d.dtype,
-                show_shape(&d.shape)
-            )));
-        };
-        if t.dtype() != d.dtype {
-            return Err(Error::Input(format!(
-                "input '{}' has dtype {:?}, the model wants {:?}",
-                d.name,
-                t.dtype(),
-                d.dtype
-            )));
-        }
-        let fits = t.shape().len() == d.shape.len()
-            && t.shape().iter().zip(&d.shape).all(|(&n, want)| match want {
-                Dim::Fixed(w) => n == *w,
-                Dim::Symbolic(_) => true,
-            });
-        if !fits {
-            return Err(Error::Input(format!(
-                "input '{}' has shape {:?}, the model wants {}",
-                d.name,
-                t.shape(),
-                show_shape(&d.shape)
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {
     let shape = t.shape().to_vec();
     Ok(match t.data() {
@@ -278,7 +222,7 @@ impl Runnable for OrtModel {
     }
 
     fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
-        check_inputs(&self.info.inputs, inputs)?;
+        self.info.check_inputs(inputs)?;
         let values = inputs
             .iter()
             .map(|(name, t)| Ok((name.as_str(), tensor_ref(t)?)))

@@ -285,81 +285,8 @@ impl TractModel {
 
     /// Check `inputs` against the declared inputs; returns them in declared order.
     fn check<'a>(&self, inputs: &'a NamedTensors) -> Result<Vec<&'a Tensor>> {
-        let names = || {
-            self.info
-                .inputs
-                .iter()
-                .map(|i| i.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if let Some(extra) = inputs
-            .keys()
-            .find(|k| !self.info.inputs.iter().any(|i| &i.name == *k))
-        {
-            return Err(Error::Input(format!(
-                "{}: unknown input '{extra}' (the model's inputs: {})",
-                self.path.display(),
-                names()
-            )));
-        }
-        let mut symbols: HashMap<&str, usize> = HashMap::new();
-        let mut ordered = Vec::with_capacity(self.info.inputs.len());
-        for io in &self.info.inputs {
-            let t = inputs.get(&io.name).ok_or_else(|| {
-                Error::Input(format!(
-                    "{}: missing input '{}' (the model's inputs: {})",
-                    self.path.display(),
-                    io.name,
-                    names()
-                ))
-            })?;
-            let bad = |what: String| {
-                Error::Input(format!(
-                    "{}: input '{}' {what}",
-                    self.path.display(),
-                    io.name
-                ))
-            };
-            if t.dtype() != io.dtype {
-                return Err(bad(format!(
-                    "has dtype {:?}, the model wants {:?}",
-                    t.dtype(),
-                    io.dtype
-                )));
-            }
-            let want = shape_string(&io.shape);
-            if t.shape().len() != io.shape.len() {
-                return Err(bad(format!(
-                    "has shape {:?}, the model wants {want}",
-                    t.shape()
-                )));
-            }
-            for (axis, (&got, dim)) in t.shape().iter().zip(&io.shape).enumerate() {
-                match dim {
-                    Dim::Fixed(n) if *n != got => {
-                        return Err(bad(format!(
-                            "has shape {:?}, the model wants {want} (axis {axis} must be {n}, got {got})",
-                            t.shape()
-                        )));
-                    }
-                    Dim::Symbolic(s) if s != "?" => {
-                        if let Some(&prev) = symbols.get(s.as_str())
-                            && prev != got
-                        {
-                            return Err(bad(format!(
-                                "has shape {:?}: axis {axis} ('{s}') is {got} but another input set '{s}' to {prev}",
-                                t.shape()
-                            )));
-                        }
-                        symbols.insert(s, got);
-                    }
-                    _ => {}
-                }
-            }
-            ordered.push(t);
-        }
-        Ok(ordered)
+        self.info.check_inputs(inputs).map_err(|e| Error::Input(format!("{}: {e}", self.path.display())))?;
+        Ok(self.info.inputs.iter().map(|io| &inputs[&io.name]).collect())
     }
 
     /// Run one batch (already checked) through the plan for its shapes.
@@ -690,17 +617,6 @@ fn batch_axis(info: &ModelInfo) -> Option<String> {
             && !io.shape[1..].iter().any(|d| matches!(d, Dim::Symbolic(_)))
     });
     ok.then_some(first)
-}
-
-fn shape_string(shape: &[Dim]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| match d {
-            Dim::Fixed(n) => n.to_string(),
-            Dim::Symbolic(s) => s.clone(),
-        })
-        .collect();
-    format!("[{}]", dims.join(", "))
 }
 
 fn dtype_from_onnx(elem_type: i32) -> Option<DType> {

@@ -9,10 +9,11 @@
 //! model's directory. `run` takes `&mut self` so a backend may cache per-input-shape plans without
 //! interior mutability. Optional capabilities (`unsupported_ops`) have default bodies.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::path::Path;
 
-use crate::{DType, Result, Tensor};
+use crate::{DType, Error, Result, Tensor};
 
 /// Tensors keyed by ONNX tensor name.
 pub type NamedTensors = BTreeMap<String, Tensor>;
@@ -45,6 +46,87 @@ pub struct IoInfo {
 pub struct ModelInfo {
     pub inputs: Vec<IoInfo>,
     pub outputs: Vec<IoInfo>,
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dim::Fixed(n) => write!(f, "{n}"),
+            Dim::Symbolic(s) => f.write_str(s),
+        }
+    }
+}
+
+/// `[N, 3, 64, 64]`-style rendering of a declared shape.
+pub fn shape_string(dims: &[Dim]) -> String {
+    let dims: Vec<String> = dims.iter().map(Dim::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+impl ModelInfo {
+    /// Checks `inputs` against the declared inputs before a backend runs them: every declared name
+    /// present and no other, the declared dtype, the declared rank and fixed dimensions, and one
+    /// size per named symbolic axis across inputs (`?` axes are free). An input declared without a
+    /// shape (empty `shape`) is not shape-checked. Every failure is an [`Error::Input`].
+    pub fn check_inputs(&self, inputs: &NamedTensors) -> Result<()> {
+        let names = || self.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+        if let Some(extra) = inputs.keys().find(|k| !self.inputs.iter().any(|i| &i.name == *k)) {
+            return Err(Error::Input(format!("unknown input '{extra}' (the model's inputs: {})", names())));
+        }
+        let mut symbols: HashMap<&str, (usize, &str)> = HashMap::new();
+        for decl in &self.inputs {
+            let Some(t) = inputs.get(&decl.name) else {
+                return Err(Error::Input(format!("missing input '{}' (the model's inputs: {})", decl.name, names())));
+            };
+            if t.dtype() != decl.dtype {
+                return Err(Error::Input(format!(
+                    "input '{}': dtype {:?}, the model expects {:?}",
+                    decl.name,
+                    t.dtype(),
+                    decl.dtype
+                )));
+            }
+            if decl.shape.is_empty() {
+                continue;
+            }
+            let misfit = |why: String| {
+                Error::Input(format!(
+                    "input '{}': shape {:?} does not fit the model's {}{why}",
+                    decl.name,
+                    t.shape(),
+                    shape_string(&decl.shape)
+                ))
+            };
+            if t.shape().len() != decl.shape.len() {
+                return Err(misfit(String::new()));
+            }
+            for (axis, (&n, d)) in t.shape().iter().zip(&decl.shape).enumerate() {
+                if let Dim::Fixed(f) = d
+                    && n != *f
+                {
+                    return Err(misfit(format!(" (axis {axis} must be {f}, got {n})")));
+                }
+            }
+            for (&n, d) in t.shape().iter().zip(&decl.shape) {
+                let Dim::Symbolic(s) = d else { continue };
+                if s == "?" {
+                    continue;
+                }
+                match symbols.get(s.as_str()) {
+                    Some(&(m, other)) if m != n => {
+                        return Err(Error::Input(format!(
+                            "input '{}': axis '{s}' is {n} here but {m} in input '{other}'",
+                            decl.name
+                        )));
+                    }
+                    _ => {
+                        symbols.insert(s.as_str(), (n, decl.name.as_str()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A backend: prepares models for running.
