@@ -9,8 +9,7 @@ use parity_core::{NamedTensors, Tolerance};
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::onnx_model::OnnxModel;
-use crate::output::Format;
-use crate::parity::{ParityReport, SideReport, TolArgs, batch_agnostic, compare_cases, prepare, run_inputs};
+use crate::parity::{ParityReport, SideReport, ParityArgs, batch_agnostic, compare_cases, prepare, run_inputs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,13 +23,8 @@ pub struct Args {
     /// Backends to check (default: all).
     #[arg(long, value_delimiter = ',')]
     backend: Vec<BackendName>,
-    /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::at_least_one)]
-    threads: Option<usize>,
     #[command(flatten)]
-    tol: TolArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    run: ParityArgs,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -44,7 +38,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let onnx = OnnxModel::read(&model)?;
     let golden = GoldenSet::read(&dir, &batch_agnostic(&onnx.model_info()?))?;
-    let tols = args.tol.resolve(golden.tolerances(Tolerance::DEFAULT))?;
+    let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT))?;
     let names: Vec<String> = golden.cases.iter().map(|c| c.name.clone()).collect();
     let expected: Vec<NamedTensors> = golden.cases.iter().map(|c| c.outputs.clone()).collect();
 
@@ -54,7 +48,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     for backend in backends {
         bar.set_message(format!("checking {}", backend.as_str()));
         let outcome = (|| -> Result<Vec<NamedTensors>> {
-            let mut runnable = prepare(backend, &model, args.threads)?;
+            let mut runnable = prepare(backend, &model, args.run.threads)?;
             golden
                 .cases
                 .iter()
@@ -70,14 +64,14 @@ pub fn run(args: Args) -> Result<Verdict> {
         sides.push(match outcome {
             Ok(actual) => SideReport::from_cases(
                 backend.as_str(),
-                compare_cases(&names, &actual, &expected, &tols, args.tol.options()),
+                compare_cases(&names, &actual, &expected, &tols, args.run.options()),
             ),
             Err(e) => SideReport::from_error(backend.as_str(), &e),
         });
     }
     bar.finish_and_clear();
     let reference = format!("goldens {}", dir.display());
-    ParityReport::new("check", model.display().to_string(), reference, names.len(), sides).finish(args.format)
+    ParityReport::new("check", model.display().to_string(), reference, names.len(), sides).finish(args.run.format)
 }
 
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.

@@ -10,8 +10,7 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
-use crate::output::Format;
-use crate::parity::{ParityReport, SideReport, TolArgs, compare_cases, prepare, run_inputs};
+use crate::parity::{ParityReport, SideReport, ParityArgs, compare_cases, prepare, run_inputs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,22 +25,17 @@ pub struct Args {
     /// The backend whose outputs are taken as expected.
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     reference: BackendName,
-    /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::at_least_one)]
-    threads: Option<usize>,
     #[command(flatten)]
-    tol: TolArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    run: ParityArgs,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
     let info = OnnxModel::read(&args.model)?.model_info()?;
     let (what, cases) = args.source.cases(&info)?;
-    let tols = args.tol.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
+    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
     let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let run_all = |backend: BackendName| -> Result<Vec<NamedTensors>> {
-        let mut runnable = prepare(backend, &args.model, args.threads)?;
+        let mut runnable = prepare(backend, &args.model, args.run.threads)?;
         cases
             .iter()
             .map(|c| {
@@ -66,7 +60,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             let side = match run_all(b) {
                 Ok(actual) => SideReport::from_cases(
                     b.as_str(),
-                    compare_cases(&names, &actual, &expected, &tols, args.tol.options()),
+                    compare_cases(&names, &actual, &expected, &tols, args.run.options()),
                 ),
                 Err(e) => SideReport::from_error(b.as_str(), &e),
             };
@@ -77,5 +71,5 @@ pub fn run(args: Args) -> Result<Verdict> {
     bar.finish_and_clear();
     let reference = format!("backend {} on {what}", args.reference.as_str());
     ParityReport::new("compare", args.model.display().to_string(), reference, names.len(), sides)
-        .finish(args.format)
+        .finish(args.run.format)
 }

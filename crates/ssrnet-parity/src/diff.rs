@@ -11,8 +11,7 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
-use crate::output::Format;
-use crate::parity::{ParityReport, SideReport, TolArgs, compare_cases, prepare, run_inputs};
+use crate::parity::{ParityReport, SideReport, ParityArgs, compare_cases, prepare, run_inputs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,13 +24,8 @@ pub struct Args {
     /// The backend that runs both models.
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     backend: BackendName,
-    /// Intra-op threads (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::at_least_one)]
-    threads: Option<usize>,
     #[command(flatten)]
-    tol: TolArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    run: ParityArgs,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -50,11 +44,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         );
     }
     let (what, cases) = args.source.cases(&old_info)?;
-    let tols = args.tol.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
+    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
     let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let backend = args.backend;
     let run_all = |model: &PathBuf| -> Result<Vec<NamedTensors>> {
-        let mut runnable = prepare(backend, model, args.threads)?;
+        let mut runnable = prepare(backend, model, args.run.threads)?;
         cases
             .iter()
             .map(|c| {
@@ -66,7 +60,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let expected = run_all(&args.old)?;
     let actual = run_all(&args.new)?;
-    let reports = compare_cases(&names, &actual, &expected, &tols, args.tol.options());
+    let reports = compare_cases(&names, &actual, &expected, &tols, args.run.options());
     let label = format!("{} ({})", args.new.display(), backend.as_str());
     let mut report = ParityReport::new(
         "diff",
@@ -79,7 +73,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     if let Some(changed) = changed {
         report.extra.insert("age_interval_changes".into(), serde_json::json!(changed));
     }
-    report.finish(args.format)
+    report.finish(args.run.format)
 }
 
 /// Samples whose decoded age interval differs between OLD and NEW outputs (`age` output only).

@@ -13,9 +13,14 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::output::{Format, table, verdict_word};
 
-/// Tolerance flags shared by `check`, `compare` and `diff`.
+/// Flags shared by `check`, `compare` and `diff`: tolerances, threads, output format.
 #[derive(clap::Args, Clone, Debug)]
-pub struct TolArgs {
+pub struct ParityArgs {
+    /// Intra-op threads per backend (default: the backend's choice).
+    #[arg(long, value_parser = crate::output::at_least_one)]
+    pub threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Absolute tolerance for every output (default: the manifest's, else 1e-4).
     #[arg(long)]
     pub atol: Option<f64>,
@@ -30,7 +35,7 @@ pub struct TolArgs {
     pub nan_equal: bool,
 }
 
-impl TolArgs {
+impl ParityArgs {
     /// Flags over `base` (the manifest's tolerances, or the defaults).
     pub fn resolve(&self, base: Tolerances) -> Result<Tolerances> {
         let mut tols = base;
