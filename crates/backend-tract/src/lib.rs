@@ -420,7 +420,7 @@ impl Runnable for TractModel {
                 parts.push(self.name_outputs(out)?);
             }
         }
-        concat_parts(parts)
+        parity_core::concat_named(parts)
     }
 }
 
@@ -727,44 +727,3 @@ fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
     Tensor::new(t.shape().to_vec(), data)
 }
 
-/// Concatenate per-chunk outputs along axis 0.
-fn concat_parts(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
-    let mut iter = parts.into_iter();
-    let mut acc: Vec<(String, Vec<usize>, TensorData)> = iter
-        .next()
-        .map(|first| {
-            first
-                .into_iter()
-                .map(|(k, t)| (k, t.shape().to_vec(), t.into_data()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for part in iter {
-        for ((name, shape, data), (_, t)) in acc.iter_mut().zip(part) {
-            let rows = t.shape().first().copied().ok_or_else(|| {
-                Error::backend(
-                    NAME,
-                    format!("output '{name}' is a scalar and cannot be batched"),
-                )
-            })?;
-            shape[0] += rows;
-            match (data, t.into_data()) {
-                (TensorData::F32(a), TensorData::F32(b)) => a.extend(b),
-                (TensorData::F64(a), TensorData::F64(b)) => a.extend(b),
-                (TensorData::I64(a), TensorData::I64(b)) => a.extend(b),
-                (TensorData::I32(a), TensorData::I32(b)) => a.extend(b),
-                (TensorData::U8(a), TensorData::U8(b)) => a.extend(b),
-                (TensorData::Bool(a), TensorData::Bool(b)) => a.extend(b),
-                _ => {
-                    return Err(Error::backend(
-                        NAME,
-                        format!("output '{name}' changed dtype between chunks"),
-                    ));
-                }
-            }
-        }
-    }
-    acc.into_iter()
-        .map(|(name, shape, data)| Ok((name, Tensor::new(shape, data)?)))
-        .collect()
-}

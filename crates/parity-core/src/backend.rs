@@ -129,6 +129,24 @@ impl ModelInfo {
     }
 }
 
+/// Joins the outputs of consecutive batch chunks: each name's tensors concatenated along axis 0
+/// (see [`Tensor::concat0`]).
+pub fn concat_named(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
+    let mut by_name: BTreeMap<String, Vec<Tensor>> = BTreeMap::new();
+    for part in parts {
+        for (name, t) in part {
+            by_name.entry(name).or_default().push(t);
+        }
+    }
+    by_name
+        .into_iter()
+        .map(|(name, ts)| {
+            let joined = Tensor::concat0(&ts).map_err(|e| Error::Input(format!("output '{name}': {e}")))?;
+            Ok((name, joined))
+        })
+        .collect()
+}
+
 /// A backend: prepares models for running.
 pub trait Runtime {
     /// Short lowercase name used on the command line and in reports (`ort`, `tract`, `candle`).

@@ -1,12 +1,11 @@
 //! The engine behind `check`, `compare` and `diff`: run the same inputs through prepared models,
 //! compare outputs with the core's tolerance rules, fold the results into one report, and print it.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
 use parity_core::compare::{CaseReport, CompareOptions, OutputSummary, Tolerances, compare_outputs, summarize};
-use parity_core::{Dim, ModelInfo, NamedTensors, Options, Runnable, Tensor};
+use parity_core::{Dim, ModelInfo, NamedTensors, Options, Runnable};
 use serde::Serialize;
 
 use crate::Verdict;
@@ -89,13 +88,8 @@ pub fn run_inputs(runnable: &mut dyn Runnable, inputs: &NamedTensors) -> parity_
             row.insert(name.clone(), part);
         }
     }
-    let mut parts: BTreeMap<String, Vec<Tensor>> = BTreeMap::new();
-    for row in &rows {
-        for (name, t) in runnable.run(row)? {
-            parts.entry(name).or_default().push(t);
-        }
-    }
-    parts.into_iter().map(|(name, ts)| Ok((name, Tensor::concat0(&ts)?))).collect()
+    let parts = rows.iter().map(|row| runnable.run(row)).collect::<parity_core::Result<Vec<_>>>()?;
+    parity_core::concat_named(parts)
 }
 
 /// Loads `model` on `backend`, naming both in the error.
