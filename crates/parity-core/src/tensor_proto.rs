@@ -39,9 +39,21 @@ pub struct TensorProto {
     pub double_data: Vec<f64>,
     #[prost(uint64, repeated, tag = "11")]
     pub uint64_data: Vec<u64>,
+    /// `external_data = 13`: `location`, `offset`, `length` of externally stored data.
+    #[prost(message, repeated, tag = "13")]
+    pub external_data: Vec<StringStringEntryProto>,
     /// `DataLocation`: 0 default, 1 external (`optional DataLocation data_location = 14`).
     #[prost(int32, optional, tag = "14")]
     pub data_location: Option<i32>,
+}
+
+/// `onnx.StringStringEntryProto`: a key/value pair (external-data locations, model metadata).
+#[derive(Clone, PartialEq, Message)]
+pub struct StringStringEntryProto {
+    #[prost(string, tag = "1")]
+    pub key: String,
+    #[prost(string, tag = "2")]
+    pub value: String,
 }
 
 /// `TensorProto.DataType` codes this crate maps onto [`DType`].
@@ -52,8 +64,8 @@ const INT64: i32 = 7;
 const BOOL: i32 = 9;
 const DOUBLE: i32 = 11;
 
-/// ONNX's name for a `DataType` code, for error messages.
-fn onnx_type_name(code: i32) -> String {
+/// ONNX's name for a `DataType` code (`FLOAT`, `BFLOAT16`, ...), for messages.
+pub fn onnx_type_name(code: i32) -> String {
     let name = match code {
         0 => "UNDEFINED",
         1 => "FLOAT",
@@ -75,6 +87,19 @@ fn onnx_type_name(code: i32) -> String {
         _ => return format!("data type {code}"),
     };
     name.to_string()
+}
+
+/// The [`DType`] of a `DataType` code, or `None` for a type a [`Tensor`] cannot hold.
+pub fn dtype_from_onnx(code: i32) -> Option<DType> {
+    Some(match code {
+        FLOAT => DType::F32,
+        UINT8 => DType::U8,
+        INT32 => DType::I32,
+        INT64 => DType::I64,
+        BOOL => DType::Bool,
+        DOUBLE => DType::F64,
+        _ => return None,
+    })
 }
 
 /// The `DataType` code of `dtype`.
@@ -150,20 +175,12 @@ pub fn to_tensor(proto: TensorProto) -> std::result::Result<Tensor, String> {
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| format!("dims {shape:?} are too large"))?;
     let code = proto.data_type.unwrap_or(0);
-    let dtype = match code {
-        FLOAT => DType::F32,
-        UINT8 => DType::U8,
-        INT32 => DType::I32,
-        INT64 => DType::I64,
-        BOOL => DType::Bool,
-        DOUBLE => DType::F64,
-        other => {
-            return Err(format!(
-                "unsupported data type {} (supported: FLOAT, DOUBLE, INT64, INT32, UINT8, BOOL)",
-                onnx_type_name(other)
-            ));
-        }
-    };
+    let dtype = dtype_from_onnx(code).ok_or_else(|| {
+        format!(
+            "unsupported data type {} (supported: FLOAT, DOUBLE, INT64, INT32, UINT8, BOOL)",
+            onnx_type_name(code)
+        )
+    })?;
     let typed_len = proto.float_data.len()
         + proto.int32_data.len()
         + proto.int64_data.len()

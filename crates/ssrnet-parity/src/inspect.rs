@@ -24,7 +24,7 @@ pub struct Args {
 #[derive(Serialize)]
 struct Io {
     name: String,
-    dtype: &'static str,
+    dtype: String,
     shape: String,
 }
 

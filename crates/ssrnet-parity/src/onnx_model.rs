@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use parity_core::tensor_proto::{StringStringEntryProto, TensorProto, dtype_from_onnx, onnx_type_name};
 use prost::Message;
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -33,21 +34,13 @@ pub struct OperatorSetIdProto {
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct StringStringEntryProto {
-    #[prost(string, tag = "1")]
-    pub key: String,
-    #[prost(string, tag = "2")]
-    pub value: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
 pub struct GraphProto {
     #[prost(message, repeated, tag = "1")]
     pub node: Vec<NodeProto>,
     #[prost(string, tag = "2")]
     pub name: String,
     #[prost(message, repeated, tag = "5")]
-    pub initializer: Vec<TensorInfoProto>,
+    pub initializer: Vec<TensorProto>,
     #[prost(message, repeated, tag = "11")]
     pub input: Vec<ValueInfoProto>,
     #[prost(message, repeated, tag = "12")]
@@ -60,22 +53,6 @@ pub struct NodeProto {
     pub op_type: String,
     #[prost(string, tag = "7")]
     pub domain: String,
-}
-
-/// A TensorProto without its payload fields: what inspection needs of an initializer.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct TensorInfoProto {
-    #[prost(int64, repeated, tag = "1")]
-    pub dims: Vec<i64>,
-    #[prost(int32, tag = "2")]
-    pub data_type: i32,
-    #[prost(string, tag = "8")]
-    pub name: String,
-    #[prost(message, repeated, tag = "13")]
-    pub external_data: Vec<StringStringEntryProto>,
-    /// 0 = DEFAULT (inline), 1 = EXTERNAL.
-    #[prost(int32, tag = "14")]
-    pub data_location: i32,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -120,25 +97,9 @@ pub enum DimValue {
     Param(String),
 }
 
-/// ONNX `TensorProto.DataType` names for the element types a model signature may carry.
-pub fn elem_type_name(code: i32) -> &'static str {
-    match code {
-        1 => "float32",
-        2 => "uint8",
-        3 => "int8",
-        4 => "uint16",
-        5 => "int16",
-        6 => "int32",
-        7 => "int64",
-        8 => "string",
-        9 => "bool",
-        10 => "float16",
-        11 => "float64",
-        12 => "uint32",
-        13 => "uint64",
-        16 => "bfloat16",
-        _ => "unknown",
-    }
+/// A declared element type: numpy's name where ssrnet-parity can hold it, else ONNX's.
+pub fn elem_type_name(code: i32) -> String {
+    dtype_from_onnx(code).map_or_else(|| onnx_type_name(code), |d| d.name().to_string())
 }
 
 /// A model file read for inspection.
@@ -208,14 +169,14 @@ impl OnnxModel {
     /// Graph inputs that are not initializers.
     pub fn inputs(&self) -> Vec<&ValueInfoProto> {
         let graph = self.graph();
-        let inits: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+        let inits: std::collections::HashSet<&str> = graph.initializer.iter().filter_map(|t| t.name.as_deref()).collect();
         graph.input.iter().filter(|v| !inits.contains(v.name.as_str())).collect()
     }
 
     /// External data files referenced by initializers, with how many initializers use each.
     pub fn external_data(&self) -> BTreeMap<String, usize> {
         let mut files = BTreeMap::new();
-        for t in self.graph().initializer.iter().filter(|t| t.data_location == 1) {
+        for t in self.graph().initializer.iter().filter(|t| t.data_location == Some(1)) {
             let loc = t.external_data.iter().find(|e| e.key == "location").map(|e| e.value.clone());
             *files.entry(loc.unwrap_or_else(|| "?".into())).or_insert(0) += 1;
         }
@@ -245,12 +206,12 @@ pub fn shape_string(v: &ValueInfoProto) -> String {
 }
 
 /// The element type name of a declared value.
-pub fn dtype_string(v: &ValueInfoProto) -> &'static str {
+pub fn dtype_string(v: &ValueInfoProto) -> String {
     v.r#type
         .as_ref()
         .and_then(|t| t.tensor_type.as_ref())
         .map(|t| elem_type_name(t.elem_type))
-        .unwrap_or("unknown")
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 impl OnnxModel {
@@ -259,19 +220,14 @@ impl OnnxModel {
     pub fn model_info(&self) -> Result<parity_core::ModelInfo> {
         let io = |v: &ValueInfoProto| -> Result<parity_core::IoInfo> {
             let tensor = v.r#type.as_ref().and_then(|t| t.tensor_type.as_ref());
-            let dtype = match tensor.map(|t| t.elem_type) {
-                Some(1) => parity_core::DType::F32,
-                Some(11) => parity_core::DType::F64,
-                Some(7) => parity_core::DType::I64,
-                Some(6) => parity_core::DType::I32,
-                Some(2) => parity_core::DType::U8,
-                Some(9) => parity_core::DType::Bool,
-                other => bail!(
+            let code = tensor.map_or(0, |t| t.elem_type);
+            let Some(dtype) = dtype_from_onnx(code) else {
+                bail!(
                     "{}: '{}' has element type {}, which ssrnet-parity cannot hold",
                     self.path.display(),
                     v.name,
-                    elem_type_name(other.unwrap_or(0))
-                ),
+                    elem_type_name(code)
+                );
             };
             let shape = tensor
                 .and_then(|t| t.shape.as_ref())
