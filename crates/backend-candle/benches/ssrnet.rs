@@ -36,7 +36,10 @@ fn input(batch: usize) -> NamedTensors {
             (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
         })
         .collect();
-    NamedTensors::from([("input".to_string(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())])
+    NamedTensors::from([(
+        "input".to_string(),
+        Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap(),
+    )])
 }
 
 /// Median per-call latency samples, keyed by benchmark id.
@@ -85,18 +88,30 @@ fn run_child(threads: usize) {
     let mut model = Candle.prepare(&path, &opts).expect("prepare");
     for batch in [1usize, 32] {
         let x = input(batch);
-        bench_calls(&mut c, &format!("candle/threads{threads}"), &format!("batch{batch}"), batch, || {
-            std::hint::black_box(model.run(&x).unwrap());
-        });
+        bench_calls(
+            &mut c,
+            &format!("candle/threads{threads}"),
+            &format!("batch{batch}"),
+            batch,
+            || {
+                std::hint::black_box(model.run(&x).unwrap());
+            },
+        );
     }
     // Batching strategies for 32 images: one call, or 4 calls of 8, or 32 calls of 1.
     for chunk in [8usize, 1] {
         let x = input(chunk);
-        bench_calls(&mut c, &format!("candle/threads{threads}"), &format!("batch32_as_{}x{chunk}", 32 / chunk), 32, || {
-            for _ in 0..32 / chunk {
-                std::hint::black_box(model.run(&x).unwrap());
-            }
-        });
+        bench_calls(
+            &mut c,
+            &format!("candle/threads{threads}"),
+            &format!("batch32_as_{}x{chunk}", 32 / chunk),
+            32,
+            || {
+                for _ in 0..32 / chunk {
+                    std::hint::black_box(model.run(&x).unwrap());
+                }
+            },
+        );
     }
     // Baseline: candle-onnx's plain `simple_eval` on the same (external-data-resolved) model, which
     // rebuilds every initializer on every call, in the same thread pool.
@@ -105,15 +120,29 @@ fn run_child(threads: usize) {
     for batch in [1usize, 32] {
         let x = input(batch);
         let data = x["input"].as_f32().unwrap().to_vec();
-        bench_calls(&mut c, &format!("candle/threads{threads}"), &format!("plain_simple_eval_batch{batch}"), batch, || {
-            let t = candle_core::Tensor::from_slice(&data, (batch, 3, 64, 64), &candle_core::Device::Cpu).unwrap();
-            let inputs = std::collections::HashMap::from([("input".to_string(), t)]);
-            std::hint::black_box(pool.install(|| candle_onnx::simple_eval(&proto, inputs)).unwrap());
-        });
+        bench_calls(
+            &mut c,
+            &format!("candle/threads{threads}"),
+            &format!("plain_simple_eval_batch{batch}"),
+            batch,
+            || {
+                let t = candle_core::Tensor::from_slice(
+                    &data,
+                    (batch, 3, 64, 64),
+                    &candle_core::Device::Cpu,
+                )
+                .unwrap();
+                let inputs = std::collections::HashMap::from([("input".to_string(), t)]);
+                std::hint::black_box(
+                    pool.install(|| candle_onnx::simple_eval(&proto, inputs)).unwrap(),
+                );
+            },
+        );
     }
     // Default thread setting (candle's own pool) for comparison.
     if threads == 2 {
-        let mut model: Box<dyn Runnable> = Candle.prepare(&path, &Options::default()).expect("prepare");
+        let mut model: Box<dyn Runnable> =
+            Candle.prepare(&path, &Options::default()).expect("prepare");
         for batch in [1usize, 32] {
             let x = input(batch);
             bench_calls(&mut c, "candle/threads_default", &format!("batch{batch}"), batch, || {
@@ -122,11 +151,18 @@ fn run_child(threads: usize) {
         }
     }
     c.final_summary();
-    println!("\n{:<44} {:>12} {:>10}", "benchmark (CANDLE_NUM_THREADS matches)", "median ms", "GFLOP/s");
+    println!(
+        "\n{:<44} {:>12} {:>10}",
+        "benchmark (CANDLE_NUM_THREADS matches)", "median ms", "GFLOP/s"
+    );
     for (id, images, mut v) in SAMPLES.lock().unwrap().drain(..) {
         v.sort();
         let median = v[v.len() / 2].as_secs_f64();
-        println!("{id:<44} {:>12.3} {:>10.2}", median * 1e3, FLOP_PER_IMAGE * images as f64 / median / 1e9);
+        println!(
+            "{id:<44} {:>12.3} {:>10.2}",
+            median * 1e3,
+            FLOP_PER_IMAGE * images as f64 / median / 1e9
+        );
     }
 }
 

@@ -8,12 +8,21 @@ use backend_candle::Candle;
 use parity_core::{Dim, NamedTensors, Options, Runtime};
 
 fn main() -> parity_core::Result<()> {
-    let repo = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(repo.join("fixtures/golden")).expect("fixtures/golden")
-        .map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "npz")).collect();
+    let repo = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(repo.join("fixtures/golden"))
+        .expect("fixtures/golden")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "npz"))
+        .collect();
     cases.sort();
-    let mut models: Vec<PathBuf> = std::fs::read_dir(repo.join("models")).expect("models")
-        .map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "onnx")).collect();
+    let mut models: Vec<PathBuf> = std::fs::read_dir(repo.join("models"))
+        .expect("models")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
     models.sort();
     for model in &models {
         let mut m = Candle.prepare(model, &Options::default())?;
@@ -34,7 +43,10 @@ fn main() -> parity_core::Result<()> {
             }
             n += 1;
         }
-        println!("{:<45} cases {n:>3}  max |err| {worst:.3e}", model.file_name().unwrap().to_string_lossy());
+        println!(
+            "{:<45} cases {n:>3}  max |err| {worst:.3e}",
+            model.file_name().unwrap().to_string_lossy()
+        );
     }
     Ok(())
 }

@@ -63,7 +63,8 @@ use candle_onnx::onnx::tensor_shape_proto::dimension::Value as DimValue;
 use candle_onnx::onnx::type_proto::Value as TypeValue;
 use candle_onnx::onnx::{GraphProto, ModelProto, ValueInfoProto};
 use parity_core::{
-    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor, TensorData,
+    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor,
+    TensorData,
 };
 
 use crate::support::CeilCheck;
@@ -102,14 +103,19 @@ pub struct CandleModel {
 /// One rayon pool per thread count, shared by every model of the process and kept for its
 /// lifetime. Separate pools per model would leave idle workers spinning against the busy ones
 /// (measured: +40% latency at batch 1 on 2 cores when two 2-thread pools alternate).
-fn shared_pool(threads: usize) -> std::result::Result<Arc<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
+fn shared_pool(
+    threads: usize,
+) -> std::result::Result<Arc<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
     static POOLS: Mutex<BTreeMap<usize, Arc<rayon::ThreadPool>>> = Mutex::new(BTreeMap::new());
     let mut pools = POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(pool) = pools.get(&threads) {
         return Ok(pool.clone());
     }
     let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("candle-{i}")).build()?,
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("candle-{i}"))
+            .build()?,
     );
     pools.insert(threads, pool.clone());
     Ok(pool)
@@ -135,17 +141,29 @@ impl CandleModel {
         }
         let (problems, ceil_checks) = support::variant_problems(g, &support::declared_shapes(g));
         if !problems.is_empty() {
-            return Err(fail(format!("cannot run faithfully on candle-onnx: {}", problems.join("; "))));
+            return Err(fail(format!(
+                "cannot run faithfully on candle-onnx: {}",
+                problems.join("; ")
+            )));
         }
-        let initializers: std::collections::HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
-        let inputs: Vec<&ValueInfoProto> = g.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
+        let initializers: std::collections::HashSet<&str> =
+            g.initializer.iter().map(|t| t.name.as_str()).collect();
+        let inputs: Vec<&ValueInfoProto> =
+            g.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
         let info = ModelInfo {
-            inputs: inputs.iter().map(|i| io_info(i)).collect::<Result<_, String>>().map_err(fail)?,
+            inputs: inputs
+                .iter()
+                .map(|i| io_info(i))
+                .collect::<Result<_, String>>()
+                .map_err(fail)?,
             outputs: g.output.iter().map(io_info).collect::<Result<_, String>>().map_err(fail)?,
         };
         for input in &info.inputs {
             if input.dtype == DType::I32 {
-                return Err(fail(format!("input '{}': int32 inputs are not supported by candle-onnx", input.name)));
+                return Err(fail(format!(
+                    "input '{}': int32 inputs are not supported by candle-onnx",
+                    input.name
+                )));
             }
         }
         let consts = prepare::prepare(&mut model).map_err(fail)?;
@@ -153,18 +171,20 @@ impl CandleModel {
         let graph = model.graph.as_mut().expect("checked");
         for check in &ceil_checks {
             if !graph.output.iter().any(|o| o.name == check.input) {
-                graph.output.push(ValueInfoProto { name: check.input.clone(), ..Default::default() });
+                graph
+                    .output
+                    .push(ValueInfoProto { name: check.input.clone(), ..Default::default() });
             }
         }
         let pool = match options.threads {
             None => None,
             Some(0) => return Err(fail("threads must be at least 1".to_string())),
-            Some(n) => Some(shared_pool(n).map_err(|e| fail(format!("cannot start {n} threads: {e}")))?),
+            Some(n) => {
+                Some(shared_pool(n).map_err(|e| fail(format!("cannot start {n} threads: {e}")))?)
+            }
         };
         Ok(CandleModel { path: path.to_path_buf(), model, consts, info, ceil_checks, pool })
     }
-
-
 }
 
 impl Runnable for CandleModel {
@@ -174,16 +194,22 @@ impl Runnable for CandleModel {
 
     fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
         self.info.check_inputs(inputs)?;
-        let fail = |message: String| Error::backend(NAME, format!("{}: {message}", self.path.display()));
-        let mut values: HashMap<String, CTensor> = HashMap::with_capacity(self.consts.len() + inputs.len());
+        let fail =
+            |message: String| Error::backend(NAME, format!("{}: {message}", self.path.display()));
+        let mut values: HashMap<String, CTensor> =
+            HashMap::with_capacity(self.consts.len() + inputs.len());
         for (name, t) in inputs {
-            values.insert(name.clone(), to_candle(t).map_err(|e| Error::Input(format!("input '{name}': {e}")))?);
+            values.insert(
+                name.clone(),
+                to_candle(t).map_err(|e| Error::Input(format!("input '{name}': {e}")))?,
+            );
         }
         for (name, t) in &self.consts {
             values.insert(name.clone(), t.clone());
         }
         let model = &self.model;
-        let eval = move || catch_unwind(AssertUnwindSafe(|| candle_onnx::simple_eval(model, values)));
+        let eval =
+            move || catch_unwind(AssertUnwindSafe(|| candle_onnx::simple_eval(model, values)));
         let result = match &self.pool {
             Some(pool) => pool.install(eval),
             None => Device::Cpu.with_context(eval),
@@ -191,7 +217,12 @@ impl Runnable for CandleModel {
         let mut outputs = match result {
             Ok(Ok(outputs)) => outputs,
             Ok(Err(e)) => return Err(fail(format!("candle-onnx: {e}"))),
-            Err(panic) => return Err(fail(format!("candle-onnx panicked: {}", prepare::panic_message(&panic)))),
+            Err(panic) => {
+                return Err(fail(format!(
+                    "candle-onnx panicked: {}",
+                    prepare::panic_message(&panic)
+                )));
+            }
         };
         for check in &self.ceil_checks {
             let dims = outputs.get(&check.input).map(|t| t.dims().to_vec()).unwrap_or_default();
@@ -201,8 +232,11 @@ impl Runnable for CandleModel {
         }
         let mut result = BTreeMap::new();
         for decl in &self.info.outputs {
-            let t = outputs.remove(&decl.name).ok_or_else(|| fail(format!("output '{}' was not produced", decl.name)))?;
-            let t = from_candle(&t, decl.dtype).map_err(|e| fail(format!("output '{}': {e}", decl.name)))?;
+            let t = outputs
+                .remove(&decl.name)
+                .ok_or_else(|| fail(format!("output '{}' was not produced", decl.name)))?;
+            let t = from_candle(&t, decl.dtype)
+                .map_err(|e| fail(format!("output '{}': {e}", decl.name)))?;
             result.insert(decl.name.clone(), t);
         }
         Ok(result)
@@ -226,7 +260,13 @@ fn io_info(vi: &ValueInfoProto) -> Result<IoInfo, String> {
         Ok(DataType::Int32) => DType::I32,
         Ok(DataType::Uint8) => DType::U8,
         Ok(DataType::Bool) => DType::Bool,
-        Ok(other) => return Err(format!("'{}' has element type {}, which is not supported", vi.name, other.as_str_name())),
+        Ok(other) => {
+            return Err(format!(
+                "'{}' has element type {}, which is not supported",
+                vi.name,
+                other.as_str_name()
+            ));
+        }
         Err(_) => return Err(format!("'{}' has an unknown element type {elem}", vi.name)),
     };
     let shape = shape
@@ -254,7 +294,9 @@ fn to_candle(t: &Tensor) -> candle_core::Result<CTensor> {
         TensorData::I64(v) => CTensor::from_slice(v, shape, dev),
         TensorData::I32(v) => CTensor::from_slice(v, shape, dev),
         TensorData::U8(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::Bool(v) => CTensor::from_vec(v.iter().map(|&b| b as u8).collect::<Vec<u8>>(), shape, dev),
+        TensorData::Bool(v) => {
+            CTensor::from_vec(v.iter().map(|&b| b as u8).collect::<Vec<u8>>(), shape, dev)
+        }
     }
 }
 
@@ -273,7 +315,9 @@ fn from_candle(t: &CTensor, want: DType) -> std::result::Result<Tensor, String> 
             TensorData::I32(v.into_iter().map(|x| x as i32).collect())
         }
         (DType::U8, CDType::U8) => TensorData::U8(flat.to_vec1().map_err(e)?),
-        (DType::Bool, CDType::U8) => TensorData::Bool(flat.to_vec1::<u8>().map_err(e)?.into_iter().map(|b| b != 0).collect()),
+        (DType::Bool, CDType::U8) => {
+            TensorData::Bool(flat.to_vec1::<u8>().map_err(e)?.into_iter().map(|b| b != 0).collect())
+        }
         (want, got) => return Err(format!("candle produced {got:?}, the model declares {want:?}")),
     };
     Tensor::new(shape, data).map_err(|e| e.to_string())

@@ -17,9 +17,11 @@ use prost::Message;
 
 /// Read and decode the model at `path`, with every external-data tensor loaded into `raw_data`.
 pub fn read_model(path: &Path) -> Result<ModelProto> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let mut model = ModelProto::decode(bytes.as_slice())
-        .map_err(|e| Error::invalid(path, format!("not an onnx model (protobuf decode failed: {e})")))?;
+    let bytes =
+        std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let mut model = ModelProto::decode(bytes.as_slice()).map_err(|e| {
+        Error::invalid(path, format!("not an onnx model (protobuf decode failed: {e})"))
+    })?;
     let Some(graph) = model.graph.as_mut() else {
         return Err(Error::invalid(path, "not an onnx model (no graph)"));
     };
@@ -41,12 +43,20 @@ struct DataFiles<'a> {
 
 impl DataFiles<'_> {
     /// Bytes `[offset, offset + length)` of `location` (the rest of the file when no length).
-    fn slice(&mut self, tensor: &str, location: &str, offset: u64, length: Option<u64>) -> Result<Vec<u8>> {
+    fn slice(
+        &mut self,
+        tensor: &str,
+        location: &str,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Vec<u8>> {
         let rel = Path::new(location);
         if location.is_empty() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
             return Err(Error::invalid(
                 self.model,
-                format!("tensor '{tensor}': external data location '{location}' must be a relative path inside the model's directory"),
+                format!(
+                    "tensor '{tensor}': external data location '{location}' must be a relative path inside the model's directory"
+                ),
             ));
         }
         let file = self.dir.join(rel);
@@ -54,7 +64,10 @@ impl DataFiles<'_> {
             let bytes = std::fs::read(&file).map_err(|e| {
                 Error::invalid(
                     &file,
-                    format!("cannot read external data of tensor '{tensor}' (referenced by {}): {e}", self.model.display()),
+                    format!(
+                        "cannot read external data of tensor '{tensor}' (referenced by {}): {e}",
+                        self.model.display()
+                    ),
                 )
             })?;
             self.cache.insert(file.clone(), bytes);
@@ -114,7 +127,10 @@ fn resolve_tensor(t: &mut TensorProto, files: &mut DataFiles) -> Result<()> {
     for kv in &t.external_data {
         let number = |v: &str| {
             v.parse::<u64>().map_err(|_| {
-                Error::invalid(files.model, format!("tensor '{name}': external data {} '{v}' is not a number", kv.key))
+                Error::invalid(
+                    files.model,
+                    format!("tensor '{name}': external data {} '{v}' is not a number", kv.key),
+                )
             })
         };
         match kv.key.as_str() {
@@ -125,7 +141,10 @@ fn resolve_tensor(t: &mut TensorProto, files: &mut DataFiles) -> Result<()> {
         }
     }
     let Some(location) = location else {
-        return Err(Error::invalid(files.model, format!("tensor '{name}': external data has no 'location'")));
+        return Err(Error::invalid(
+            files.model,
+            format!("tensor '{name}': external data has no 'location'"),
+        ));
     };
     let bytes = files.slice(&name, &location, offset, length)?;
     if let Some(elem) = elem_size(t.data_type) {
@@ -133,7 +152,12 @@ fn resolve_tensor(t: &mut TensorProto, files: &mut DataFiles) -> Result<()> {
         if count < 0 || bytes.len() as u64 != count as u64 * elem {
             return Err(Error::invalid(
                 files.dir.join(&location),
-                format!("tensor '{name}': external data has {} bytes, dims {:?} need {}", bytes.len(), t.dims, count.max(0) as u64 * elem),
+                format!(
+                    "tensor '{name}': external data has {} bytes, dims {:?} need {}",
+                    bytes.len(),
+                    t.dims,
+                    count.max(0) as u64 * elem
+                ),
             ));
         }
     }

@@ -58,7 +58,8 @@ fn legalise(graph: &mut GraphProto, consts: &mut Consts) -> Result<(), String> {
                     let name = format!("{}::candle_{key}_{fresh}", node.name);
                     fresh += 1;
                     let n = values.len();
-                    let tensor = CTensor::from_vec(values, n, &Device::Cpu).map_err(|e| e.to_string())?;
+                    let tensor =
+                        CTensor::from_vec(values, n, &Device::Cpu).map_err(|e| e.to_string())?;
                     consts.insert(name.clone(), tensor);
                     if node.input.len() < 2 {
                         node.input.resize(1, String::new());
@@ -77,8 +78,10 @@ fn legalise(graph: &mut GraphProto, consts: &mut Consts) -> Result<(), String> {
                             node.name
                         ));
                     };
-                    let values = t.to_dtype(CDType::I64).and_then(|t| t.flatten_all()?.to_vec1::<i64>());
-                    let values = values.map_err(|e| format!("ReduceMean '{}': axes '{axes}': {e}", node.name))?;
+                    let values =
+                        t.to_dtype(CDType::I64).and_then(|t| t.flatten_all()?.to_vec1::<i64>());
+                    let values = values
+                        .map_err(|e| format!("ReduceMean '{}': axes '{axes}': {e}", node.name))?;
                     node.input.truncate(1);
                     node.attribute.push(candle_onnx::onnx::AttributeProto {
                         name: "axes".into(),

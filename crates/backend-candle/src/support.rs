@@ -19,15 +19,86 @@ pub const CANDLE_ONNX_VERSION: &str = "0.11.1";
 /// Every `op_type` arm of `simple_eval_` in candle-onnx 0.11.1 `src/eval.rs` (2,631 lines), in
 /// the default (`ai.onnx`) domain, sorted. Re-read that `match` when upgrading candle-onnx.
 pub const SUPPORTED_OPS: &[&str] = &[
-    "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Ceil",
-    "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Cos", "CumSum", "Div", "Dropout",
-    "Equal", "Erf", "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "Gelu", "Gemm",
-    "Greater", "GreaterOrEqual", "HardSwish", "Identity", "If", "LSTM", "LeakyRelu", "Less",
-    "LessOrEqual", "Log", "LogSoftmax", "MatMul", "MaxPool", "Min", "Mul", "Neg", "Not", "OneHot",
-    "Or", "PRelu", "Pad", "Pow", "RNN", "Range", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin",
-    "ReduceSum", "Relu", "Reshape", "Resize", "ScatterND", "Selu", "Shape", "Sigmoid", "Sign", "Sin",
-    "Size", "Slice", "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Tile", "Transpose",
-    "Trilu", "Unsqueeze", "Where", "Xor",
+    "Abs",
+    "Add",
+    "And",
+    "ArgMax",
+    "ArgMin",
+    "AveragePool",
+    "BatchNormalization",
+    "Cast",
+    "Ceil",
+    "Clip",
+    "Concat",
+    "Constant",
+    "ConstantOfShape",
+    "Conv",
+    "Cos",
+    "CumSum",
+    "Div",
+    "Dropout",
+    "Equal",
+    "Erf",
+    "Exp",
+    "Expand",
+    "Flatten",
+    "Floor",
+    "Gather",
+    "GatherElements",
+    "Gelu",
+    "Gemm",
+    "Greater",
+    "GreaterOrEqual",
+    "HardSwish",
+    "Identity",
+    "If",
+    "LSTM",
+    "LeakyRelu",
+    "Less",
+    "LessOrEqual",
+    "Log",
+    "LogSoftmax",
+    "MatMul",
+    "MaxPool",
+    "Min",
+    "Mul",
+    "Neg",
+    "Not",
+    "OneHot",
+    "Or",
+    "PRelu",
+    "Pad",
+    "Pow",
+    "RNN",
+    "Range",
+    "ReduceL2",
+    "ReduceMax",
+    "ReduceMean",
+    "ReduceMin",
+    "ReduceSum",
+    "Relu",
+    "Reshape",
+    "Resize",
+    "ScatterND",
+    "Selu",
+    "Shape",
+    "Sigmoid",
+    "Sign",
+    "Sin",
+    "Size",
+    "Slice",
+    "Softmax",
+    "Split",
+    "Sqrt",
+    "Squeeze",
+    "Sub",
+    "Tanh",
+    "Tile",
+    "Transpose",
+    "Trilu",
+    "Unsqueeze",
+    "Where",
+    "Xor",
 ];
 
 /// The graph's op types (subgraphs included) that candle-onnx cannot run, sorted and deduplicated.
@@ -58,7 +129,8 @@ pub type Shapes = HashMap<String, Vec<Option<usize>>>;
 pub fn declared_shapes(graph: &GraphProto) -> Shapes {
     let mut shapes = Shapes::new();
     for vi in graph.input.iter().chain(&graph.output).chain(&graph.value_info) {
-        let Some(TypeValue::TensorType(tt)) = vi.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        let Some(TypeValue::TensorType(tt)) = vi.r#type.as_ref().and_then(|t| t.value.as_ref())
+        else {
             continue;
         };
         let Some(shape) = &tt.shape else { continue };
@@ -111,7 +183,13 @@ pub fn ceil_changes_shape(spatial: &[usize], kernel: &[usize], strides: &[usize]
     })
 }
 
-fn ceil_message(op: &str, node: &str, spatial: &[usize], kernel: &[usize], strides: &[usize]) -> String {
+fn ceil_message(
+    op: &str,
+    node: &str,
+    spatial: &[usize],
+    kernel: &[usize],
+    strides: &[usize],
+) -> String {
     format!(
         "{op} '{node}': ceil_mode=1 on spatial size {spatial:?} with kernel {kernel:?} strides {strides:?} \
          gives a larger output than candle-onnx 0.11 computes (it ignores ceil_mode)"
@@ -126,10 +204,12 @@ pub fn variant_problems(graph: &GraphProto, shapes: &Shapes) -> (Vec<String>, Ve
     for node in &graph.node {
         match node.op_type.as_str() {
             "MaxPool" | "AveragePool" => pool_problems(node, shapes, &mut problems, &mut checks),
-            "Clip" if attr(node, "min").is_some() || attr(node, "max").is_some() => problems.push(format!(
-                "Clip '{}': min/max attributes (opset < 11) are ignored by candle-onnx 0.11",
-                node.name
-            )),
+            "Clip" if attr(node, "min").is_some() || attr(node, "max").is_some() => {
+                problems.push(format!(
+                    "Clip '{}': min/max attributes (opset < 11) are ignored by candle-onnx 0.11",
+                    node.name
+                ))
+            }
             _ => {}
         }
         for a in &node.attribute {
@@ -137,7 +217,10 @@ pub fn variant_problems(graph: &GraphProto, shapes: &Shapes) -> (Vec<String>, Ve
                 let (p, c) = variant_problems(g, shapes);
                 problems.extend(p);
                 if !c.is_empty() {
-                    problems.push(format!("{} '{}': ceil_mode pooling inside a subgraph", node.op_type, node.name));
+                    problems.push(format!(
+                        "{} '{}': ceil_mode pooling inside a subgraph",
+                        node.op_type, node.name
+                    ));
                 }
             }
         }
@@ -145,12 +228,20 @@ pub fn variant_problems(graph: &GraphProto, shapes: &Shapes) -> (Vec<String>, Ve
     (problems, checks)
 }
 
-fn pool_problems(node: &NodeProto, shapes: &Shapes, problems: &mut Vec<String>, checks: &mut Vec<CeilCheck>) {
+fn pool_problems(
+    node: &NodeProto,
+    shapes: &Shapes,
+    problems: &mut Vec<String>,
+    checks: &mut Vec<CeilCheck>,
+) {
     let op = node.op_type.as_str();
     let name = node.name.as_str();
-    let kernel: Vec<usize> = ints(node, "kernel_shape").iter().map(|&k| k.max(0) as usize).collect();
+    let kernel: Vec<usize> =
+        ints(node, "kernel_shape").iter().map(|&k| k.max(0) as usize).collect();
     if kernel.len() != 2 {
-        problems.push(format!("{op} '{name}': kernel_shape {kernel:?} (candle-onnx 0.11 pools 2-d only)"));
+        problems.push(format!(
+            "{op} '{name}': kernel_shape {kernel:?} (candle-onnx 0.11 pools 2-d only)"
+        ));
         return;
     }
     let strides: Vec<usize> = match ints(node, "strides") {
@@ -164,29 +255,43 @@ fn pool_problems(node: &NodeProto, shapes: &Shapes, problems: &mut Vec<String>, 
         } else {
             "non-zero pads"
         };
-        problems.push(format!("{op} '{name}': {why} {pads:?} (candle-onnx 0.11 pools without padding)"));
+        problems.push(format!(
+            "{op} '{name}': {why} {pads:?} (candle-onnx 0.11 pools without padding)"
+        ));
     }
     if let Some(a) = attr(node, "auto_pad") {
         let s = String::from_utf8_lossy(&a.s);
         if s != "NOTSET" && !s.is_empty() {
-            problems.push(format!("{op} '{name}': auto_pad {s} (candle-onnx 0.11 supports NOTSET only)"));
+            problems.push(format!(
+                "{op} '{name}': auto_pad {s} (candle-onnx 0.11 supports NOTSET only)"
+            ));
         }
     }
     if ints(node, "dilations").iter().any(|&d| d != 1) {
         problems.push(format!("{op} '{name}': dilations != 1 (unsupported by candle-onnx 0.11)"));
     }
     if node.output.get(1).is_some_and(|o| !o.is_empty()) {
-        problems.push(format!("{op} '{name}': the indices output (unsupported by candle-onnx 0.11)"));
+        problems
+            .push(format!("{op} '{name}': the indices output (unsupported by candle-onnx 0.11)"));
     }
     if int(node, "ceil_mode") == Some(1) {
         let input = node.input.first().cloned().unwrap_or_default();
-        match shapes.get(&input).and_then(|d| d.get(2..)?.iter().copied().collect::<Option<Vec<_>>>()) {
+        match shapes
+            .get(&input)
+            .and_then(|d| d.get(2..)?.iter().copied().collect::<Option<Vec<_>>>())
+        {
             Some(spatial) => {
                 if ceil_changes_shape(&spatial, &kernel, &strides) {
                     problems.push(ceil_message(op, name, &spatial, &kernel, &strides));
                 }
             }
-            None => checks.push(CeilCheck { node: name.to_string(), op: op.to_string(), input, kernel, strides }),
+            None => checks.push(CeilCheck {
+                node: name.to_string(),
+                op: op.to_string(),
+                input,
+                kernel,
+                strides,
+            }),
         }
     }
 }

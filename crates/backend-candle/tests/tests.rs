@@ -9,10 +9,13 @@ use backend_candle::Candle;
 use candle_onnx::onnx::tensor_proto::{DataLocation, DataType};
 use candle_onnx::onnx::tensor_shape_proto::{Dimension, dimension};
 use candle_onnx::onnx::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto, attribute_proto::AttributeType, type_proto,
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto, attribute_proto::AttributeType,
+    type_proto,
 };
-use parity_core::{DType, Dim, Error, NamedTensors, Options, Runnable, Runtime, Tensor, TensorData};
+use parity_core::{
+    DType, Dim, Error, NamedTensors, Options, Runnable, Runtime, Tensor, TensorData,
+};
 use prost::Message;
 
 // ---------------------------------------------------------------------------------------------
@@ -52,7 +55,13 @@ fn f32_io(name: &str, dims: &[D]) -> ValueInfoProto {
     value_info(name, DataType::Float, dims)
 }
 
-fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attribute: Vec<AttributeProto>) -> NodeProto {
+fn node(
+    op: &str,
+    name: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+    attribute: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         op_type: op.into(),
         name: name.into(),
@@ -64,11 +73,21 @@ fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attribute: Vec<
 }
 
 fn ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints: v.to_vec(), ..Default::default() }
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Ints as i32,
+        ints: v.to_vec(),
+        ..Default::default()
+    }
 }
 
 fn int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i: v, ..Default::default() }
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Int as i32,
+        i: v,
+        ..Default::default()
+    }
 }
 
 fn f32_init(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
@@ -81,11 +100,24 @@ fn f32_init(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
     }
 }
 
-fn model(opset: i64, nodes: Vec<NodeProto>, inputs: Vec<ValueInfoProto>, outputs: Vec<ValueInfoProto>, init: Vec<TensorProto>) -> ModelProto {
+fn model(
+    opset: i64,
+    nodes: Vec<NodeProto>,
+    inputs: Vec<ValueInfoProto>,
+    outputs: Vec<ValueInfoProto>,
+    init: Vec<TensorProto>,
+) -> ModelProto {
     ModelProto {
         ir_version: 8,
         opset_import: vec![OperatorSetIdProto { domain: String::new(), version: opset }],
-        graph: Some(GraphProto { name: "test".into(), node: nodes, input: inputs, output: outputs, initializer: init, ..Default::default() }),
+        graph: Some(GraphProto {
+            name: "test".into(),
+            node: nodes,
+            input: inputs,
+            output: outputs,
+            initializer: init,
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -135,7 +167,11 @@ fn run_err(m: &mut Box<dyn Runnable>, x: NamedTensors) -> Error {
 
 fn repo_model(file: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(file);
-    assert!(path.exists(), "{} is missing: the demo models are committed by the reference pipeline", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: the demo models are committed by the reference pipeline",
+        path.display()
+    );
     path
 }
 
@@ -175,12 +211,20 @@ fn every_committed_model_passes_the_support_checks() {
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "onnx") {
-            assert_eq!(Candle.unsupported_ops(&path).unwrap(), Vec::<String>::new(), "{}", path.display());
+            assert_eq!(
+                Candle.unsupported_ops(&path).unwrap(),
+                Vec::<String>::new(),
+                "{}",
+                path.display()
+            );
             let m = prepare(&path);
             assert_eq!(m.info().inputs.len(), 1, "{}", path.display());
             assert_eq!(m.info().inputs[0].name, "input");
             assert_eq!(m.info().inputs[0].dtype, DType::F32);
-            assert_eq!(&m.info().inputs[0].shape[1..], &[Dim::Fixed(3), Dim::Fixed(64), Dim::Fixed(64)]);
+            assert_eq!(
+                &m.info().inputs[0].shape[1..],
+                &[Dim::Fixed(3), Dim::Fixed(64), Dim::Fixed(64)]
+            );
             assert_eq!(m.info().outputs[0].name, "age");
             seen += 1;
         }
@@ -194,7 +238,10 @@ fn static_model_fed_batch_8_is_a_clear_input_error() {
     assert_eq!(m.info().inputs[0].shape[0], Dim::Fixed(1));
     let e = run_err(&mut m, ssrnet_input(8, 1));
     assert!(matches!(e, Error::Input(_)), "{e:?}");
-    assert_eq!(e.to_string(), "input 'input': shape [8, 3, 64, 64] does not fit the model's [1, 3, 64, 64] (axis 0 must be 1, got 8)");
+    assert_eq!(
+        e.to_string(),
+        "input 'input': shape [8, 3, 64, 64] does not fit the model's [1, 3, 64, 64] (axis 0 must be 1, got 8)"
+    );
 }
 
 #[test]
@@ -213,7 +260,8 @@ fn one_and_two_threads_compute_the_same_ages() {
         ages.push(m.run(&x).unwrap()["age"].clone());
     }
     assert_eq!(ages[0], ages[1]);
-    let e = Candle.prepare(&path, &Options { threads: Some(0) }).err().expect("0 threads must fail");
+    let e =
+        Candle.prepare(&path, &Options { threads: Some(0) }).err().expect("0 threads must fail");
     assert!(e.to_string().contains("threads must be at least 1"), "{e}");
 }
 
@@ -244,10 +292,14 @@ fn external_add(dir: &Path, location: &str, offset: u64, length: u64) -> PathBuf
     let mut w = f32_init("W", &[3], &[]);
     w.raw_data.clear();
     w.data_location = DataLocation::External as i32;
-    w.external_data = [("location", location.to_string()), ("offset", offset.to_string()), ("length", length.to_string())]
-        .into_iter()
-        .map(|(k, v)| StringStringEntryProto { key: k.into(), value: v })
-        .collect();
+    w.external_data = [
+        ("location", location.to_string()),
+        ("offset", offset.to_string()),
+        ("length", length.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| StringStringEntryProto { key: k.into(), value: v })
+    .collect();
     let m = model(
         13,
         vec![node("Add", "add", &["X", "W"], &["Y"], vec![])],
@@ -270,7 +322,9 @@ fn external_data_is_read_at_its_offset() {
     let dir = tempdir();
     write_weights(dir.path());
     let path = external_add(dir.path(), "w.bin", 16, 12);
-    let out = prepare(&path).run(&inputs(vec![("X", Tensor::from_f32(vec![3], vec![1., 2., 3.]).unwrap())])).unwrap();
+    let out = prepare(&path)
+        .run(&inputs(vec![("X", Tensor::from_f32(vec![3], vec![1., 2., 3.]).unwrap())]))
+        .unwrap();
     assert_eq!(f32s(&out["Y"]), &[11., 22., 33.]);
 }
 
@@ -332,9 +386,17 @@ fn every_unsupported_op_is_named() {
     );
     let dir = tempdir();
     let path = write_model(dir.path(), "unsupported.onnx", &m);
-    assert_eq!(Candle.unsupported_ops(&path).unwrap(), vec!["Einsum", "GridSample", "com.microsoft:FusedConv"]);
+    assert_eq!(
+        Candle.unsupported_ops(&path).unwrap(),
+        vec!["Einsum", "GridSample", "com.microsoft:FusedConv"]
+    );
     let e = prepare_err(&path).to_string();
-    assert!(e.ends_with("ops not supported by candle-onnx 0.11.1: Einsum, GridSample, com.microsoft:FusedConv"), "{e}");
+    assert!(
+        e.ends_with(
+            "ops not supported by candle-onnx 0.11.1: Einsum, GridSample, com.microsoft:FusedConv"
+        ),
+        "{e}"
+    );
     assert!(e.contains("unsupported.onnx"), "{e}");
 }
 
@@ -360,7 +422,11 @@ fn pool_attrs(ceil: i64) -> Vec<AttributeProto> {
 fn ceil_mode_pool_that_changes_the_shape_is_refused() {
     // ONNX MaxPool: ceil((5 - 2) / 2) + 1 = 3 outputs per axis, floor mode gives 2.
     let dir = tempdir();
-    let path = write_model(dir.path(), "ceil.onnx", &pool_model("MaxPool", [D::N(5), D::N(5)], pool_attrs(1)));
+    let path = write_model(
+        dir.path(),
+        "ceil.onnx",
+        &pool_model("MaxPool", [D::N(5), D::N(5)], pool_attrs(1)),
+    );
     let e = prepare_err(&path).to_string();
     assert!(e.contains("MaxPool 'pool': ceil_mode=1 on spatial size [5, 5]"), "{e}");
 }
@@ -368,7 +434,11 @@ fn ceil_mode_pool_that_changes_the_shape_is_refused() {
 #[test]
 fn ceil_mode_pool_on_a_dynamic_size_is_checked_at_run_time() {
     let dir = tempdir();
-    let path = write_model(dir.path(), "ceil_dyn.onnx", &pool_model("MaxPool", [D::P("h"), D::P("w")], pool_attrs(1)));
+    let path = write_model(
+        dir.path(),
+        "ceil_dyn.onnx",
+        &pool_model("MaxPool", [D::P("h"), D::P("w")], pool_attrs(1)),
+    );
     let mut m = prepare(&path);
     // 4x4: ceil and floor agree. ONNX MaxPool 2x2/2 of 0..16 row-major = [5, 7, 13, 15].
     let x = Tensor::from_f32(vec![1, 1, 4, 4], (0..16).map(|v| v as f32).collect()).unwrap();
@@ -388,7 +458,8 @@ fn ceil_mode_pool_on_even_sizes_is_accepted() {
     let dir = tempdir();
     let mut attrs = pool_attrs(1);
     attrs.push(int("count_include_pad", 1));
-    let path = write_model(dir.path(), "even.onnx", &pool_model("AveragePool", [D::N(4), D::N(4)], attrs));
+    let path =
+        write_model(dir.path(), "even.onnx", &pool_model("AveragePool", [D::N(4), D::N(4)], attrs));
     let x = Tensor::from_f32(vec![1, 1, 4, 4], (0..16).map(|v| v as f32).collect()).unwrap();
     let out = prepare(&path).run(&inputs(vec![("X", x)])).unwrap();
     assert_eq!(f32s(&out["Y"]), &[2.5, 4.5, 10.5, 12.5]);
@@ -400,9 +471,13 @@ fn average_pool_counting_padding_is_refused() {
     let mut attrs = pool_attrs(0);
     attrs.push(int("count_include_pad", 1));
     attrs.push(ints("pads", &[1, 1, 1, 1]));
-    let path = write_model(dir.path(), "pad.onnx", &pool_model("AveragePool", [D::N(4), D::N(4)], attrs));
+    let path =
+        write_model(dir.path(), "pad.onnx", &pool_model("AveragePool", [D::N(4), D::N(4)], attrs));
     let e = prepare_err(&path).to_string();
-    assert!(e.contains("AveragePool 'pool': count_include_pad=1 with non-zero pads [1, 1, 1, 1]"), "{e}");
+    assert!(
+        e.contains("AveragePool 'pool': count_include_pad=1 with non-zero pads [1, 1, 1, 1]"),
+        "{e}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,7 +489,13 @@ fn opset11_reduce_sum_axes_attribute_is_honoured() {
     // (candle-onnx alone would sum every axis).
     let m = model(
         11,
-        vec![node("ReduceSum", "sum", &["X"], &["Y"], vec![ints("axes", &[1]), int("keepdims", 0)])],
+        vec![node(
+            "ReduceSum",
+            "sum",
+            &["X"],
+            &["Y"],
+            vec![ints("axes", &[1]), int("keepdims", 0)],
+        )],
         vec![f32_io("X", &[D::N(2), D::N(3)])],
         vec![f32_io("Y", &[D::N(2)])],
         vec![],
@@ -474,7 +555,10 @@ fn inputs_are_checked_before_running() {
     let mut m = prepare(&relu_model(dir.path()));
     assert_eq!(m.info().inputs[0].shape, vec![Dim::Symbolic("n".into()), Dim::Fixed(2)]);
     let ok = Tensor::from_f32(vec![3, 2], vec![-1., 1., -2., 2., -3., 3.]).unwrap();
-    assert_eq!(f32s(&m.run(&inputs(vec![("X", ok.clone())])).unwrap()["Y"]), &[0., 1., 0., 2., 0., 3.]);
+    assert_eq!(
+        f32s(&m.run(&inputs(vec![("X", ok.clone())])).unwrap()["Y"]),
+        &[0., 1., 0., 2., 0., 3.]
+    );
 
     let cases = [
         (inputs(vec![("Z", ok.clone())]), "unknown input 'Z' (the model's inputs: X)"),
@@ -513,12 +597,18 @@ fn corrupt_or_missing_models_are_errors_naming_the_path() {
     let garbage = dir.path().join("garbage.onnx");
     std::fs::write(&garbage, b"\xff\xff\xff\xff this is not a protobuf").unwrap();
     let e = prepare_err(&garbage).to_string();
-    assert!(e.starts_with(&garbage.display().to_string()) && e.contains("not an onnx model"), "{e}");
+    assert!(
+        e.starts_with(&garbage.display().to_string()) && e.contains("not an onnx model"),
+        "{e}"
+    );
 
     let empty = dir.path().join("empty.onnx");
     std::fs::write(&empty, b"").unwrap();
     let e = prepare_err(&empty).to_string();
-    assert!(e.starts_with(&empty.display().to_string()) && e.contains("not an onnx model (no graph)"), "{e}");
+    assert!(
+        e.starts_with(&empty.display().to_string()) && e.contains("not an onnx model (no graph)"),
+        "{e}"
+    );
 
     // A real model cut in half.
     let bytes = relu_model(dir.path());

@@ -41,17 +41,11 @@ impl Python {
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        Python {
-            child,
-            stdin,
-            stdout,
-        }
+        Python { child, stdin, stdout }
     }
 
     fn ask(&mut self, line: &str) -> String {
-        writeln!(self.stdin, "{line}")
-            .and_then(|_| self.stdin.flush())
-            .expect("python side gone");
+        writeln!(self.stdin, "{line}").and_then(|_| self.stdin.flush()).expect("python side gone");
         let mut reply = String::new();
         self.stdout.read_line(&mut reply).expect("python side gone");
         assert!(
@@ -93,10 +87,7 @@ fn input(batch: usize) -> NamedTensors {
         })
         .collect();
     let mut m = NamedTensors::new();
-    m.insert(
-        "input".into(),
-        Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap(),
-    );
+    m.insert("input".into(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap());
     m
 }
 
@@ -115,11 +106,7 @@ fn run_rust(model: &mut dyn Runnable, inputs: &NamedTensors, iters: usize) -> Ve
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
 
 fn main() {
@@ -127,18 +114,14 @@ fn main() {
     let model = std::env::var_os("SSRNET_BENCH_MODEL")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo.join("models/ssrnet_legacy_dynamic.onnx"));
-    let rounds: usize = std::env::var("SSRNET_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(15);
+    let rounds: usize =
+        std::env::var("SSRNET_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let python = std::env::var_os("SSRNET_PARITY_PYTHON")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| repo.join(".venv/bin/python"));
-    let mut py = Python::start(
-        &python,
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vs_python.py"),
-    );
+    let mut py =
+        Python::start(&python, &Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vs_python.py"));
 
     println!("model {}", model.display());
     println!(
@@ -146,14 +129,7 @@ fn main() {
         "batch", "threads", "rust ms", "python ms", "rust/python", ""
     );
     for threads in [1usize, 2] {
-        let mut rust = Ort
-            .prepare(
-                &model,
-                &Options {
-                    threads: Some(threads),
-                },
-            )
-            .expect("prepare");
+        let mut rust = Ort.prepare(&model, &Options { threads: Some(threads) }).expect("prepare");
         let version = py.ask(&format!("session {} {threads}", model.display()));
         if threads == 1 {
             println!(

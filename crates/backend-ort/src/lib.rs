@@ -48,16 +48,12 @@ fn environment() -> Result<&'static Environment> {
         let path = provision::library_path().map_err(|e| e.to_string())?;
         let builder = ort::init_from(&path)
             .map_err(|e| format!("{NAME}: cannot load {}: {e}", path.display()))?;
-        builder
-            .with_name("ssrnet-parity")
-            .with_telemetry(false)
-            .build()
-            .map_err(|e| {
-                format!(
-                    "{NAME}: cannot create the onnxruntime environment from {}: {e}",
-                    path.display()
-                )
-            })
+        builder.with_name("ssrnet-parity").with_telemetry(false).build().map_err(|e| {
+            format!(
+                "{NAME}: cannot create the onnxruntime environment from {}: {e}",
+                path.display()
+            )
+        })
     })
     .as_ref()
     .map_err(|message| Error::Backend {
@@ -105,10 +101,7 @@ impl OrtModel {
         }
         let session = builder.commit_from_file(model).map_err(|e| fail(&e))?;
         let describe = |outlets: &[ort::value::Outlet]| -> Result<Vec<IoInfo>> {
-            outlets
-                .iter()
-                .map(|o| io_info(o.name(), o.dtype()).map_err(|e| fail(&e)))
-                .collect()
+            outlets.iter().map(|o| io_info(o.name(), o.dtype()).map_err(|e| fail(&e))).collect()
         };
         let info = ModelInfo {
             inputs: describe(session.inputs())?,
@@ -119,12 +112,7 @@ impl OrtModel {
 }
 
 fn io_info(name: &str, ty: &ValueType) -> std::result::Result<IoInfo, String> {
-    let ValueType::Tensor {
-        ty,
-        shape,
-        dimension_symbols,
-    } = ty
-    else {
+    let ValueType::Tensor { ty, shape, dimension_symbols } = ty else {
         return Err(format!("'{name}' is not a tensor ({ty:?})"));
     };
     let dtype = dtype_of(*ty).ok_or_else(|| {
@@ -137,19 +125,11 @@ fn io_info(name: &str, ty: &ValueType) -> std::result::Result<IoInfo, String> {
             Ok(d) => Dim::Fixed(d),
             Err(_) => {
                 let symbol = dimension_symbols.get(i).map(String::as_str).unwrap_or("");
-                Dim::Symbolic(if symbol.is_empty() {
-                    "?".into()
-                } else {
-                    symbol.into()
-                })
+                Dim::Symbolic(if symbol.is_empty() { "?".into() } else { symbol.into() })
             }
         })
         .collect();
-    Ok(IoInfo {
-        name: name.into(),
-        dtype,
-        shape,
-    })
+    Ok(IoInfo { name: name.into(), dtype, shape })
 }
 
 fn dtype_of(ty: TensorElementType) -> Option<DType> {
@@ -183,30 +163,28 @@ fn to_tensor(name: &str, value: &DynValue) -> std::result::Result<Tensor, String
         let (shape, data) = v.try_extract_tensor::<T>()?;
         Ok((shape.iter().map(|&d| d as usize).collect(), data.to_vec()))
     }
-    let ty = value
-        .dtype()
-        .tensor_type()
-        .ok_or_else(|| format!("output '{name}' is not a tensor"))?;
+    let ty =
+        value.dtype().tensor_type().ok_or_else(|| format!("output '{name}' is not a tensor"))?;
     let err = |e: ort::Error| format!("output '{name}': {e}");
     let (shape, data) = match ty {
-        TensorElementType::Float32 => take::<f32>(value)
-            .map(|(s, d)| (s, TensorData::F32(d)))
-            .map_err(err)?,
-        TensorElementType::Float64 => take::<f64>(value)
-            .map(|(s, d)| (s, TensorData::F64(d)))
-            .map_err(err)?,
-        TensorElementType::Int64 => take::<i64>(value)
-            .map(|(s, d)| (s, TensorData::I64(d)))
-            .map_err(err)?,
-        TensorElementType::Int32 => take::<i32>(value)
-            .map(|(s, d)| (s, TensorData::I32(d)))
-            .map_err(err)?,
-        TensorElementType::Uint8 => take::<u8>(value)
-            .map(|(s, d)| (s, TensorData::U8(d)))
-            .map_err(err)?,
-        TensorElementType::Bool => take::<bool>(value)
-            .map(|(s, d)| (s, TensorData::Bool(d)))
-            .map_err(err)?,
+        TensorElementType::Float32 => {
+            take::<f32>(value).map(|(s, d)| (s, TensorData::F32(d))).map_err(err)?
+        }
+        TensorElementType::Float64 => {
+            take::<f64>(value).map(|(s, d)| (s, TensorData::F64(d))).map_err(err)?
+        }
+        TensorElementType::Int64 => {
+            take::<i64>(value).map(|(s, d)| (s, TensorData::I64(d))).map_err(err)?
+        }
+        TensorElementType::Int32 => {
+            take::<i32>(value).map(|(s, d)| (s, TensorData::I32(d))).map_err(err)?
+        }
+        TensorElementType::Uint8 => {
+            take::<u8>(value).map(|(s, d)| (s, TensorData::U8(d))).map_err(err)?
+        }
+        TensorElementType::Bool => {
+            take::<bool>(value).map(|(s, d)| (s, TensorData::Bool(d))).map_err(err)?
+        }
         other => {
             return Err(format!(
                 "output '{name}' has element type {other}, which parity-core does not carry"
@@ -228,17 +206,11 @@ impl Runnable for OrtModel {
             .map(|(name, t)| Ok((name.as_str(), tensor_ref(t)?)))
             .collect::<ort::Result<Vec<_>>>()
             .map_err(|e| Error::backend(NAME, e))?;
-        let outputs = self
-            .session
-            .run(values)
-            .map_err(|e| Error::backend(NAME, e))?;
+        let outputs = self.session.run(values).map_err(|e| Error::backend(NAME, e))?;
         let mut out = NamedTensors::new();
         for io in &self.info.outputs {
             let value = outputs.get(io.name.as_str()).ok_or_else(|| {
-                Error::backend(
-                    NAME,
-                    format!("onnxruntime returned no output '{}'", io.name),
-                )
+                Error::backend(NAME, format!("onnxruntime returned no output '{}'", io.name))
             })?;
             out.insert(
                 io.name.clone(),

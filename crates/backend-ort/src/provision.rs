@@ -36,25 +36,19 @@ const HOW_TO: &str = "set ORT_DYLIB_PATH to a libonnxruntime.so of onnxruntime 1
     `pip install onnxruntime==1.31.1` and point it at site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1)";
 
 fn fail(message: impl std::fmt::Display) -> Error {
-    Error::backend(
-        "ort",
-        format!("cannot get libonnxruntime {ORT_VERSION}: {message}; {HOW_TO}"),
-    )
+    Error::backend("ort", format!("cannot get libonnxruntime {ORT_VERSION}: {message}; {HOW_TO}"))
 }
 
 /// The library to load: `ORT_DYLIB_PATH` when set and non-empty, else [`Provisioner::from_env`]'s.
 /// Decided once per process, so concurrent callers never download twice.
 pub fn library_path() -> Result<PathBuf> {
     static PATH: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
-    PATH.get_or_init(|| find_library().map_err(|e| e.to_string()))
-        .clone()
-        .map_err(|message| Error::Backend {
+    PATH.get_or_init(|| find_library().map_err(|e| e.to_string())).clone().map_err(|message| {
+        Error::Backend {
             backend: "ort",
-            message: message
-                .strip_prefix("ort: ")
-                .unwrap_or(&message)
-                .to_string(),
-        })
+            message: message.strip_prefix("ort: ").unwrap_or(&message).to_string(),
+        }
+    })
 }
 
 fn find_library() -> Result<PathBuf> {
@@ -107,18 +101,12 @@ impl Provisioner {
         if let Some(p) = std::env::var_os("SSRNET_PARITY_PYTHON").filter(|p| !p.is_empty()) {
             pythons.push(p);
         }
-        Provisioner {
-            cache_root,
-            pythons,
-            deadline: PIP_DEADLINE,
-        }
+        Provisioner { cache_root, pythons, deadline: PIP_DEADLINE }
     }
 
     /// `<cache_root>/onnxruntime-1.31.1/libonnxruntime.so.1.31.1`.
     pub fn cached_path(&self) -> PathBuf {
-        self.cache_root
-            .join(format!("onnxruntime-{ORT_VERSION}"))
-            .join(LIBRARY_FILE)
+        self.cache_root.join(format!("onnxruntime-{ORT_VERSION}")).join(LIBRARY_FILE)
     }
 
     /// The cached library, provisioning it first when it is missing or its sha256 is wrong.
@@ -157,15 +145,9 @@ impl Provisioner {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         // Same directory as the target, so the final rename is atomic.
-        let tmp = tempfile::Builder::new()
-            .prefix(".provision-")
-            .tempdir_in(dir)
-            .map_err(|e| {
-                fail(format!(
-                    "cannot create a temporary directory in {}: {e}",
-                    dir.display()
-                ))
-            })?;
+        let tmp = tempfile::Builder::new().prefix(".provision-").tempdir_in(dir).map_err(|e| {
+            fail(format!("cannot create a temporary directory in {}: {e}", dir.display()))
+        })?;
         let wheel = self.download_wheel(tmp.path())?;
         let wheel_sum = sha256_file(&wheel)
             .map_err(|e| fail(format!("cannot read {}: {e}", wheel.display())))?;
@@ -176,10 +158,7 @@ impl Provisioner {
             )));
         }
         let mut out = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-            fail(format!(
-                "cannot create a temporary file in {}: {e}",
-                dir.display()
-            ))
+            fail(format!("cannot create a temporary file in {}: {e}", dir.display()))
         })?;
         let lib_sum = extract(&wheel, WHEEL_MEMBER, out.as_file_mut())?;
         if lib_sum != LIBRARY_SHA256 {
@@ -191,13 +170,8 @@ impl Provisioner {
         out.as_file()
             .sync_all()
             .map_err(|e| fail(format!("cannot write {}: {e}", out.path().display())))?;
-        out.persist(target).map_err(|e| {
-            fail(format!(
-                "cannot rename into {}: {}",
-                target.display(),
-                e.error
-            ))
-        })?;
+        out.persist(target)
+            .map_err(|e| fail(format!("cannot rename into {}: {}", target.display(), e.error)))?;
         Ok(())
     }
 
@@ -234,15 +208,7 @@ impl Provisioner {
                 "--only-binary=:all:",
                 "--disable-pip-version-check",
             ])
-            .args([
-                "--no-input",
-                "--timeout",
-                "15",
-                "--retries",
-                "1",
-                "--python-version",
-                "3.11",
-            ])
+            .args(["--no-input", "--timeout", "15", "--retries", "1", "--python-version", "3.11"])
             .args(["--platform", "manylinux_2_28_x86_64", "-d"])
             .arg(&dest)
             .arg(format!("onnxruntime=={ORT_VERSION}"))
@@ -264,10 +230,7 @@ impl Provisioner {
                 Ok(None) if start.elapsed() >= self.deadline => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(format!(
-                        "pip did not finish within {} s",
-                        self.deadline.as_secs()
-                    ));
+                    return Err(format!("pip did not finish within {} s", self.deadline.as_secs()));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(50)),
                 Err(e) => return Err(e.to_string()),
@@ -291,11 +254,7 @@ impl Provisioner {
             .collect();
         match wheels.as_slice() {
             [one] => Ok(one.clone()),
-            _ => Err(format!(
-                "expected one wheel in {}, found {}",
-                dest.display(),
-                wheels.len()
-            )),
+            _ => Err(format!("expected one wheel in {}, found {}", dest.display(), wheels.len())),
         }
     }
 }
@@ -312,18 +271,14 @@ fn extract(archive: &Path, member: &str, out: &mut File) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = entry.read(&mut buf).map_err(|e| {
-            fail(format!(
-                "cannot unpack {member} from {}: {e}",
-                archive.display()
-            ))
-        })?;
+        let n = entry
+            .read(&mut buf)
+            .map_err(|e| fail(format!("cannot unpack {member} from {}: {e}", archive.display())))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .map_err(|e| fail(format!("cannot write {member}: {e}")))?;
+        out.write_all(&buf[..n]).map_err(|e| fail(format!("cannot write {member}: {e}")))?;
     }
     Ok(hex(&hasher.finalize()))
 }

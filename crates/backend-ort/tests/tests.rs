@@ -26,10 +26,7 @@ fn demo_model(file: &str) -> Option<PathBuf> {
 fn input(shape: Vec<usize>) -> NamedTensors {
     let n = shape.iter().product();
     let mut m = NamedTensors::new();
-    m.insert(
-        "input".into(),
-        Tensor::from_f32(shape, vec![0.25; n]).unwrap(),
-    );
+    m.insert("input".into(), Tensor::from_f32(shape, vec![0.25; n]).unwrap());
     m
 }
 
@@ -61,11 +58,7 @@ fn provisioning_without_pip_fails_fast_saying_how_to_get_the_library() {
     };
     let start = Instant::now();
     let err = p.ensure().unwrap_err().to_string();
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
     assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
     assert!(err.contains("/nonexistent/python3: not found"), "{err}");
     assert!(!p.cached_path().exists(), "nothing half-written");
@@ -90,22 +83,13 @@ fn describes_inputs_and_outputs_from_the_session() {
     let Some(dynamic) = demo_model("ssrnet_legacy_dynamic.onnx") else {
         return;
     };
-    let model = Ort
-        .prepare(&dynamic, &Options { threads: Some(1) })
-        .unwrap();
+    let model = Ort.prepare(&dynamic, &Options { threads: Some(1) }).unwrap();
     let info = model.info();
     assert_eq!(info.inputs.len(), 1);
     assert_eq!(info.inputs[0].name, "input");
     assert_eq!(info.inputs[0].dtype, DType::F32);
-    assert!(
-        matches!(info.inputs[0].shape[0], Dim::Symbolic(_)),
-        "{:?}",
-        info.inputs[0].shape
-    );
-    assert_eq!(
-        info.inputs[0].shape[1..],
-        [Dim::Fixed(3), Dim::Fixed(64), Dim::Fixed(64)]
-    );
+    assert!(matches!(info.inputs[0].shape[0], Dim::Symbolic(_)), "{:?}", info.inputs[0].shape);
+    assert_eq!(info.inputs[0].shape[1..], [Dim::Fixed(3), Dim::Fixed(64), Dim::Fixed(64)]);
     assert_eq!(info.outputs.len(), 1);
     assert_eq!(info.outputs[0].name, "age");
     assert_eq!(info.outputs[0].dtype, DType::F32);
@@ -146,16 +130,10 @@ fn wrong_name_dtype_and_rank_are_input_errors() {
         Tensor::from_f32(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64]).unwrap(),
     );
     let e = model.run(&wrong_name).unwrap_err();
-    assert!(
-        matches!(&e, Error::Input(m) if m.contains("unknown input 'image'")),
-        "{e}"
-    );
+    assert!(matches!(&e, Error::Input(m) if m.contains("unknown input 'image'")), "{e}");
 
     let e = model.run(&NamedTensors::new()).unwrap_err();
-    assert!(
-        matches!(&e, Error::Input(m) if m.contains("missing input 'input'")),
-        "{e}"
-    );
+    assert!(matches!(&e, Error::Input(m) if m.contains("missing input 'input'")), "{e}");
 
     let mut wrong_dtype = NamedTensors::new();
     wrong_dtype.insert(
@@ -163,26 +141,14 @@ fn wrong_name_dtype_and_rank_are_input_errors() {
         Tensor::new(vec![1, 3, 64, 64], TensorData::F64(vec![0.0; 3 * 64 * 64])).unwrap(),
     );
     let e = model.run(&wrong_dtype).unwrap_err();
-    assert!(
-        matches!(&e, Error::Input(m) if m.contains("dtype F64")),
-        "{e}"
-    );
+    assert!(matches!(&e, Error::Input(m) if m.contains("dtype F64")), "{e}");
 
     let e = model.run(&input(vec![3, 64, 64])).unwrap_err();
-    assert!(
-        matches!(&e, Error::Input(m) if m.contains("[3, 64, 64]")),
-        "{e}"
-    );
+    assert!(matches!(&e, Error::Input(m) if m.contains("[3, 64, 64]")), "{e}");
 
     // Batch 3 on the dynamic model: three ages, each the same as batch 1 on the same image.
-    let one = model.run(&input(vec![1, 3, 64, 64])).unwrap()["age"]
-        .as_f32()
-        .unwrap()
-        .to_vec();
-    let three = model.run(&input(vec![3, 3, 64, 64])).unwrap()["age"]
-        .as_f32()
-        .unwrap()
-        .to_vec();
+    let one = model.run(&input(vec![1, 3, 64, 64])).unwrap()["age"].as_f32().unwrap().to_vec();
+    let three = model.run(&input(vec![3, 3, 64, 64])).unwrap()["age"].as_f32().unwrap().to_vec();
     assert_eq!(three.len(), 3);
     for a in three {
         assert!((a - one[0]).abs() <= 1e-4, "{a} vs {}", one[0]);

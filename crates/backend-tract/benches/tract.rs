@@ -31,32 +31,21 @@ use parity_core::{NamedTensors, Options, Runnable, Tensor};
 const FLOP_PER_IMAGE: u64 = 42_900_000;
 
 fn model_path() -> PathBuf {
-    std::env::var_os("SSRNET_TRACT_BENCH_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../models/ssrnet_legacy_dynamic.onnx")
-        })
+    std::env::var_os("SSRNET_TRACT_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/ssrnet_legacy_dynamic.onnx")
+    })
 }
 
 fn input(batch: usize) -> NamedTensors {
     // Deterministic, image-like values in [-2, 2].
     let n = batch * 3 * 64 * 64;
     let data = (0..n).map(|i| ((i as f32) * 0.01).sin() * 2.0).collect();
-    [(
-        "input".to_string(),
-        Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap(),
-    )]
-    .into()
+    [("input".to_string(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())].into()
 }
 
 /// (label, chunk): how a batch is split; `usize::MAX` = one plan for the whole batch.
-const STRATEGIES: &[(&str, usize)] = &[
-    ("chunk1", 1),
-    ("chunk4", 4),
-    ("chunk8", 8),
-    ("whole", usize::MAX),
-];
+const STRATEGIES: &[(&str, usize)] =
+    &[("chunk1", 1), ("chunk4", 4), ("chunk8", 8), ("whole", usize::MAX)];
 
 fn bench(c: &mut Criterion) {
     let path = model_path();
@@ -70,9 +59,7 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4))
         .sample_size(30);
     for threads in [1usize, 2] {
-        let options = Options {
-            threads: Some(threads),
-        };
+        let options = Options { threads: Some(threads) };
         for batch in [1usize, 32] {
             let inputs = input(batch);
             group.throughput(Throughput::Elements(FLOP_PER_IMAGE * batch as u64));
@@ -90,9 +77,7 @@ fn bench(c: &mut Criterion) {
             }
             // The symbolic-batch plan, to show what fixed-shape plans buy.
             let mut model = Tract.prepare_model(&path, &options).expect("model loads");
-            model
-                .run_symbolic(&inputs)
-                .expect("warm-up run builds the plan");
+            model.run_symbolic(&inputs).expect("warm-up run builds the plan");
             let id = BenchmarkId::new(format!("t{threads}/symbolic"), batch);
             group.bench_with_input(id, &inputs, |b, inputs| {
                 b.iter(|| model.run_symbolic(inputs).unwrap())
@@ -140,10 +125,7 @@ fn summary() {
         }
     }
     rows.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-    println!(
-        "\n{:<18} {:>5} {:>12} {:>9}",
-        "config", "batch", "median ms", "GFLOP/s"
-    );
+    println!("\n{:<18} {:>5} {:>12} {:>9}", "config", "batch", "median ms", "GFLOP/s");
     for (config, batch, ms, gflops) in rows {
         println!("{config:<18} {batch:>5} {ms:>12.3} {gflops:>9.2}");
     }
@@ -161,9 +143,7 @@ fn interleaved(rounds: usize) {
                 if batch == 1 && chunk != usize::MAX {
                     continue;
                 }
-                let options = Options {
-                    threads: Some(threads),
-                };
+                let options = Options { threads: Some(threads) };
                 let mut model = Tract.prepare_model(&path, &options).expect("model loads");
                 model.set_chunk(chunk);
                 let inputs = input(batch);
@@ -177,24 +157,11 @@ fn interleaved(rounds: usize) {
                     false,
                 ));
             }
-            let mut model = Tract
-                .prepare_model(
-                    &path,
-                    &Options {
-                        threads: Some(threads),
-                    },
-                )
-                .unwrap();
+            let mut model =
+                Tract.prepare_model(&path, &Options { threads: Some(threads) }).unwrap();
             let inputs = input(batch);
             model.run_symbolic(&inputs).expect("warm-up");
-            configs.push((
-                format!("t{threads}/symbolic"),
-                batch,
-                model,
-                inputs,
-                Vec::new(),
-                true,
-            ));
+            configs.push((format!("t{threads}/symbolic"), batch, model, inputs, Vec::new(), true));
         }
     }
     for _ in 0..rounds {
@@ -220,17 +187,13 @@ fn interleaved(rounds: usize) {
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         let gflops = (FLOP_PER_IMAGE * *batch as u64) as f64 / median / 1e9;
-        println!(
-            "{label:<18} {batch:>5} {:>12.3} {gflops:>9.2}",
-            median * 1e3
-        );
+        println!("{label:<18} {batch:>5} {:>12.3} {gflops:>9.2}", median * 1e3);
     }
 }
 
 fn main() {
-    if let Some(rounds) = std::env::var("SSRNET_TRACT_BENCH_INTERLEAVED")
-        .ok()
-        .and_then(|r| r.parse().ok())
+    if let Some(rounds) =
+        std::env::var("SSRNET_TRACT_BENCH_INTERLEAVED").ok().and_then(|r| r.parse().ok())
     {
         interleaved(rounds);
         return;

@@ -142,10 +142,8 @@ impl TractModel {
                 format!("tract cannot translate op(s): {}", missing.join(", ")),
             ));
         }
-        let graph = proto
-            .graph
-            .as_ref()
-            .ok_or_else(|| Error::invalid(path, "model has no graph"))?;
+        let graph =
+            proto.graph.as_ref().ok_or_else(|| Error::invalid(path, "model has no graph"))?;
         // Value info is only a hint, and a contradicting one makes tract's analysis fail; a model
         // that fails with it is retried without it (none of the committed exports needs this with
         // tract 0.23.9: the conflict shows only when pinning a dynamo export's input shape on the
@@ -196,13 +194,7 @@ impl TractModel {
             .map(|i| {
                 i.shape
                     .iter()
-                    .map(|d| {
-                        if let Dim::Fixed(n) = d {
-                            Some(*n)
-                        } else {
-                            None
-                        }
-                    })
+                    .map(|d| if let Dim::Fixed(n) = d { Some(*n) } else { None })
                     .collect()
             })
             .collect();
@@ -239,10 +231,7 @@ impl TractModel {
             let plan = self.build_plan(None).map_err(|e| self.backend_error(e))?;
             self.symbolic = Some(plan);
         }
-        let tensors = ordered
-            .iter()
-            .map(|t| to_tract(t))
-            .collect::<Result<Vec<_>>>()?;
+        let tensors = ordered.iter().map(|t| to_tract(t)).collect::<Result<Vec<_>>>()?;
         let shapes: Vec<Vec<usize>> = tensors.iter().map(|t| t.shape().to_vec()).collect();
         let executor = self.executor_for(&shapes);
         let plan = self.symbolic.as_mut().expect("built above");
@@ -276,16 +265,16 @@ impl TractModel {
             }
         }
         let options = RunOptions::default();
-        let plan = model
-            .into_optimized()?
-            .into_runnable_with_options(&options)?;
+        let plan = model.into_optimized()?.into_runnable_with_options(&options)?;
         let state = plan.spawn()?;
         Ok(Plan { plan, state })
     }
 
     /// Check `inputs` against the declared inputs; returns them in declared order.
     fn check<'a>(&self, inputs: &'a NamedTensors) -> Result<Vec<&'a Tensor>> {
-        self.info.check_inputs(inputs).map_err(|e| Error::Input(format!("{}: {e}", self.path.display())))?;
+        self.info
+            .check_inputs(inputs)
+            .map_err(|e| Error::Input(format!("{}: {e}", self.path.display())))?;
         Ok(self.info.inputs.iter().map(|io| &inputs[&io.name]).collect())
     }
 
@@ -312,8 +301,7 @@ impl TractModel {
         if !self.plans.contains_key(&key) {
             if self.plans.len() < MAX_CACHED_PLANS {
                 let plan = guard(&self.path, || {
-                    self.build_plan(Some(&key))
-                        .map_err(|e| self.backend_error(e))
+                    self.build_plan(Some(&key)).map_err(|e| self.backend_error(e))
                 })?;
                 self.plans.insert(key.clone(), plan);
             } else {
@@ -351,10 +339,7 @@ impl Runnable for TractModel {
             None => 0,
         };
         if batch <= self.chunk {
-            let tensors = ordered
-                .iter()
-                .map(|t| to_tract(t))
-                .collect::<Result<Vec<_>>>()?;
+            let tensors = ordered.iter().map(|t| to_tract(t)).collect::<Result<Vec<_>>>()?;
             let out = self.run_one(tensors)?;
             return self.name_outputs(out);
         }
@@ -388,11 +373,8 @@ impl Runnable for TractModel {
                         || None::<(bool, TypedSimpleState)>,
                         |state, &start| {
                             let is_tail = batch - start < chunk;
-                            let plan = if is_tail {
-                                tail.as_ref().expect("tail plan")
-                            } else {
-                                &plan
-                            };
+                            let plan =
+                                if is_tail { tail.as_ref().expect("tail plan") } else { &plan };
                             if state.as_ref().is_none_or(|(t, _)| *t != is_tail) {
                                 *state = Some((
                                     is_tail,
@@ -439,10 +421,7 @@ fn run_state(
 /// Run `f`, turning a panic inside tract into an error naming `path`.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        Err(Error::invalid(
-            path,
-            format!("tract panicked: {}", panic_message(&p)),
-        ))
+        Err(Error::invalid(path, format!("tract panicked: {}", panic_message(&p))))
     })
 }
 
@@ -459,10 +438,8 @@ fn backend_error(path: &Path, e: TractError) -> Error {
 
 /// Read and decode the ONNX protobuf at `path`.
 fn read_proto(path: &Path) -> Result<pb::ModelProto> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     tract_onnx::onnx()
         .proto_model_for_read(&mut bytes.as_slice())
         .map_err(|e| Error::invalid(path, format!("not an onnx model: {e:#}")))
@@ -475,25 +452,13 @@ fn parse(
     proto: &pb::ModelProto,
     path: &Path,
 ) -> TractResult<InferenceModel> {
-    let dir = path.parent().map(|d| {
-        if d.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            d
-        }
-    });
+    let dir = path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d });
     let dir = dir
-        .map(|d| {
-            d.to_str()
-                .ok_or_else(|| anyhow!("model directory {d:?} is not utf-8"))
-        })
+        .map(|d| d.to_str().ok_or_else(|| anyhow!("model directory {d:?} is not utf-8")))
         .transpose()?;
     let parsed = onnx.parse(proto, dir)?;
     if !parsed.unresolved_inputs.is_empty() {
-        bail!(
-            "graph refers to undefined tensors {:?}",
-            parsed.unresolved_inputs
-        );
+        bail!("graph refers to undefined tensors {:?}", parsed.unresolved_inputs);
     }
     Ok(parsed.model)
 }
@@ -531,11 +496,8 @@ fn model_info(
     typed: &TypedModel,
 ) -> std::result::Result<ModelInfo, String> {
     let inits: BTreeSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let inputs: Vec<&pb::ValueInfoProto> = graph
-        .input
-        .iter()
-        .filter(|i| !inits.contains(i.name.as_str()))
-        .collect();
+    let inputs: Vec<&pb::ValueInfoProto> =
+        graph.input.iter().filter(|i| !inits.contains(i.name.as_str())).collect();
     let convert = |v: &pb::ValueInfoProto,
                    fact: Option<&tract_onnx::prelude::TypedFact>|
      -> std::result::Result<IoInfo, String> {
@@ -571,18 +533,11 @@ fn model_info(
                 .map(|f| f.shape.iter().map(dim_from_tdim).collect())
                 .ok_or_else(|| format!("'{}' has no declared shape", v.name))?,
         };
-        Ok(IoInfo {
-            name: v.name.clone(),
-            dtype,
-            shape,
-        })
+        Ok(IoInfo { name: v.name.clone(), dtype, shape })
     };
-    let input_facts: Vec<_> = (0..typed.inputs.len())
-        .map(|i| typed.input_fact(i).ok())
-        .collect();
-    let output_facts: Vec<_> = (0..typed.outputs.len())
-        .map(|i| typed.output_fact(i).ok())
-        .collect();
+    let input_facts: Vec<_> = (0..typed.inputs.len()).map(|i| typed.input_fact(i).ok()).collect();
+    let output_facts: Vec<_> =
+        (0..typed.outputs.len()).map(|i| typed.output_fact(i).ok()).collect();
     Ok(ModelInfo {
         inputs: inputs
             .iter()
@@ -675,47 +630,23 @@ fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
         Error::backend(NAME, format!("output '{name}': {e:#}"))
     };
     let data = match t.datum_type() {
-        DatumType::F32 => TensorData::F32(
-            t.to_plain_array_view::<f32>()
-                .map_err(err)?
-                .iter()
-                .copied()
-                .collect(),
-        ),
-        DatumType::F64 => TensorData::F64(
-            t.to_plain_array_view::<f64>()
-                .map_err(err)?
-                .iter()
-                .copied()
-                .collect(),
-        ),
-        DatumType::I64 => TensorData::I64(
-            t.to_plain_array_view::<i64>()
-                .map_err(err)?
-                .iter()
-                .copied()
-                .collect(),
-        ),
-        DatumType::I32 => TensorData::I32(
-            t.to_plain_array_view::<i32>()
-                .map_err(err)?
-                .iter()
-                .copied()
-                .collect(),
-        ),
-        DatumType::U8 => TensorData::U8(
-            t.to_plain_array_view::<u8>()
-                .map_err(err)?
-                .iter()
-                .copied()
-                .collect(),
-        ),
+        DatumType::F32 => {
+            TensorData::F32(t.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::F64 => {
+            TensorData::F64(t.to_plain_array_view::<f64>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::I64 => {
+            TensorData::I64(t.to_plain_array_view::<i64>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::I32 => {
+            TensorData::I32(t.to_plain_array_view::<i32>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::U8 => {
+            TensorData::U8(t.to_plain_array_view::<u8>().map_err(err)?.iter().copied().collect())
+        }
         DatumType::Bool => TensorData::Bool(
-            t.to_plain_array_view::<bool>()
-                .map_err(err)?
-                .iter()
-                .copied()
-                .collect(),
+            t.to_plain_array_view::<bool>().map_err(err)?.iter().copied().collect(),
         ),
         other => {
             return Err(Error::backend(
@@ -726,4 +657,3 @@ fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
     };
     Tensor::new(t.shape().to_vec(), data)
 }
-

@@ -40,19 +40,12 @@ fn all_models() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
         .collect();
     models.sort();
-    assert!(
-        !models.is_empty(),
-        "no .onnx models in {}",
-        models_dir().display()
-    );
+    assert!(!models.is_empty(), "no .onnx models in {}", models_dir().display());
     models
 }
 
 fn is_static(path: &Path) -> bool {
-    path.file_name()
-        .unwrap()
-        .to_string_lossy()
-        .contains("_static")
+    path.file_name().unwrap().to_string_lossy().contains("_static")
 }
 
 /// A deterministic image-like input (not from the code under test; values only need to vary).
@@ -65,11 +58,7 @@ fn input(batch: usize, seed: u32) -> NamedTensors {
                 - 2.0
         })
         .collect();
-    [(
-        "input".to_string(),
-        Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap(),
-    )]
-    .into()
+    [("input".to_string(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())].into()
 }
 
 fn ages(out: &NamedTensors) -> &[f32] {
@@ -80,17 +69,12 @@ fn assert_close(got: &[f32], want: &[f32], atol: f32, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: lengths differ");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         // Written so that NaN on either side fails.
-        assert!(
-            (g - w).abs() <= atol,
-            "{what}: element {i}: got {g}, want {w} (atol {atol})"
-        );
+        assert!((g - w).abs() <= atol, "{what}: element {i}: got {g}, want {w} (atol {atol})");
     }
 }
 
 fn prepare(path: &Path) -> Box<dyn Runnable> {
-    Tract
-        .prepare(path, &Options::default())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    Tract.prepare(path, &Options::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
@@ -102,38 +86,18 @@ fn every_model_loads_and_declares_the_contract_interface() {
         assert_eq!(info.inputs.len(), 1, "{what}");
         assert_eq!(info.outputs.len(), 1, "{what}");
         let (input, output) = (&info.inputs[0], &info.outputs[0]);
-        assert_eq!(
-            (input.name.as_str(), input.dtype),
-            ("input", DType::F32),
-            "{what}"
-        );
-        assert_eq!(
-            (output.name.as_str(), output.dtype),
-            ("age", DType::F32),
-            "{what}"
-        );
-        assert_eq!(
-            input.shape[1..],
-            [Dim::Fixed(3), Dim::Fixed(64), Dim::Fixed(64)],
-            "{what}"
-        );
+        assert_eq!((input.name.as_str(), input.dtype), ("input", DType::F32), "{what}");
+        assert_eq!((output.name.as_str(), output.dtype), ("age", DType::F32), "{what}");
+        assert_eq!(input.shape[1..], [Dim::Fixed(3), Dim::Fixed(64), Dim::Fixed(64)], "{what}");
         assert_eq!(output.shape.len(), 1, "{what}");
         if is_static(&path) {
             assert_eq!(input.shape[0], Dim::Fixed(1), "{what}");
             assert_eq!(output.shape[0], Dim::Fixed(1), "{what}");
         } else {
-            assert!(
-                matches!(input.shape[0], Dim::Symbolic(_)),
-                "{what}: {:?}",
-                input.shape
-            );
+            assert!(matches!(input.shape[0], Dim::Symbolic(_)), "{what}: {:?}", input.shape);
             assert_eq!(output.shape[0], input.shape[0], "{what}: batch axes differ");
         }
-        assert_eq!(
-            Tract.unsupported_ops(&path).unwrap(),
-            Vec::<String>::new(),
-            "{what}"
-        );
+        assert_eq!(Tract.unsupported_ops(&path).unwrap(), Vec::<String>::new(), "{what}");
     }
 }
 
@@ -161,10 +125,7 @@ fn every_model_variant_agrees_with_the_others() {
 fn golden_pb_cases() -> Vec<(PathBuf, NamedTensors, NamedTensors)> {
     let dir = repo().join("fixtures/golden_pb");
     let mut sets: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect(),
+        Ok(entries) => entries.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect(),
         Err(e) => panic!("{}: {e} (the golden cases are committed)", dir.display()),
     };
     sets.sort();
@@ -172,12 +133,7 @@ fn golden_pb_cases() -> Vec<(PathBuf, NamedTensors, NamedTensors)> {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let proto = pb::TensorProto::decode(bytes.as_slice())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(
-            proto.data_type,
-            pb::tensor_proto::DataType::Float as i32,
-            "{}",
-            path.display()
-        );
+        assert_eq!(proto.data_type, pb::tensor_proto::DataType::Float as i32, "{}", path.display());
         let shape: Vec<usize> = proto.dims.iter().map(|&d| d as usize).collect();
         let data: Vec<f32> = if proto.raw_data.is_empty() {
             proto.float_data.clone()
@@ -222,18 +178,8 @@ fn golden_pb_cases_pass_on_the_dynamic_and_static_models() {
                 continue;
             }
             let got = result.unwrap_or_else(|e| panic!("{name} {}: {e}", set.display()));
-            assert_eq!(
-                got["age"].shape(),
-                want["age"].shape(),
-                "{name} {}",
-                set.display()
-            );
-            assert_close(
-                ages(&got),
-                ages(want),
-                ATOL,
-                &format!("{name} {}", set.display()),
-            );
+            assert_eq!(got["age"].shape(), want["age"].shape(), "{name} {}", set.display());
+            assert_close(ages(&got), ages(want), ATOL, &format!("{name} {}", set.display()));
         }
     }
 }
@@ -263,9 +209,8 @@ fn per_shape_plans_and_batch_splitting_match_the_symbolic_plan() {
 
 #[test]
 fn plan_cache_is_bounded_and_falls_back_to_the_symbolic_plan() {
-    let mut model = Tract
-        .prepare_model(&model("ssrnet_legacy_dynamic.onnx"), &Options::default())
-        .unwrap();
+    let mut model =
+        Tract.prepare_model(&model("ssrnet_legacy_dynamic.onnx"), &Options::default()).unwrap();
     model.set_chunk(usize::MAX);
     let batches: Vec<usize> = (1..=MAX_CACHED_PLANS + 2).collect();
     let big = input(*batches.last().unwrap(), 11);
@@ -306,11 +251,9 @@ fn wrong_input_name_dtype_or_shape_is_an_input_error() {
     let message = input_error(model.run(&NamedTensors::new()));
     assert!(message.contains("missing input 'input'"), "{message}");
 
-    let f64_input = Tensor::new(
-        vec![1, 3, 64, 64],
-        parity_core::TensorData::F64(vec![0.0; 3 * 64 * 64]),
-    )
-    .unwrap();
+    let f64_input =
+        Tensor::new(vec![1, 3, 64, 64], parity_core::TensorData::F64(vec![0.0; 3 * 64 * 64]))
+            .unwrap();
     let message = input_error(model.run(&[("input".to_string(), f64_input)].into()));
     assert!(message.contains("dtype F64"), "{message}");
 
@@ -369,47 +312,25 @@ fn external_data_is_resolved_next_to_the_model() {
     .unwrap();
     let inputs = input(2, 5);
     let copied = ages(&prepare(&dir.path().join(name)).run(&inputs).unwrap()).to_vec();
-    let reference = ages(
-        &prepare(&model("ssrnet_legacy_dynamic.onnx"))
-            .run(&inputs)
-            .unwrap(),
-    )
-    .to_vec();
-    assert_close(
-        &copied,
-        &reference,
-        ATOL,
-        "external-data copy vs legacy dynamic",
-    );
+    let reference =
+        ages(&prepare(&model("ssrnet_legacy_dynamic.onnx")).run(&inputs).unwrap()).to_vec();
+    assert_close(&copied, &reference, ATOL, "external-data copy vs legacy dynamic");
 }
 
 #[test]
 fn two_threads_give_the_same_ages_as_one() {
     let path = model("ssrnet_legacy_dynamic.onnx");
     let inputs = input(5, 9);
-    let one = Tract
-        .prepare(&path, &Options { threads: Some(1) })
-        .unwrap()
-        .run(&inputs)
-        .unwrap();
+    let one = Tract.prepare(&path, &Options { threads: Some(1) }).unwrap().run(&inputs).unwrap();
     for chunk in [1, usize::MAX] {
-        let mut two = Tract
-            .prepare_model(&path, &Options { threads: Some(2) })
-            .unwrap();
+        let mut two = Tract.prepare_model(&path, &Options { threads: Some(2) }).unwrap();
         two.set_chunk(chunk);
         let got = two.run(&inputs).unwrap();
         assert_eq!(got["age"].shape(), &[5]);
-        assert_close(
-            ages(&got),
-            ages(&one),
-            1e-5,
-            &format!("2 threads, chunk {chunk}"),
-        );
+        assert_close(ages(&got), ages(&one), 1e-5, &format!("2 threads, chunk {chunk}"));
     }
-    let e = Tract
-        .prepare(&path, &Options { threads: Some(0) })
-        .err()
-        .expect("0 threads is refused");
+    let e =
+        Tract.prepare(&path, &Options { threads: Some(0) }).err().expect("0 threads is refused");
     assert!(e.to_string().contains("threads must be at least 1"), "{e}");
 }
 
@@ -449,10 +370,7 @@ fn node(op: &str, input: &str, output: &str) -> pb::NodeProto {
 fn write_graph(dir: &Path, name: &str, graph: pb::GraphProto) -> PathBuf {
     let proto = pb::ModelProto {
         ir_version: 8,
-        opset_import: vec![pb::OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 17 }],
         graph: Some(graph),
         ..Default::default()
     };
@@ -478,10 +396,7 @@ fn unknown_op_is_reported_by_name() {
         ..Default::default()
     };
     let path = write_graph(dir.path(), "unknown_op.onnx", graph);
-    assert_eq!(
-        Tract.unsupported_ops(&path).unwrap(),
-        ["Frobnicate", "FrobnicateV2"]
-    );
+    assert_eq!(Tract.unsupported_ops(&path).unwrap(), ["Frobnicate", "FrobnicateV2"]);
     let e = load_error(&path);
     assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
     let message = e.to_string();

@@ -14,7 +14,8 @@ fn suite_covers_every_committed_model() {
         .filter(|n| n.ends_with(".onnx"))
         .collect();
     committed.sort();
-    let mut covered: Vec<String> = suite::VARIANTS.iter().map(|v| format!("ssrnet_{v}.onnx")).collect();
+    let mut covered: Vec<String> =
+        suite::VARIANTS.iter().map(|v| format!("ssrnet_{v}.onnx")).collect();
     covered.sort();
     assert_eq!(committed, covered, "models/ and the suite's variants differ");
 }

@@ -44,12 +44,8 @@ fn bench(c: &mut Criterion) {
     let (png, jpg) = files();
     let pre = Preprocessor::default();
     let mut g = c.benchmark_group("pipeline");
-    g.bench_function("png_512", |b| {
-        b.iter(|| pre.run(black_box(&[&png])).unwrap())
-    });
-    g.bench_function("jpeg_512", |b| {
-        b.iter(|| pre.run(black_box(&[&jpg])).unwrap())
-    });
+    g.bench_function("png_512", |b| b.iter(|| pre.run(black_box(&[&png])).unwrap()));
+    g.bench_function("jpeg_512", |b| b.iter(|| pre.run(black_box(&[&jpg])).unwrap()));
     g.finish();
     let img = imread(&png).unwrap();
     let mut g = c.benchmark_group("resize");

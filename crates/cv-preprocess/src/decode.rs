@@ -21,10 +21,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_side: 65_535,
-            max_pixels: 1 << 27,
-        }
+        Self { max_side: 65_535, max_pixels: 1 << 27 }
     }
 }
 
@@ -35,10 +32,7 @@ pub fn imread(path: &Path) -> Result<Image, Error> {
 
 /// [`imread`] with explicit [`Limits`].
 pub fn imread_with_limits(path: &Path, limits: &Limits) -> Result<Image, Error> {
-    let data = std::fs::read(path).map_err(|error| Error::Io {
-        path: path.to_owned(),
-        error,
-    })?;
+    let data = std::fs::read(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
     decode(&data, path, limits)
 }
 
@@ -46,9 +40,7 @@ pub fn imread_with_limits(path: &Path, limits: &Limits) -> Result<Image, Error> 
 /// orientation; `path` only names the file in errors.
 pub fn decode(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Error> {
     if data.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_owned(),
-        });
+        return Err(Error::Empty { path: path.to_owned() });
     }
     if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return decode_jpeg(data, path, limits);
@@ -58,11 +50,7 @@ pub fn decode(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Error>
 
 fn check_size(path: &Path, width: u64, height: u64, limits: &Limits) -> Result<(), Error> {
     if width == 0 || height == 0 {
-        return Err(Error::ZeroSize {
-            path: path.to_owned(),
-            width,
-            height,
-        });
+        return Err(Error::ZeroSize { path: path.to_owned(), width, height });
     }
     if width > u64::from(limits.max_side)
         || height > u64::from(limits.max_side)
@@ -80,10 +68,7 @@ fn check_size(path: &Path, width: u64, height: u64, limits: &Limits) -> Result<(
 }
 
 fn decode_jpeg(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Error> {
-    let decode_error = |reason: String| Error::Decode {
-        path: path.to_owned(),
-        reason,
-    };
+    let decode_error = |reason: String| Error::Decode { path: path.to_owned(), reason };
     // libjpeg's fatal errors unwind out of the C code (mozjpeg's error manager); catch them here.
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<Image, Error> {
         let decompress = Decompress::builder()
@@ -92,24 +77,14 @@ fn decode_jpeg(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Error
             .map_err(|e| decode_error(e.to_string()))?;
         let (width, height) = decompress.size();
         check_size(path, width as u64, height as u64, limits)?;
-        let orientation = decompress
-            .markers()
-            .find_map(|m| exif_orientation(m.data))
-            .unwrap_or(1);
+        let orientation = decompress.markers().find_map(|m| exif_orientation(m.data)).unwrap_or(1);
         let cmyk = decompress.color_space().num_components() == 4;
         // OpenCV asks for BGR from 1- and 3-component files (grayscale comes out replicated) and for
         // CMYK from 4-component ones (CMYK and YCCK), converting the latter itself.
-        let target = if cmyk {
-            ColorSpace::JCS_CMYK
-        } else {
-            ColorSpace::JCS_EXT_BGR
-        };
-        let mut started = decompress
-            .to_colorspace(target)
-            .map_err(|e| decode_error(e.to_string()))?;
-        let pixels: Vec<u8> = started
-            .read_scanlines()
-            .map_err(|e| decode_error(e.to_string()))?;
+        let target = if cmyk { ColorSpace::JCS_CMYK } else { ColorSpace::JCS_EXT_BGR };
+        let mut started =
+            decompress.to_colorspace(target).map_err(|e| decode_error(e.to_string()))?;
+        let pixels: Vec<u8> = started.read_scanlines().map_err(|e| decode_error(e.to_string()))?;
         // OpenCV has its image once the scanlines are read; an error while finishing is ignored there too.
         let _ = catch_unwind(AssertUnwindSafe(|| started.finish()));
         let data = if cmyk { cmyk_to_bgr(&pixels) } else { pixels };
@@ -119,15 +94,7 @@ fn decode_jpeg(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Error
                 data.len()
             )));
         }
-        Ok(orient(
-            Image {
-                width,
-                height,
-                channels: 3,
-                data,
-            },
-            orientation,
-        ))
+        Ok(orient(Image { width, height, channels: 3, data }, orientation))
     }));
     match result {
         Ok(r) => r,
@@ -137,10 +104,7 @@ fn decode_jpeg(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Error
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| "libjpeg error".to_owned());
-            Err(decode_error(
-                msg.trim_start_matches("libjpeg fatal error: ")
-                    .to_lowercase(),
-            ))
+            Err(decode_error(msg.trim_start_matches("libjpeg fatal error: ").to_lowercase()))
         }
     }
 }
@@ -180,21 +144,13 @@ fn decode_other(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Erro
             path: path.to_owned(),
             reason: format!("needs more memory than the decoder limit ({e})").to_lowercase(),
         },
-        other => Error::Decode {
-            path: path.to_owned(),
-            reason: other.to_string().to_lowercase(),
-        },
+        other => Error::Decode { path: path.to_owned(), reason: other.to_string().to_lowercase() },
     };
     let mut reader = image::ImageReader::new(Cursor::new(data))
         .with_guessed_format()
-        .map_err(|error| Error::Io {
-            path: path.to_owned(),
-            error,
-        })?;
+        .map_err(|error| Error::Io { path: path.to_owned(), error })?;
     let Some(format) = reader.format() else {
-        return Err(Error::NotAnImage {
-            path: path.to_owned(),
-        });
+        return Err(Error::NotAnImage { path: path.to_owned() });
     };
     let mut image_limits = image::Limits::default();
     image_limits.max_image_width = Some(limits.max_side);
@@ -206,27 +162,14 @@ fn decode_other(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Erro
     let (width, height) = decoder.dimensions();
     check_size(path, width.into(), height.into(), limits)?;
     let orientation = if applies_exif(format) {
-        decoder
-            .exif_metadata()
-            .ok()
-            .flatten()
-            .and_then(|e| exif_orientation_tiff(&e))
-            .unwrap_or(1)
+        decoder.exif_metadata().ok().flatten().and_then(|e| exif_orientation_tiff(&e)).unwrap_or(1)
     } else {
         1
     };
     let decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
     let data = to_bgr(decoded, format);
-    Ok(orient(
-        Image {
-            width,
-            height,
-            channels: 3,
-            data,
-        },
-        orientation,
-    ))
+    Ok(orient(Image { width, height, channels: 3, data }, orientation))
 }
 
 /// Any decoded colour type -> BGR uint8 the way cv2's IMREAD_COLOR does: grey replicated, alpha dropped,
@@ -317,10 +260,5 @@ fn transpose(img: Image) -> Image {
             data[dst..dst + cn].copy_from_slice(&img.data[src..src + cn]);
         }
     }
-    Image {
-        width: h,
-        height: w,
-        channels: cn,
-        data,
-    }
+    Image { width: h, height: w, channels: cn, data }
 }

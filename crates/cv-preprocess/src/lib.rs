@@ -113,15 +113,8 @@ impl Preprocessor {
 
     /// Decodes, resizes and normalises every file into one batch; the first bad file is the error.
     pub fn run<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Batch, Error> {
-        let resized = paths
-            .iter()
-            .map(|p| self.load(p.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let resized = paths.iter().map(|p| self.load(p.as_ref())).collect::<Result<Vec<_>, _>>()?;
         let (tensor, shape) = self.normalize.batch(&resized)?;
-        Ok(Batch {
-            tensor,
-            shape,
-            resized,
-        })
+        Ok(Batch { tensor, shape, resized })
     }
 }

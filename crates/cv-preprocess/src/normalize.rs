@@ -27,11 +27,7 @@ pub struct Normalize {
 impl Default for Normalize {
     /// SSRNet's (ImageNet) statistics, applied to B, G, R as stored.
     fn default() -> Self {
-        Self {
-            mean: [0.485, 0.456, 0.406],
-            std: [0.229, 0.224, 0.225],
-            order: ChannelOrder::Bgr,
-        }
+        Self { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], order: ChannelOrder::Bgr }
     }
 }
 
@@ -82,16 +78,12 @@ impl Normalize {
     /// Normalises equally sized 3-channel images into one NCHW batch; returns the data and its shape.
     pub fn batch(&self, images: &[Image]) -> Result<(Vec<f32>, [usize; 4]), Error> {
         let Some(first) = images.first() else {
-            return Err(Error::InvalidSize(
-                "cannot build a batch from no images".to_owned(),
-            ));
+            return Err(Error::InvalidSize("cannot build a batch from no images".to_owned()));
         };
         let (h, w) = (first.height, first.width);
         let per = 3 * h * w;
         if per == 0 {
-            return Err(Error::InvalidSize(format!(
-                "cannot normalise an empty {w}x{h} image"
-            )));
+            return Err(Error::InvalidSize(format!("cannot normalise an empty {w}x{h} image")));
         }
         let mut data = vec![0f32; images.len() * per];
         for (img, out) in images.iter().zip(data.chunks_exact_mut(per)) {

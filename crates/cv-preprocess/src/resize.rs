@@ -101,12 +101,7 @@ pub fn resize(
         }
         Interpolation::Area => linear(&src.data, &geometry, CoordMode::Area),
     };
-    Ok(Image {
-        width,
-        height,
-        channels: src.channels,
-        data,
-    })
+    Ok(Image { width, height, channels: src.channels, data })
 }
 
 struct Geometry {
@@ -145,10 +140,7 @@ fn source_coord(d: usize, scale: f64, inv_scale: f64, mode: CoordMode) -> (i64, 
 }
 
 fn coefficients(f: f32) -> [i32; 2] {
-    [
-        ((1.0 - f) * COEF_SCALE).round_ties_even() as i32,
-        (f * COEF_SCALE).round_ties_even() as i32,
-    ]
+    [((1.0 - f) * COEF_SCALE).round_ties_even() as i32, (f * COEF_SCALE).round_ties_even() as i32]
 }
 
 /// INTER_LINEAR (and INTER_AREA when enlarging): 11-bit coefficients, horizontal pass in exact integers,
@@ -337,11 +329,7 @@ fn area_table(ssize: usize, dsize: usize, scale: f64) -> Vec<Decimate> {
             });
         }
         for sx in sx1..sx2 {
-            tab.push(Decimate {
-                di: dx,
-                si: sx as usize,
-                alpha: (1.0 / cell) as f32,
-            });
+            tab.push(Decimate { di: dx, si: sx as usize, alpha: (1.0 / cell) as f32 });
         }
         if fsx2 - sx2 as f64 > 1e-3 {
             tab.push(Decimate {

@@ -43,11 +43,7 @@ pub fn diff_u8(a: &[u8], b: &[u8]) -> Option<String> {
         return Some(format!("length {} vs {}", a.len(), b.len()));
     }
     let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    let max = diffs
-        .iter()
-        .map(|&i| a[i].abs_diff(b[i]))
-        .max()
-        .unwrap_or(0);
+    let max = diffs.iter().map(|&i| a[i].abs_diff(b[i])).max().unwrap_or(0);
     Some(format!(
         "{} of {} values differ (first at {}, max {})",
         diffs.len(),
@@ -62,9 +58,7 @@ pub fn diff_f32_bits(a: &[f32], b: &[f32]) -> Option<String> {
     if a.len() != b.len() {
         return Some(format!("length {} vs {}", a.len(), b.len()));
     }
-    let diffs: Vec<usize> = (0..a.len())
-        .filter(|&i| a[i].to_bits() != b[i].to_bits())
-        .collect();
+    let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i].to_bits() != b[i].to_bits()).collect();
     if diffs.is_empty() {
         return None;
     }

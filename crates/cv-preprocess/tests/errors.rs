@@ -17,10 +17,7 @@ fn assert_names_file(err: &Error, path: &Path, needle: &str) {
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains(needle), "expected '{needle}' in: {msg}");
     assert!(!msg.contains('\n'), "one line: {msg}");
-    assert!(
-        msg.starts_with(|c: char| !c.is_uppercase()),
-        "lowercase: {msg}"
-    );
+    assert!(msg.starts_with(|c: char| !c.is_uppercase()), "lowercase: {msg}");
 }
 
 #[test]
@@ -79,59 +76,20 @@ fn decompression_bomb_is_refused_from_the_header() {
     let mut jpeg = jpeg_8x8();
     // Declare 60000 x 60000 in the SOF segment (mozjpeg writes progressive, FF C2): marker, length (2),
     // precision (1), height (2), width (2).
-    let sof = jpeg
-        .windows(2)
-        .position(|w| w[0] == 0xFF && (0xC0..=0xC2).contains(&w[1]))
-        .unwrap();
+    let sof = jpeg.windows(2).position(|w| w[0] == 0xFF && (0xC0..=0xC2).contains(&w[1])).unwrap();
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
     let path = dir.path().join("bomb.jpg");
     std::fs::write(&path, &jpeg).unwrap();
     let err = imread(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::TooLarge {
-                width: 60000,
-                height: 60000,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, Error::TooLarge { width: 60000, height: 60000, .. }), "{err}");
     assert_names_file(&err, &path, "too large");
 
     // The limit is configurable and applies to every format.
     let png = dir.path().join("small.png");
     image::RgbImage::new(20, 10).save(&png).unwrap();
-    let err = imread_with_limits(
-        &png,
-        &Limits {
-            max_side: 65_535,
-            max_pixels: 199,
-        },
-    )
-    .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::TooLarge {
-                width: 20,
-                height: 10,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        imread_with_limits(
-            &png,
-            &Limits {
-                max_side: 20,
-                max_pixels: 200
-            }
-        )
-        .is_ok()
-    );
+    let err = imread_with_limits(&png, &Limits { max_side: 65_535, max_pixels: 199 }).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { width: 20, height: 10, .. }), "{err}");
+    assert!(imread_with_limits(&png, &Limits { max_side: 20, max_pixels: 200 }).is_ok());
 }
 
 #[test]
@@ -152,9 +110,6 @@ fn zero_width_bmp_is_refused() {
     let path = dir.path().join("zero.bmp");
     std::fs::write(&path, &bmp).unwrap();
     let err = imread(&path).unwrap_err();
-    assert!(
-        matches!(err, Error::ZeroSize { .. } | Error::Decode { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::ZeroSize { .. } | Error::Decode { .. }), "{err}");
     assert_names_file(&err, &path, "zero.bmp");
 }

@@ -15,12 +15,7 @@ fn read_npz_array<T: npyz::Deserialize>(npz: &Path, name: &str) -> (Vec<u64>, Ve
         .unwrap_or_else(|e| panic!("{}: {e}", npz.display()))
         .unwrap_or_else(|| panic!("{} has no array '{name}'", npz.display()));
     let shape = array.shape().to_vec();
-    (
-        shape,
-        array
-            .into_vec()
-            .unwrap_or_else(|e| panic!("{} '{name}': {e}", npz.display())),
-    )
+    (shape, array.into_vec().unwrap_or_else(|e| panic!("{} '{name}': {e}", npz.display())))
 }
 
 /// Mean/std from the manifest's `preprocess` section when it states them, else SSRNet's defaults.
@@ -52,13 +47,8 @@ fn every_golden_image_case_is_reproduced_bit_for_bit() {
     }
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
-    let pre = Preprocessor {
-        normalize: normalize_from(&manifest),
-        ..Preprocessor::default()
-    };
-    let cases = manifest["cases"]
-        .as_object()
-        .expect("manifest.json has no 'cases' object");
+    let pre = Preprocessor { normalize: normalize_from(&manifest), ..Preprocessor::default() };
+    let cases = manifest["cases"].as_object().expect("manifest.json has no 'cases' object");
     let mut checked = 0;
     let mut failures = Vec::new();
     for (case, entry) in cases {

@@ -45,12 +45,7 @@ fn channel_view(bgr: &Image, cn: usize) -> Image {
             _ => data.extend_from_slice(&p[..cn]),
         }
     }
-    Image {
-        width: bgr.width,
-        height: bgr.height,
-        channels: cn,
-        data,
-    }
+    Image { width: bgr.width, height: bgr.height, channels: cn, data }
 }
 
 unsafe extern "C" {
@@ -63,10 +58,7 @@ fn libjpeg_simd() -> bool {
 }
 
 fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// PNG, JPEG and BMP must match cv2 exactly; the other formats are reported (see the crate docs).
@@ -121,13 +113,7 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
         t.cases += 1;
         let class: Vec<&str> = kind
             .split(' ')
-            .map(|w| {
-                if w.starts_with("truncated@") {
-                    "truncated"
-                } else {
-                    w
-                }
-            })
+            .map(|w| if w.starts_with("truncated@") { "truncated" } else { w })
             .filter(|w| !(w.starts_with('q') && w[1..].parse::<u32>().is_ok()))
             .collect();
         let class_tally = kinds.entry(class.join(" ")).or_default();
@@ -138,11 +124,8 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
             let _ = std::fs::create_dir_all(&keep);
             let kept = keep.join(file.file_name().unwrap());
             let _ = std::fs::copy(&file, &kept);
-            let msg = format!(
-                "{} ({kind}, kept as {}): {what}: {detail}",
-                h["name"],
-                kept.display()
-            );
+            let msg =
+                format!("{} ({kind}, kept as {}): {what}: {detail}", h["name"], kept.display());
             if !simd && (what == "decode" || what == "end to end") && kind.contains("truncated") {
                 known.push(msg);
             } else if asserted(&format) {
@@ -155,10 +138,7 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
                 Err(_) => t.refused_by_both += 1,
                 Ok(img) => fail(
                     "decode",
-                    format!(
-                        "cv2 refused the file, we decoded {}x{}",
-                        img.width, img.height
-                    ),
+                    format!("cv2 refused the file, we decoded {}x{}", img.width, img.height),
                 ),
             }
             class_tally.1 += usize::from(case_ok);
@@ -169,18 +149,10 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
             h["decoded"][0].as_u64().unwrap() as usize,
             h["decoded"][1].as_u64().unwrap() as usize,
         );
-        let cv_decoded = Image {
-            width: ww,
-            height: hh,
-            channels: 3,
-            data: read_exact(&mut out, hh * ww * 3),
-        };
-        let cv_resized = Image {
-            width: 64,
-            height: 64,
-            channels: 3,
-            data: read_exact(&mut out, 64 * 64 * 3),
-        };
+        let cv_decoded =
+            Image { width: ww, height: hh, channels: 3, data: read_exact(&mut out, hh * ww * 3) };
+        let cv_resized =
+            Image { width: 64, height: 64, channels: 3, data: read_exact(&mut out, 64 * 64 * 3) };
         let cv_tensor: Vec<f32> = read_exact(&mut out, 3 * 64 * 64 * 4)
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
@@ -197,10 +169,9 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
         // 1. Decoding.
         match &ours {
             Err(err) => fail("decode", format!("cv2 decoded {ww}x{hh}, we failed: {err}")),
-            Ok(img) if (img.width, img.height) != (ww, hh) => fail(
-                "decode",
-                format!("size {}x{} vs cv2 {ww}x{hh}", img.width, img.height),
-            ),
+            Ok(img) if (img.width, img.height) != (ww, hh) => {
+                fail("decode", format!("size {}x{} vs cv2 {ww}x{hh}", img.width, img.height))
+            }
             Ok(img) => match diff_u8(&img.data, &cv_decoded.data) {
                 None => t.decode_ok += 1,
                 Some(d) => fail("decode", d),
@@ -221,20 +192,14 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
         // 4. The whole pipeline on the file.
         match pre.run(&[&file]) {
             Ok(batch) if diff_f32_bits(&batch.tensor, &cv_tensor).is_none() => t.end_to_end_ok += 1,
-            Ok(batch) => fail(
-                "end to end",
-                diff_f32_bits(&batch.tensor, &cv_tensor).unwrap(),
-            ),
+            Ok(batch) => fail("end to end", diff_f32_bits(&batch.tensor, &cv_tensor).unwrap()),
             Err(err) => fail("end to end", err.to_string()),
         }
         // 5. Another size, channel count and interpolation.
         let extra = resize(&channel_view(&cv_decoded, ecn), ew, eh, interp).unwrap();
         match diff_u8(&extra.data, &cv_extra) {
             None => t.extra_ok += 1,
-            Some(d) => fail(
-                &format!("resize {ww}x{hh}x{ecn} -> {ew}x{eh} {interp:?}"),
-                d,
-            ),
+            Some(d) => fail(&format!("resize {ww}x{hh}x{ecn} -> {ew}x{eh} {interp:?}"), d),
         }
         class_tally.1 += usize::from(case_ok);
         let _ = std::fs::remove_file(&file);
@@ -261,11 +226,7 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
             t.tensor_ok,
             t.end_to_end_ok,
             t.extra_ok,
-            if asserted(f) {
-                ""
-            } else {
-                "  (reported, not asserted)"
-            }
+            if asserted(f) { "" } else { "  (reported, not asserted)" }
         );
     }
     eprintln!("  by kind of file (cases identical in every stage / cases):");
@@ -275,19 +236,11 @@ fn decode_resize_and_normalise_match_cv2_on_random_files() {
     for k in &known {
         eprintln!("  known difference (non-SIMD libjpeg, truncated file): {k}");
     }
-    assert_eq!(
-        total, count,
-        "the oracle produced {total} of {count} cases\n{stderr}"
-    );
+    assert_eq!(total, count, "the oracle produced {total} of {count} cases\n{stderr}");
     assert!(
         failures.is_empty(),
         "{} mismatches with cv2 (first 20):\n{}",
         failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
     );
 }

@@ -9,22 +9,13 @@ use cv_preprocess::{Image, Interpolation, resize};
 use crate::common::{diff_u8, oracle_script, python};
 
 fn gray(width: usize, height: usize, data: &[u8]) -> Image {
-    Image {
-        width,
-        height,
-        channels: 1,
-        data: data.to_vec(),
-    }
+    Image { width, height, channels: 1, data: data.to_vec() }
 }
 
 fn check(src: &Image, w: usize, h: usize, interp: Interpolation, expected: &[u8]) {
     let out = resize(src, w, h, interp).unwrap();
     assert_eq!((out.width, out.height, out.channels), (w, h, src.channels));
-    assert_eq!(
-        out.data, expected,
-        "{}x{} -> {w}x{h} {interp:?}",
-        src.width, src.height
-    );
+    assert_eq!(out.data, expected, "{}x{} -> {w}x{h} {interp:?}", src.width, src.height);
 }
 
 const SRC_4X3: [u8; 12] = [3, 250, 17, 99, 180, 41, 222, 8, 64, 128, 1, 254];
@@ -68,49 +59,21 @@ fn linear_upscale_uses_the_two_floor_vertical_pass() {
 #[test]
 fn non_integer_downscale() {
     let src = gray(4, 3, &SRC_4X3);
-    check(
-        &src,
-        3,
-        2,
-        Interpolation::Linear,
-        &[72, 133, 75, 95, 81, 170],
-    );
-    check(
-        &src,
-        3,
-        2,
-        Interpolation::LinearExact,
-        &[73, 133, 75, 95, 81, 170],
-    );
-    check(
-        &src,
-        3,
-        2,
-        Interpolation::Area,
-        &[92, 133, 73, 102, 87, 148],
-    );
+    check(&src, 3, 2, Interpolation::Linear, &[72, 133, 75, 95, 81, 170]);
+    check(&src, 3, 2, Interpolation::LinearExact, &[73, 133, 75, 95, 81, 170]);
+    check(&src, 3, 2, Interpolation::Area, &[92, 133, 73, 102, 87, 148]);
 }
 
 #[test]
 fn exact_half_takes_the_area_fast_path() {
-    let src = gray(
-        4,
-        4,
-        &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 255],
-    );
+    let src = gray(4, 4, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 255]);
     check(&src, 2, 2, Interpolation::Linear, &[4, 6, 12, 73]);
 }
 
 #[test]
 fn one_pixel_source_and_destination_axes() {
     check(&gray(1, 1, &[77]), 3, 2, Interpolation::Linear, &[77; 6]);
-    check(
-        &gray(2, 1, &[0, 255]),
-        7,
-        1,
-        Interpolation::Linear,
-        &[0, 0, 55, 128, 200, 255, 255],
-    );
+    check(&gray(2, 1, &[0, 255]), 7, 1, Interpolation::Linear, &[0, 0, 55, 128, 200, 255, 255]);
     check(
         &gray(2, 1, &[0, 255]),
         7,
@@ -148,9 +111,7 @@ fn three_channel_upscale() {
 fn same_size_is_a_copy_and_zero_size_is_an_error() {
     let src = gray(4, 3, &SRC_4X3);
     assert_eq!(resize(&src, 4, 3, Interpolation::Linear).unwrap(), src);
-    let err = resize(&src, 0, 3, Interpolation::Linear)
-        .unwrap_err()
-        .to_string();
+    let err = resize(&src, 0, 3, Interpolation::Linear).unwrap_err().to_string();
     assert!(err.contains("sizes must be positive"), "{err}");
 }
 
@@ -203,18 +164,9 @@ fn edge_shapes_match_cv2() {
                 stdout.read_line(&mut line).unwrap();
                 let v: serde_json::Value = serde_json::from_str(&line).expect("bad oracle answer");
                 let bytes = |k: &str| -> Vec<u8> {
-                    v[k].as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|x| x.as_u64().unwrap() as u8)
-                        .collect()
+                    v[k].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u8).collect()
                 };
-                let src = Image {
-                    width: w,
-                    height: h,
-                    channels: cn,
-                    data: bytes("src"),
-                };
+                let src = Image { width: w, height: h, channels: cn, data: bytes("src") };
                 let ours = resize(&src, dw, dh, interp.parse().unwrap()).unwrap();
                 if let Some(d) = diff_u8(&ours.data, &bytes("out")) {
                     failures.push(format!("{w}x{h}x{cn} -> {dw}x{dh} {interp}: {d}"));

@@ -71,12 +71,19 @@ impl ModelInfo {
     pub fn check_inputs(&self, inputs: &NamedTensors) -> Result<()> {
         let names = || self.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
         if let Some(extra) = inputs.keys().find(|k| !self.inputs.iter().any(|i| &i.name == *k)) {
-            return Err(Error::Input(format!("unknown input '{extra}' (the model's inputs: {})", names())));
+            return Err(Error::Input(format!(
+                "unknown input '{extra}' (the model's inputs: {})",
+                names()
+            )));
         }
         let mut symbols: HashMap<&str, (usize, &str)> = HashMap::new();
         for decl in &self.inputs {
             let Some(t) = inputs.get(&decl.name) else {
-                return Err(Error::Input(format!("missing input '{}' (the model's inputs: {})", decl.name, names())));
+                return Err(Error::Input(format!(
+                    "missing input '{}' (the model's inputs: {})",
+                    decl.name,
+                    names()
+                )));
             };
             if t.dtype() != decl.dtype {
                 return Err(Error::Input(format!(
@@ -141,7 +148,8 @@ pub fn concat_named(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
     by_name
         .into_iter()
         .map(|(name, ts)| {
-            let joined = Tensor::concat0(&ts).map_err(|e| Error::Input(format!("output '{name}': {e}")))?;
+            let joined =
+                Tensor::concat0(&ts).map_err(|e| Error::Input(format!("output '{name}': {e}")))?;
             Ok((name, joined))
         })
         .collect()

@@ -54,7 +54,9 @@ pub mod npy;
 pub mod tensor;
 pub mod tensor_proto;
 
-pub use backend::{Dim, IoInfo, ModelInfo, NamedTensors, Options, Runnable, Runtime, concat_named, shape_string};
+pub use backend::{
+    Dim, IoInfo, ModelInfo, NamedTensors, Options, Runnable, Runtime, concat_named, shape_string,
+};
 pub use compare::{CaseReport, CompareOptions, OutputReport, OutputSummary, Tolerance, Tolerances};
 pub use error::{Error, Result};
 pub use golden::{Case, GoldenSet, Layout, Manifest};

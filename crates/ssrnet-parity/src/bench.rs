@@ -52,7 +52,8 @@ struct Row {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
-    let model = args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
+    let model =
+        args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     crate::onnx_model::OnnxModel::read(&model)?;
     let backends = crate::backends::chosen(&args.backend);
     let configs = backends.len() * args.threads.len() * args.batch.len();
@@ -61,16 +62,19 @@ pub fn run(args: Args) -> Result<Verdict> {
     for backend in backends {
         for &threads in &args.threads {
             let runtime = backend.runtime();
-            let mut runnable = runtime
-                .prepare(&model, &Options { threads: Some(threads) })
-                .with_context(|| format!("{}: cannot load {}", backend.as_str(), model.display()))?;
+            let mut runnable =
+                runtime.prepare(&model, &Options { threads: Some(threads) }).with_context(
+                    || format!("{}: cannot load {}", backend.as_str(), model.display()),
+                )?;
             for &batch in &args.batch {
                 bar.set_message(format!("{} batch {batch} threads {threads}", backend.as_str()));
                 let inputs = crate::inputs::random_inputs(runnable.info(), batch, 0)?;
                 let times = time_runs(Duration::from_secs_f64(args.seconds), || {
                     runnable.run(&inputs).map(|_| ())
                 })
-                .with_context(|| format!("{}: batch {batch} on {}", backend.as_str(), model.display()))?;
+                .with_context(|| {
+                    format!("{}: batch {batch} on {}", backend.as_str(), model.display())
+                })?;
                 let median = percentile(&times, 0.5);
                 let p90 = percentile(&times, 0.9);
                 rows.push(Row {
@@ -91,7 +95,19 @@ pub fn run(args: Args) -> Result<Verdict> {
     match args.format {
         Format::Json => crate::output::print_json(&rows)?,
         format => {
-            let mut t = table(format, &["backend", "batch", "threads", "median ms", "p90 ms", "images/s", "GFLOP/s", "runs"]);
+            let mut t = table(
+                format,
+                &[
+                    "backend",
+                    "batch",
+                    "threads",
+                    "median ms",
+                    "p90 ms",
+                    "images/s",
+                    "GFLOP/s",
+                    "runs",
+                ],
+            );
             for r in &rows {
                 t.add_row(vec![
                     r.backend.to_string(),

@@ -9,7 +9,9 @@ use parity_core::{NamedTensors, Tolerance};
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::onnx_model::OnnxModel;
-use crate::parity::{ParityReport, SideReport, ParityArgs, batch_agnostic, compare_cases, prepare, run_inputs};
+use crate::parity::{
+    ParityArgs, ParityReport, SideReport, batch_agnostic, compare_cases, prepare, run_inputs,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,7 +30,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
-    let dir = args.golden.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_GOLDEN));
+    let dir = args
+        .golden
+        .clone()
+        .unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_GOLDEN));
     if !dir.is_dir() {
         bail!("{}: golden set not found (expected a directory)", dir.display());
     }
@@ -54,7 +59,12 @@ pub fn run(args: Args) -> Result<Verdict> {
                 .iter()
                 .map(|case| {
                     let out = run_inputs(runnable.as_mut(), &case.inputs).map_err(|e| {
-                        anyhow::anyhow!("{}: case {} ({}): {e}", backend.as_str(), case.name, case.path.display())
+                        anyhow::anyhow!(
+                            "{}: case {} ({}): {e}",
+                            backend.as_str(),
+                            case.name,
+                            case.path.display()
+                        )
                     });
                     bar.inc(1);
                     out
@@ -71,7 +81,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     }
     bar.finish_and_clear();
     let reference = format!("goldens {}", dir.display());
-    ParityReport::new("check", model.display().to_string(), reference, names.len(), sides).finish(args.run.format)
+    ParityReport::new("check", model.display().to_string(), reference, names.len(), sides)
+        .finish(args.run.format)
 }
 
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.

@@ -10,7 +10,7 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
-use crate::parity::{ParityReport, SideReport, ParityArgs, compare_cases, prepare, run_inputs};
+use crate::parity::{ParityArgs, ParityReport, SideReport, compare_cases, prepare, run_inputs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -50,7 +50,10 @@ pub fn run(args: Args) -> Result<Verdict> {
         .filter(|b| *b != args.reference)
         .collect();
     if others.is_empty() {
-        anyhow::bail!("nothing to compare: --backend names only the reference '{}'", args.reference.as_str());
+        anyhow::bail!(
+            "nothing to compare: --backend names only the reference '{}'",
+            args.reference.as_str()
+        );
     }
     let bar = crate::output::progress(others.len() as u64, "comparing");
     let sides = others

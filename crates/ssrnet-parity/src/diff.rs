@@ -11,7 +11,7 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
-use crate::parity::{ParityReport, SideReport, ParityArgs, compare_cases, prepare, run_inputs};
+use crate::parity::{ParityArgs, ParityReport, SideReport, compare_cases, prepare, run_inputs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,7 +32,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     let old_info = OnnxModel::read(&args.old)?.model_info()?;
     let new_info = OnnxModel::read(&args.new)?.model_info()?;
     let names_of = |info: &parity_core::ModelInfo| -> (Vec<String>, Vec<String>) {
-        (info.inputs.iter().map(|i| i.name.clone()).collect(), info.outputs.iter().map(|o| o.name.clone()).collect())
+        (
+            info.inputs.iter().map(|i| i.name.clone()).collect(),
+            info.outputs.iter().map(|o| o.name.clone()).collect(),
+        )
     };
     if names_of(&old_info) != names_of(&new_info) {
         bail!(
@@ -53,7 +56,12 @@ pub fn run(args: Args) -> Result<Verdict> {
             .iter()
             .map(|c| {
                 run_inputs(runnable.as_mut(), &c.inputs).map_err(|e| {
-                    anyhow::anyhow!("{}: {}: case {}: {e}", backend.as_str(), model.display(), c.name)
+                    anyhow::anyhow!(
+                        "{}: {}: case {}: {e}",
+                        backend.as_str(),
+                        model.display(),
+                        c.name
+                    )
                 })
             })
             .collect()
@@ -77,7 +85,11 @@ pub fn run(args: Args) -> Result<Verdict> {
 }
 
 /// Samples whose decoded age interval differs between OLD and NEW outputs (`age` output only).
-fn interval_changes(names: &[String], old: &[NamedTensors], new: &[NamedTensors]) -> Option<Vec<String>> {
+fn interval_changes(
+    names: &[String],
+    old: &[NamedTensors],
+    new: &[NamedTensors],
+) -> Option<Vec<String>> {
     let mut changed = Vec::new();
     for (name, (o, n)) in names.iter().zip(old.iter().zip(new)) {
         let (o, n) = (o.get("age")?.as_f32()?, n.get("age")?.as_f32()?);

@@ -44,7 +44,10 @@ pub fn random_inputs(info: &ModelInfo, batch: usize, seed: u64) -> Result<NamedT
 pub fn random_cases(info: &ModelInfo, count: usize, seed: u64) -> Result<Vec<InputCase>> {
     (0..count as u64)
         .map(|i| {
-            Ok(InputCase { name: format!("random_s{}", seed + i), inputs: random_inputs(info, 1, seed + i)? })
+            Ok(InputCase {
+                name: format!("random_s{}", seed + i),
+                inputs: random_inputs(info, 1, seed + i)?,
+            })
         })
         .collect()
 }
@@ -79,21 +82,29 @@ impl SourceArgs {
         }
         if let Some(dir) = &self.golden {
             let golden = parity_core::GoldenSet::read(dir, &crate::parity::batch_agnostic(info))?;
-            let cases = golden.cases.into_iter().map(|c| InputCase { name: c.name, inputs: c.inputs }).collect();
+            let cases = golden
+                .cases
+                .into_iter()
+                .map(|c| InputCase { name: c.name, inputs: c.inputs })
+                .collect();
             return Ok((format!("inputs of goldens {}", dir.display()), cases));
         }
         let n = self.random.unwrap_or(8);
         if n == 0 {
             bail!("--random needs at least one case");
         }
-        Ok((format!("{n} random-normal inputs, seed {}", self.seed), random_cases(info, n, self.seed)?))
+        Ok((
+            format!("{n} random-normal inputs, seed {}", self.seed),
+            random_cases(info, n, self.seed)?,
+        ))
     }
 }
 
 /// Image files directly in `dir` (by extension), sorted; none is an error naming the directory.
 pub fn image_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
     const EXT: [&str; 9] = ["png", "jpg", "jpeg", "jpe", "bmp", "dib", "tif", "tiff", "webp"];
-    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: cannot read directory: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read directory: {e}", dir.display()))?;
     let mut files = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?.path();
@@ -131,7 +142,9 @@ pub fn image_case(
 ) -> Result<(InputCase, cv_preprocess::Image)> {
     let batch = pre.run(&[path])?;
     let tensor = Tensor::from_f32(batch.shape.to_vec(), batch.tensor)?;
-    let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+    let name = path
+        .file_stem()
+        .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
     let mut inputs = NamedTensors::new();
     inputs.insert(info.inputs[0].name.clone(), tensor);
     let resized = batch.resized.into_iter().next().expect("one image in, one out");

@@ -64,7 +64,12 @@ pub fn run(args: Args) -> Result<Verdict> {
     let backends = crate::backends::chosen(&args.backend)
         .into_iter()
         .map(|b| match b.runtime().unsupported_ops(&args.model) {
-            Ok(ops) => Support { backend: b.as_str(), supported: ops.is_empty(), unsupported_ops: ops, error: None },
+            Ok(ops) => Support {
+                backend: b.as_str(),
+                supported: ops.is_empty(),
+                unsupported_ops: ops,
+                error: None,
+            },
             Err(e) => Support {
                 backend: b.as_str(),
                 supported: false,
@@ -78,7 +83,9 @@ pub fn run(args: Args) -> Result<Verdict> {
         file_bytes: model.file_bytes,
         ir_version: model.proto.ir_version,
         opset: model.opset(),
-        producer: format!("{} {}", model.proto.producer_name, model.proto.producer_version).trim().to_string(),
+        producer: format!("{} {}", model.proto.producer_name, model.proto.producer_version)
+            .trim()
+            .to_string(),
         inputs: model.inputs().iter().map(io).collect(),
         outputs: model.graph().output.iter().collect::<Vec<_>>().iter().map(io).collect(),
         metadata: model.metadata(),
@@ -110,7 +117,12 @@ fn print_text(r: &Inspection, format: Format) {
     let mut io = table(format, &["", "name", "dtype", "shape"]);
     for (kind, list) in [("input", &r.inputs), ("output", &r.outputs)] {
         for v in list {
-            io.add_row(vec![kind.to_string(), v.name.clone(), v.dtype.to_string(), v.shape.clone()]);
+            io.add_row(vec![
+                kind.to_string(),
+                v.name.clone(),
+                v.dtype.to_string(),
+                v.shape.clone(),
+            ]);
         }
     }
     println!("{io}");

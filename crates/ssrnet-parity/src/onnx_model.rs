@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use parity_core::tensor_proto::{StringStringEntryProto, TensorProto, dtype_from_onnx, onnx_type_name};
+use parity_core::tensor_proto::{
+    StringStringEntryProto, TensorProto, dtype_from_onnx, onnx_type_name,
+};
 use prost::Message;
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -112,7 +114,8 @@ pub struct OnnxModel {
 impl OnnxModel {
     /// Reads and decodes `path`; an empty, truncated or non-ONNX file is an error naming it.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read model", path.display()))?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("{}: cannot read model", path.display()))?;
         if bytes.is_empty() {
             bail!("{}: empty file, not an ONNX model", path.display());
         }
@@ -169,7 +172,8 @@ impl OnnxModel {
     /// Graph inputs that are not initializers.
     pub fn inputs(&self) -> Vec<&ValueInfoProto> {
         let graph = self.graph();
-        let inits: std::collections::HashSet<&str> = graph.initializer.iter().filter_map(|t| t.name.as_deref()).collect();
+        let inits: std::collections::HashSet<&str> =
+            graph.initializer.iter().filter_map(|t| t.name.as_deref()).collect();
         graph.input.iter().filter(|v| !inits.contains(v.name.as_str())).collect()
     }
 
@@ -191,7 +195,8 @@ impl OnnxModel {
 
 /// `[N, 3, 64, 64]`-style rendering of a declared shape; `?` for an unknown dimension.
 pub fn shape_string(v: &ValueInfoProto) -> String {
-    let dims = v.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).and_then(|t| t.shape.as_ref());
+    let dims =
+        v.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).and_then(|t| t.shape.as_ref());
     let Some(shape) = dims else { return "?".into() };
     let parts: Vec<String> = shape
         .dim
@@ -235,7 +240,9 @@ impl OnnxModel {
                     s.dim
                         .iter()
                         .map(|d| match &d.value {
-                            Some(DimValue::Value(n)) if *n >= 0 => parity_core::Dim::Fixed(*n as usize),
+                            Some(DimValue::Value(n)) if *n >= 0 => {
+                                parity_core::Dim::Fixed(*n as usize)
+                            }
                             Some(DimValue::Param(p)) => parity_core::Dim::Symbolic(p.clone()),
                             _ => parity_core::Dim::Symbolic("?".into()),
                         })

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use parity_core::compare::{CaseReport, CompareOptions, OutputSummary, Tolerances, compare_outputs, summarize};
+use parity_core::compare::{
+    CaseReport, CompareOptions, OutputSummary, Tolerances, compare_outputs, summarize,
+};
 use parity_core::{Dim, ModelInfo, NamedTensors, Options, Runnable};
 use serde::Serialize;
 
@@ -58,7 +60,8 @@ impl ParityArgs {
 
 /// True when the model's inputs all have a batch axis fixed to 1 (a static export).
 fn fixed_batch_one(info: &ModelInfo) -> bool {
-    !info.inputs.is_empty() && info.inputs.iter().all(|io| matches!(io.shape.first(), Some(Dim::Fixed(1))))
+    !info.inputs.is_empty()
+        && info.inputs.iter().all(|io| matches!(io.shape.first(), Some(Dim::Fixed(1))))
 }
 
 /// The model's signature with a batch axis fixed to 1 made symbolic: golden cases of any batch fit,
@@ -77,7 +80,10 @@ pub fn batch_agnostic(info: &ModelInfo) -> ModelInfo {
 
 /// Runs `inputs`; a batch of N on a model whose batch axis is fixed to 1 runs as N single-sample
 /// calls whose outputs are concatenated (the same arithmetic, sample by sample).
-pub fn run_inputs(runnable: &mut dyn Runnable, inputs: &NamedTensors) -> parity_core::Result<NamedTensors> {
+pub fn run_inputs(
+    runnable: &mut dyn Runnable,
+    inputs: &NamedTensors,
+) -> parity_core::Result<NamedTensors> {
     let batch = inputs.values().next().and_then(|t| t.shape().first().copied()).unwrap_or(1);
     if batch <= 1 || !fixed_batch_one(runnable.info()) {
         return runnable.run(inputs);
@@ -88,12 +94,17 @@ pub fn run_inputs(runnable: &mut dyn Runnable, inputs: &NamedTensors) -> parity_
             row.insert(name.clone(), part);
         }
     }
-    let parts = rows.iter().map(|row| runnable.run(row)).collect::<parity_core::Result<Vec<_>>>()?;
+    let parts =
+        rows.iter().map(|row| runnable.run(row)).collect::<parity_core::Result<Vec<_>>>()?;
     parity_core::concat_named(parts)
 }
 
 /// Loads `model` on `backend`, naming both in the error.
-pub fn prepare(backend: BackendName, model: &Path, threads: Option<usize>) -> Result<Box<dyn Runnable>> {
+pub fn prepare(
+    backend: BackendName,
+    model: &Path,
+    threads: Option<usize>,
+) -> Result<Box<dyn Runnable>> {
     backend
         .runtime()
         .prepare(model, &Options { threads })
@@ -159,7 +170,13 @@ pub struct ParityReport {
 }
 
 impl ParityReport {
-    pub fn new(command: &'static str, model: String, reference: String, cases: usize, backends: Vec<SideReport>) -> Self {
+    pub fn new(
+        command: &'static str,
+        model: String,
+        reference: String,
+        cases: usize,
+        backends: Vec<SideReport>,
+    ) -> Self {
         let verdict = if backends.iter().any(|b| b.verdict == "error") {
             "error"
         } else if backends.iter().all(|b| b.verdict == "pass") {
@@ -167,7 +184,15 @@ impl ParityReport {
         } else {
             "fail"
         };
-        ParityReport { verdict, command, model, reference, cases, backends, extra: serde_json::Map::new() }
+        ParityReport {
+            verdict,
+            command,
+            model,
+            reference,
+            cases,
+            backends,
+            extra: serde_json::Map::new(),
+        }
     }
 
     /// Prints the report and returns the exit verdict; an `error` side makes the command an error
@@ -200,11 +225,33 @@ impl ParityReport {
         }
         let mut t = table(
             format,
-            &["backend", "output", "max abs", "max rel", "mean abs", "mismatches", "tolerance", "min atol", "worst case", "verdict"],
+            &[
+                "backend",
+                "output",
+                "max abs",
+                "max rel",
+                "mean abs",
+                "mismatches",
+                "tolerance",
+                "min atol",
+                "worst case",
+                "verdict",
+            ],
         );
         for side in &self.backends {
             if let Some(err) = &side.error {
-                t.add_row(vec![side.name.clone(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), err.clone(), "ERROR".into()]);
+                t.add_row(vec![
+                    side.name.clone(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    err.clone(),
+                    "ERROR".into(),
+                ]);
                 continue;
             }
             for o in &side.outputs {
@@ -224,14 +271,25 @@ impl ParityReport {
         }
         println!("{t}");
         for side in self.backends.iter().filter(|s| !s.failed_cases.is_empty()) {
-            println!("{}: {} failing case(s): {}", side.name, side.failed_cases.len(), side.failed_cases.join(", "));
+            println!(
+                "{}: {} failing case(s): {}",
+                side.name,
+                side.failed_cases.len(),
+                side.failed_cases.join(", ")
+            );
             for case in side.failures.iter().take(5) {
                 for o in case.outputs.iter().filter(|o| !o.pass) {
                     match (&o.problem, &o.worst) {
                         (Some(p), _) => println!("  {} / {}: {p}", case.case, o.name),
                         (None, Some(w)) => println!(
                             "  {} / {}: {} mismatches, worst at {:?}: got {} expected {} (|diff| {})",
-                            case.case, o.name, o.mismatches, w.index, w.actual, w.expected, sci(w.abs_err)
+                            case.case,
+                            o.name,
+                            o.mismatches,
+                            w.index,
+                            w.actual,
+                            w.expected,
+                            sci(w.abs_err)
                         ),
                         _ => {}
                     }
@@ -242,7 +300,11 @@ impl ParityReport {
             println!("{k}: {v}");
         }
         let summary = match self.verdict {
-            "pass" => format!("{} backend(s) x {} cases within tolerance", self.backends.len(), self.cases),
+            "pass" => format!(
+                "{} backend(s) x {} cases within tolerance",
+                self.backends.len(),
+                self.cases
+            ),
             "fail" => "parity mismatch".to_string(),
             _ => "a backend could not run the model".to_string(),
         };

@@ -38,7 +38,8 @@ pub fn interval(age: f32) -> [i64; 2] {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
-    let model = args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
+    let model =
+        args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
     let Some(output) = info.outputs.first().map(|o| o.name.clone()) else {
@@ -49,7 +50,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut rows = Vec::new();
     for path in &args.images {
         let (case, _) = crate::inputs::image_case(&pre, &info, path)?;
-        let out = runnable.run(&case.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let out =
+            runnable.run(&case.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let age = out.get(&output).and_then(|t| t.as_f32()).and_then(|v| v.first().copied());
         let Some(age) = age else {
             bail!("{}: output '{output}' is not a float32 tensor with one value", model.display());
@@ -71,7 +73,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         format => {
             let mut t = table(format, &["image", "age", "interval"]);
             for r in &rows {
-                t.add_row(vec![r.image.clone(), format!("{:.3}", r.age), format!("{}-{}", r.interval[0], r.interval[1])]);
+                t.add_row(vec![
+                    r.image.clone(),
+                    format!("{:.3}", r.age),
+                    format!("{}-{}", r.interval[0], r.interval[1]),
+                ]);
             }
             println!("{t}");
         }

@@ -39,9 +39,8 @@ pub struct Args {
 }
 
 fn parse_size(s: &str) -> Result<(usize, usize), String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got '{s}'"))?;
+    let (w, h) =
+        s.split_once(['x', 'X']).ok_or_else(|| format!("expected WIDTHxHEIGHT, got '{s}'"))?;
     let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
     match (parse(w), parse(h)) {
         (Some(w), Some(h)) => Ok((w, h)),
@@ -57,11 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<Verdict> {
         normalize: Normalize {
             mean: three(&args.mean),
             std: three(&args.std),
-            order: if args.channel_order == "rgb" {
-                ChannelOrder::Rgb
-            } else {
-                ChannelOrder::Bgr
-            },
+            order: if args.channel_order == "rgb" { ChannelOrder::Rgb } else { ChannelOrder::Bgr },
         },
         ..Preprocessor::default()
     };
@@ -105,11 +100,8 @@ fn write_npy_temp<T: npyz::AutoSerialize>(
         .with_context(|| format!("cannot create a file in '{}'", dir.display()))?;
     let write = || -> std::io::Result<()> {
         let mut out = BufWriter::new(tmp.as_file());
-        let mut writer = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(shape)
-            .writer(&mut out)
-            .begin_nd()?;
+        let mut writer =
+            npyz::WriteOptions::new().default_dtype().shape(shape).writer(&mut out).begin_nd()?;
         writer.extend(values)?;
         writer.finish()?;
         out.flush()

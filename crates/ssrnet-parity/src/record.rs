@@ -39,18 +39,28 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut manifest_cases = std::collections::BTreeMap::new();
     for path in &images {
         let (input, resized) = crate::inputs::image_case(&pre, &info, path)?;
-        let outputs = runnable.run(&input.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let outputs =
+            runnable.run(&input.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let mut case = Case::new(input.name.clone(), input.inputs, outputs);
         let shape = vec![1, resized.height, resized.width, resized.channels];
         let mut extras = NamedTensors::new();
-        extras.insert("preprocess.resized_bgr_u8".into(), Tensor::new(shape, parity_core::TensorData::U8(resized.data))?);
+        extras.insert(
+            "preprocess.resized_bgr_u8".into(),
+            Tensor::new(shape, parity_core::TensorData::U8(resized.data))?,
+        );
         case.extras = extras;
-        manifest_cases.insert(input.name, ManifestCase { image: Some(relative(path, &args.out)), ..Default::default() });
+        manifest_cases.insert(
+            input.name,
+            ManifestCase { image: Some(relative(path, &args.out)), ..Default::default() },
+        );
         cases.push(case);
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let sha = Sha256::digest(std::fs::read(&args.model).with_context(|| format!("{}: cannot read", args.model.display()))?);
+    let sha = Sha256::digest(
+        std::fs::read(&args.model)
+            .with_context(|| format!("{}: cannot read", args.model.display()))?,
+    );
     let manifest = Manifest {
         format: Some("ssrnet-parity-golden".into()),
         version: Some(1),

@@ -16,7 +16,10 @@ use serde_json::Value;
 const DEMO: &str = "models/ssrnet_legacy_dynamic.onnx";
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the workspace root exists")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
 }
 
 /// What one run of the binary did.
@@ -29,7 +32,11 @@ struct Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ssrnet-parity {}\nexit {}\n--- stdout\n{}--- stderr\n{}", self.args, self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "ssrnet-parity {}\nexit {}\n--- stdout\n{}--- stderr\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -46,14 +53,19 @@ fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
         code: out.status.code().expect("exited, not killed by a signal"),
         stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        args: args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>().join(" "),
+        args: args
+            .iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
 /// Runs and parses stdout as exactly one JSON document (serde_json rejects trailing content).
 fn run_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, Value) {
     let r = run(args);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {r:?}"));
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {r:?}"));
     (r, v)
 }
 
@@ -98,7 +110,9 @@ fn golden_case_names() -> Vec<String> {
 
 /// `age` of one committed golden case: PyTorch's output.
 fn golden_ages(case: &str) -> Vec<f32> {
-    let npz = parity_core::golden::read_npz(repo().join("fixtures/golden").join(format!("{case}.npz"))).unwrap();
+    let npz =
+        parity_core::golden::read_npz(repo().join("fixtures/golden").join(format!("{case}.npz")))
+            .unwrap();
     npz["age"].as_f32().expect("age is float32").to_vec()
 }
 
@@ -146,8 +160,10 @@ fn tempdir() -> tempfile::TempDir {
 
 /// Files directly in `dir` (to prove nothing was written).
 fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -159,11 +175,17 @@ fn python() -> Option<PathBuf> {
     let py = std::env::var_os("SSRNET_PARITY_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    let ok = Command::new(&py).args(["-c", "import onnx, numpy"]).output().is_ok_and(|o| o.status.success());
+    let ok = Command::new(&py)
+        .args(["-c", "import onnx, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if ok {
         return Some(py);
     }
-    let msg = format!("{} with onnx and numpy is not available (set SSRNET_PARITY_PYTHON or run tools/venv)", py.display());
+    let msg = format!(
+        "{} with onnx and numpy is not available (set SSRNET_PARITY_PYTHON or run tools/venv)",
+        py.display()
+    );
     if std::env::var("SSRNET_PARITY_STRICT").is_ok_and(|v| v == "1") {
         panic!("SSRNET_PARITY_STRICT=1: {msg}");
     }
@@ -172,7 +194,8 @@ fn python() -> Option<PathBuf> {
 }
 
 fn python_run(py: &Path, script: &str, args: &[&Path]) -> String {
-    let out = Command::new(py).arg("-c").arg(script).args(args).current_dir(repo()).output().unwrap();
+    let out =
+        Command::new(py).arg("-c").arg(script).args(args).current_dir(repo()).output().unwrap();
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -220,8 +243,17 @@ fn check_without_arguments_passes_on_all_three_backends() {
     let cases = golden_case_names().len();
     assert!(r.stdout.contains(&format!("({cases} cases)")), "{r:?}");
     for b in ["ort", "tract", "candle"] {
-        let row = r.stdout.lines().find(|l| l.contains(&format!(" {b} "))).unwrap_or_else(|| panic!("no {b} row: {r:?}"));
-        assert!(row.contains("age") && row.contains("PASS") && row.contains(&format!("0/{}", golden_samples())), "{row}");
+        let row = r
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {b} ")))
+            .unwrap_or_else(|| panic!("no {b} row: {r:?}"));
+        assert!(
+            row.contains("age")
+                && row.contains("PASS")
+                && row.contains(&format!("0/{}", golden_samples())),
+            "{row}"
+        );
     }
     assert!(r.stdout.lines().last().unwrap().starts_with("PASS: 3 backend(s)"), "{r:?}");
     assert!(!r.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
@@ -239,7 +271,10 @@ fn check_json_is_one_document_with_the_documented_keys() {
         // The manifest's tolerance for age (atol 1e-4, rtol 0), as committed in fixtures/golden.
         assert_eq!(o["tolerance"]["atol"], 1e-4);
         assert_eq!(o["tolerance"]["rtol"], 0.0);
-        assert!(golden_case_names().contains(&o["worst_case"].as_str().unwrap().to_string()), "{o:#}");
+        assert!(
+            golden_case_names().contains(&o["worst_case"].as_str().unwrap().to_string()),
+            "{o:#}"
+        );
     }
 }
 
@@ -248,22 +283,46 @@ fn check_markdown_is_a_pull_request_comment() {
     let r = run(&["check", "--format", "markdown", "--backend", "ort"]);
     assert_code(&r, 0);
     assert!(r.stdout.starts_with("### ssrnet-parity check: PASS\n"), "{r:?}");
-    assert!(r.stdout.lines().any(|l| l.starts_with("| backend") && l.contains("| verdict")), "a Markdown table header: {r:?}");
-    assert!(r.stdout.lines().any(|l| l.starts_with("|--") || l.starts_with("|-")), "a Markdown separator row: {r:?}");
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("| backend") && l.contains("| verdict")),
+        "a Markdown table header: {r:?}"
+    );
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("|--") || l.starts_with("|-")),
+        "a Markdown separator row: {r:?}"
+    );
     assert!(r.stdout.trim_end().ends_with("within tolerance"), "{r:?}");
     assert!(r.stdout.contains("**PASS**"), "{r:?}");
 }
 
 #[test]
 fn check_backend_subset_and_output_tolerance() {
-    let (r, v) = run_json(&["check", "--backend", "ort,tract,ort", "--output-tol", "age:1e-3", "--format", "json"]);
+    let (r, v) = run_json(&[
+        "check",
+        "--backend",
+        "ort,tract,ort",
+        "--output-tol",
+        "age:1e-3",
+        "--format",
+        "json",
+    ]);
     assert_code(&r, 0);
     assert_pass_report(&v, &["ort", "tract"], golden_samples(), 1e-3);
     for b in v["backends"].as_array().unwrap() {
         assert_eq!(b["outputs"][0]["tolerance"]["atol"], 1e-3, "{b:#}");
     }
     // --atol 0 with a 1e-3 override for age: the override wins.
-    let (r, v) = run_json(&["check", "--backend", "tract", "--atol", "0", "--output-tol", "age:1e-3:0.5", "--format", "json"]);
+    let (r, v) = run_json(&[
+        "check",
+        "--backend",
+        "tract",
+        "--atol",
+        "0",
+        "--output-tol",
+        "age:1e-3:0.5",
+        "--format",
+        "json",
+    ]);
     assert_code(&r, 0);
     assert_eq!(v["backends"][0]["outputs"][0]["tolerance"]["rtol"], 0.5);
 }
@@ -274,17 +333,22 @@ fn check_onnx_test_data_layout_with_model() {
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("test_data_set_"))
         .count();
-    let (r, v) = run_json(&["check", "--golden", "fixtures/golden_pb", "--model", DEMO, "--format", "json"]);
+    let (r, v) =
+        run_json(&["check", "--golden", "fixtures/golden_pb", "--model", DEMO, "--format", "json"]);
     assert_code(&r, 0);
     assert_eq!(v["cases"].as_u64().unwrap() as usize, pb_cases);
     assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
     // The test-data layout names no model: without --model it is an error that says so.
-    assert_error(&run(&["check", "--golden", "fixtures/golden_pb"]), &["fixtures/golden_pb", "--model"]);
+    assert_error(
+        &run(&["check", "--golden", "fixtures/golden_pb"]),
+        &["fixtures/golden_pb", "--model"],
+    );
 }
 
 #[test]
 fn check_static_model_splits_batched_cases() {
-    let (r, v) = run_json(&["check", "--model", "models/ssrnet_legacy_static.onnx", "--format", "json"]);
+    let (r, v) =
+        run_json(&["check", "--model", "models/ssrnet_legacy_static.onnx", "--format", "json"]);
     assert_code(&r, 0);
     // Every sample, including the 8 of batch8_images, was compared.
     assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
@@ -319,7 +383,10 @@ fn perturbed_model_fails_check_and_diff_naming_the_cases() {
     let r = run(&["check", "--model", m, "--backend", "tract"]);
     assert_code(&r, 1);
     assert!(r.stdout.contains("FAIL"), "{r:?}");
-    assert!(r.stdout.contains(&format!("tract: {} failing case(s): astronaut_face,", all.len())), "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("tract: {} failing case(s): astronaut_face,", all.len())),
+        "{r:?}"
+    );
     assert!(r.stdout.contains("  astronaut_face / age: 1 mismatches"), "{r:?}");
     // A tolerance above the shift passes the same model: the failure was the shift.
     assert_code(&run(&["check", "--model", m, "--backend", "tract", "--atol", "0.02"]), 0);
@@ -341,7 +408,17 @@ fn nan_output_never_passes() {
     let os = |s: &str| std::ffi::OsString::from(s);
     let m = nan.as_os_str().to_owned();
 
-    let (r, v) = run_json(&[os("check"), os("--model"), m.clone(), os("--atol"), os("1e30"), os("--rtol"), os("1e30"), os("--format"), os("json")]);
+    let (r, v) = run_json(&[
+        os("check"),
+        os("--model"),
+        m.clone(),
+        os("--atol"),
+        os("1e30"),
+        os("--rtol"),
+        os("1e30"),
+        os("--format"),
+        os("json"),
+    ]);
     assert_code(&r, 1);
     assert_eq!(v["verdict"], "fail");
     for b in v["backends"].as_array().unwrap() {
@@ -353,7 +430,10 @@ fn nan_output_never_passes() {
     assert_code(&run(&[os("diff"), m.clone(), m.clone(), os("--nan-equal")]), 0);
     assert_code(&run(&[os("compare"), os("--model"), m.clone(), os("--random"), os("2")]), 1);
     // predict refuses to print a NaN age.
-    assert_error(&run(&[os("predict"), os("fixtures/images/astronaut_face.png"), os("--model"), m.clone()]), &["astronaut_face.png", "NaN"]);
+    assert_error(
+        &run(&[os("predict"), os("fixtures/images/astronaut_face.png"), os("--model"), m.clone()]),
+        &["astronaut_face.png", "NaN"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,9 +448,29 @@ fn model_commands(model: &str) -> Vec<Vec<String>> {
         v(&["diff", model, DEMO]),
         v(&["diff", DEMO, model]),
         v(&["predict", "fixtures/images/astronaut_face.png", "--model", model]),
-        v(&["record", "--model", model, "--inputs", "fixtures/images", "--out", "target/never-written-golden"]),
+        v(&[
+            "record",
+            "--model",
+            model,
+            "--inputs",
+            "fixtures/images",
+            "--out",
+            "target/never-written-golden",
+        ]),
         v(&["inspect", model]),
-        v(&["bench", "--model", model, "--seconds", "0.01", "--backend", "tract", "--batch", "1", "--threads", "1"]),
+        v(&[
+            "bench",
+            "--model",
+            model,
+            "--seconds",
+            "0.01",
+            "--backend",
+            "tract",
+            "--batch",
+            "1",
+            "--threads",
+            "1",
+        ]),
     ]
 }
 
@@ -394,8 +494,14 @@ fn missing_files_and_directories() {
     assert_error(&run(&["compare", "--model", DEMO, "--inputs", nodir]), &[nodir]);
     assert_error(&run(&["diff", DEMO, DEMO, "--inputs", nodir]), &[nodir]);
     assert_error(&run(&["record", "--model", DEMO, "--inputs", nodir, "--out", out]), &[nodir]);
-    assert_error(&run(&["predict", "fixtures/images/missing.png"]), &["fixtures/images/missing.png"]);
-    assert_error(&run(&["preprocess", "fixtures/images/missing.png", "--out", npy]), &["fixtures/images/missing.png"]);
+    assert_error(
+        &run(&["predict", "fixtures/images/missing.png"]),
+        &["fixtures/images/missing.png"],
+    );
+    assert_error(
+        &run(&["preprocess", "fixtures/images/missing.png", "--out", npy]),
+        &["fixtures/images/missing.png"],
+    );
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 }
 
@@ -408,11 +514,17 @@ fn a_directory_where_a_file_is_expected_and_the_reverse() {
     let npy = dir.path().join("x.npy");
     let out = dir.path().join("out");
     assert_error(&run(&["predict", "fixtures/images"]), &["fixtures/images"]);
-    assert_error(&run(&["preprocess", "fixtures/images", "--out", npy.to_str().unwrap()]), &["fixtures/images"]);
+    assert_error(
+        &run(&["preprocess", "fixtures/images", "--out", npy.to_str().unwrap()]),
+        &["fixtures/images"],
+    );
     // A file where a directory is expected.
     assert_error(&run(&["check", "--golden", DEMO]), &[DEMO]);
     assert_error(&run(&["compare", "--model", DEMO, "--inputs", DEMO]), &[DEMO]);
-    assert_error(&run(&["record", "--model", DEMO, "--inputs", DEMO, "--out", out.to_str().unwrap()]), &[DEMO]);
+    assert_error(
+        &run(&["record", "--model", DEMO, "--inputs", DEMO, "--out", out.to_str().unwrap()]),
+        &[DEMO],
+    );
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 }
 
@@ -448,7 +560,11 @@ fn write_raw_npz(path: &Path, arrays: &[(&str, parity_core::Tensor)]) {
 
 fn image_input(shape: [usize; 4]) -> parity_core::Tensor {
     let n: usize = shape.iter().product();
-    parity_core::Tensor::from_f32(shape.to_vec(), (0..n).map(|i| (i % 97) as f32 / 97.0 - 0.5).collect()).unwrap()
+    parity_core::Tensor::from_f32(
+        shape.to_vec(),
+        (0..n).map(|i| (i % 97) as f32 / 97.0 - 0.5).collect(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -465,10 +581,31 @@ fn bad_golden_sets() {
     let age = || Tensor::from_f32(vec![1], vec![30.0]).unwrap();
     let bad = [
         make("missing_tensor", &[("input", image_input([1, 3, 64, 64]))]),
-        make("wrong_dtype", &[("input", Tensor::from_f64(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64]).unwrap()), ("age", age())]),
+        make(
+            "wrong_dtype",
+            &[
+                ("input", Tensor::from_f64(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64]).unwrap()),
+                ("age", age()),
+            ],
+        ),
         make("wrong_shape", &[("input", image_input([1, 3, 32, 32])), ("age", age())]),
-        make("nan_output", &[("input", image_input([1, 3, 64, 64])), ("age", Tensor::from_f32(vec![1], vec![f32::NAN]).unwrap())]),
-        make("nan_input", &[("input", Tensor::from_f32(vec![1, 3, 64, 64], vec![f32::NAN; 3 * 64 * 64]).unwrap()), ("age", age())]),
+        make(
+            "nan_output",
+            &[
+                ("input", image_input([1, 3, 64, 64])),
+                ("age", Tensor::from_f32(vec![1], vec![f32::NAN]).unwrap()),
+            ],
+        ),
+        make(
+            "nan_input",
+            &[
+                (
+                    "input",
+                    Tensor::from_f32(vec![1, 3, 64, 64], vec![f32::NAN; 3 * 64 * 64]).unwrap(),
+                ),
+                ("age", age()),
+            ],
+        ),
     ];
     let truncated = root.path().join("truncated");
     std::fs::create_dir(&truncated).unwrap();
@@ -486,7 +623,10 @@ fn bad_golden_sets() {
     let r = run(&["check", "--golden", bad[0].0.to_str().unwrap(), "--model", DEMO]);
     assert!(r.stderr.contains("'age'"), "names the missing tensor: {r:?}");
     let t = truncated.join("astronaut_face.npz");
-    assert_error(&run(&["check", "--golden", truncated.to_str().unwrap(), "--model", DEMO]), &[t.to_str().unwrap()]);
+    assert_error(
+        &run(&["check", "--golden", truncated.to_str().unwrap(), "--model", DEMO]),
+        &[t.to_str().unwrap()],
+    );
     let e = empty.to_str().unwrap();
     assert_error(&run(&["check", "--golden", e, "--model", DEMO]), &[e]);
     assert_error(&run(&["check", "--golden", e]), &[e]);
@@ -498,7 +638,8 @@ fn unreadable_images() {
     let dir = tempdir();
     let images = dir.path().join("images");
     std::fs::create_dir(&images).unwrap();
-    std::fs::copy(repo().join("fixtures/images/astronaut_face.png"), images.join("a_good.png")).unwrap();
+    std::fs::copy(repo().join("fixtures/images/astronaut_face.png"), images.join("a_good.png"))
+        .unwrap();
     let bad = images.join("b_bad.png");
     std::fs::write(&bad, b"\x89PNG\r\n\x1a\nnot really a png").unwrap();
     let bad = bad.to_str().unwrap();
@@ -506,15 +647,30 @@ fn unreadable_images() {
     let out = dir.path().join("golden");
     let npy = dir.path().join("x.npy");
     assert_error(&run(&["predict", "fixtures/images/astronaut_face.png", bad]), &[bad]);
-    assert_error(&run(&["preprocess", "fixtures/images/astronaut_face.png", bad, "--out", npy.to_str().unwrap()]), &[bad]);
+    assert_error(
+        &run(&[
+            "preprocess",
+            "fixtures/images/astronaut_face.png",
+            bad,
+            "--out",
+            npy.to_str().unwrap(),
+        ]),
+        &[bad],
+    );
     assert_error(&run(&["compare", "--model", DEMO, "--inputs", images]), &[bad]);
     assert_error(&run(&["diff", DEMO, DEMO, "--inputs", images]), &[bad]);
-    assert_error(&run(&["record", "--model", DEMO, "--inputs", images, "--out", out.to_str().unwrap()]), &[bad]);
+    assert_error(
+        &run(&["record", "--model", DEMO, "--inputs", images, "--out", out.to_str().unwrap()]),
+        &[bad],
+    );
     assert_eq!(listing(dir.path()), ["images"], "record and preprocess wrote nothing");
     // A directory without images.
     let none = dir.path().join("none");
     std::fs::create_dir(&none).unwrap();
-    assert_error(&run(&["compare", "--model", DEMO, "--inputs", none.to_str().unwrap()]), &[none.to_str().unwrap()]);
+    assert_error(
+        &run(&["compare", "--model", DEMO, "--inputs", none.to_str().unwrap()]),
+        &[none.to_str().unwrap()],
+    );
 }
 
 #[test]
@@ -528,13 +684,26 @@ fn unknown_backend_and_bad_values() {
         vec!["compare", "--model", DEMO, "--reference", "nosuch"],
         vec!["diff", DEMO, DEMO, "--backend", "nosuch"],
         vec!["predict", "fixtures/images/astronaut_face.png", "--backend", "nosuch"],
-        vec!["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", out, "--backend", "nosuch"],
+        vec![
+            "record",
+            "--model",
+            DEMO,
+            "--inputs",
+            "fixtures/images",
+            "--out",
+            out,
+            "--backend",
+            "nosuch",
+        ],
         vec!["inspect", DEMO, "--backend", "nosuch"],
         vec!["bench", "--backend", "nosuch"],
     ] {
         let r = run(&args);
         assert_error(&r, &["nosuch"]);
-        assert!(r.stderr.contains("ort") && r.stderr.contains("candle"), "lists the valid backends: {r:?}");
+        assert!(
+            r.stderr.contains("ort") && r.stderr.contains("candle"),
+            "lists the valid backends: {r:?}"
+        );
     }
     for (args, names) in [
         (vec!["check", "--atol", "nan"], vec!["atol", "NaN"]),
@@ -567,7 +736,10 @@ fn record_refuses_to_replace_a_directory_that_is_not_a_golden_set() {
     let precious = dir.path().join("notes.txt");
     std::fs::write(&precious, "keep me").unwrap();
     let d = dir.path().to_str().unwrap();
-    assert_error(&run(&["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", d]), &[d]);
+    assert_error(
+        &run(&["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", d]),
+        &[d],
+    );
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
     assert_eq!(listing(dir.path()), ["notes.txt"]);
 }
@@ -577,14 +749,19 @@ fn record_refuses_to_replace_a_directory_that_is_not_a_golden_set() {
 
 #[test]
 fn predict_matches_the_pytorch_goldens_and_the_interval_rule() {
-    let mut images: Vec<PathBuf> = std::fs::read_dir(repo().join("fixtures/images")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut images: Vec<PathBuf> = std::fs::read_dir(repo().join("fixtures/images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     images.sort();
     let mut args = vec!["predict".into(), "--format".into(), "json".into()];
     args.extend(images.iter().map(|p| p.clone().into_os_string()));
     let (r, v) = run_json::<std::ffi::OsString>(&args);
     assert_code(&r, 0);
     assert!(
-        r.stderr.starts_with("warning: ") && r.stderr.contains("demo weights") && r.stderr.lines().count() == 1,
+        r.stderr.starts_with("warning: ")
+            && r.stderr.contains("demo weights")
+            && r.stderr.lines().count() == 1,
         "one demo-weights warning on stderr: {r:?}"
     );
     let rows = v.as_array().unwrap();
@@ -595,7 +772,8 @@ fn predict_matches_the_pytorch_goldens_and_the_interval_rule() {
         let want = golden_ages(stem)[0] as f64;
         let age = row["age"].as_f64().unwrap();
         assert!((age - want).abs() <= 1e-4, "{stem}: predicted {age}, PyTorch {want}");
-        let interval: Vec<i64> = row["interval"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+        let interval: Vec<i64> =
+            row["interval"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
         // The interval of PyTorch's age (unless the age sits within 1e-4 of an integer boundary).
         let near_boundary = (want.fract() - 0.0).abs() < 1e-4 || (want.fract() - 1.0).abs() < 1e-4;
         if !near_boundary {
@@ -609,14 +787,24 @@ fn predict_matches_the_pytorch_goldens_and_the_interval_rule() {
     let [lo, hi] = interval_rule(want);
     let r = run(&["predict", "fixtures/images/astronaut_face.png", "--backend", "tract"]);
     assert_code(&r, 0);
-    let row = r.stdout.lines().find(|l| l.contains("astronaut_face.png")).expect("a row for the image");
+    let row =
+        r.stdout.lines().find(|l| l.contains("astronaut_face.png")).expect("a row for the image");
     assert!(row.contains(&format!("{want:.3}")) && row.contains(&format!("{lo}-{hi}")), "{r:?}");
     assert!(r.stderr.contains("demo weights"), "{r:?}");
 }
 
 #[test]
 fn predict_static_model_and_candle() {
-    let (r, v) = run_json(&["predict", "fixtures/images/chelsea.png", "--model", "models/ssrnet_dynamo_static.onnx", "--backend", "candle", "--format", "json"]);
+    let (r, v) = run_json(&[
+        "predict",
+        "fixtures/images/chelsea.png",
+        "--model",
+        "models/ssrnet_dynamo_static.onnx",
+        "--backend",
+        "candle",
+        "--format",
+        "json",
+    ]);
     assert_code(&r, 0);
     let age = v[0]["age"].as_f64().unwrap();
     let want = golden_ages("chelsea")[0] as f64;
@@ -650,12 +838,33 @@ fn record_then_check_against_the_recording() {
     // ort against its own recording is exact.
     assert_eq!(v["backends"][0]["outputs"][0]["max_abs"], 0.0);
     // Recording again over an existing golden set replaces it.
-    assert_code(&run(&["record", "--model", DEMO, "--inputs", "fixtures/images", "--out", g, "--backend", "tract"]), 0);
+    assert_code(
+        &run(&[
+            "record",
+            "--model",
+            DEMO,
+            "--inputs",
+            "fixtures/images",
+            "--out",
+            g,
+            "--backend",
+            "tract",
+        ]),
+        0,
+    );
 }
 
 #[test]
 fn compare_random_and_images() {
-    let (r, v) = run_json(&["compare", "--model", "models/ssrnet_dynamo_dynamic.onnx", "--random", "4", "--format", "json"]);
+    let (r, v) = run_json(&[
+        "compare",
+        "--model",
+        "models/ssrnet_dynamo_dynamic.onnx",
+        "--random",
+        "4",
+        "--format",
+        "json",
+    ]);
     assert_code(&r, 0);
     assert_eq!(v["cases"], 4);
     assert_eq!(v["command"], "compare");
@@ -663,12 +872,32 @@ fn compare_random_and_images() {
     assert!(v["reference"].as_str().unwrap().contains("ort"));
 
     let images = std::fs::read_dir(repo().join("fixtures/images")).unwrap().count();
-    let (r, v) = run_json(&["compare", "--model", DEMO, "--inputs", "fixtures/images", "--backend", "tract", "--format", "json"]);
+    let (r, v) = run_json(&[
+        "compare",
+        "--model",
+        DEMO,
+        "--inputs",
+        "fixtures/images",
+        "--backend",
+        "tract",
+        "--format",
+        "json",
+    ]);
     assert_code(&r, 0);
     assert_eq!(v["cases"].as_u64().unwrap() as usize, images);
     assert_pass_report(&v, &["tract"], images, 1e-4);
 
-    let r = run(&["compare", "--model", DEMO, "--random", "2", "--reference", "tract", "--backend", "candle"]);
+    let r = run(&[
+        "compare",
+        "--model",
+        DEMO,
+        "--random",
+        "2",
+        "--reference",
+        "tract",
+        "--backend",
+        "candle",
+    ]);
     assert_code(&r, 0);
     assert!(r.stdout.contains("backend tract on 2 random-normal inputs, seed 0"), "{r:?}");
 }
@@ -678,7 +907,10 @@ fn diff_of_a_model_against_itself_and_its_simplified_variant() {
     let (r, v) = run_json(&["diff", DEMO, DEMO, "--format", "json"]);
     assert_code(&r, 0);
     assert_eq!(v["command"], "diff");
-    assert_eq!(v["backends"][0]["outputs"][0]["max_abs"], 0.0, "the same model on the same backend is exact");
+    assert_eq!(
+        v["backends"][0]["outputs"][0]["max_abs"], 0.0,
+        "the same model on the same backend is exact"
+    );
     assert_eq!(v["extra"]["age_interval_changes"], serde_json::json!([]));
     let (r, v) = run_json(&[
         "diff",
@@ -694,7 +926,16 @@ fn diff_of_a_model_against_itself_and_its_simplified_variant() {
     assert_code(&r, 0);
     assert_eq!(v["cases"].as_u64().unwrap() as usize, golden_case_names().len());
     assert_eq!(v["backends"][0]["verdict"], "pass");
-    assert_code(&run(&["diff", "models/ssrnet_dynamo_static.onnx", "models/ssrnet_dynamo_static_sim.onnx", "--inputs", "fixtures/images"]), 0);
+    assert_code(
+        &run(&[
+            "diff",
+            "models/ssrnet_dynamo_static.onnx",
+            "models/ssrnet_dynamo_static_sim.onnx",
+            "--inputs",
+            "fixtures/images",
+        ]),
+        0,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -706,7 +947,10 @@ fn inspect_text_and_json() {
     let (r, v) = run_json(&["inspect", model, "--format", "json"]);
     assert_code(&r, 0);
     assert_eq!(v["model"], model);
-    assert_eq!(v["file_bytes"].as_u64().unwrap(), std::fs::metadata(repo().join(model)).unwrap().len());
+    assert_eq!(
+        v["file_bytes"].as_u64().unwrap(),
+        std::fs::metadata(repo().join(model)).unwrap().len()
+    );
     assert_eq!(v["inputs"][0]["name"], "input");
     assert_eq!(v["inputs"][0]["dtype"], "float32");
     assert!(v["inputs"][0]["shape"].as_str().unwrap().ends_with(", 3, 64, 64]"), "{v:#}");
@@ -753,12 +997,28 @@ print(json.dumps({"opset": opset, "ops": ops, "ext": ext, "nodes": len(m.graph.n
     assert!(r.stdout.lines().any(|l| l.contains("tract") && l.contains("yes")), "{r:?}");
     assert!(r.stdout.lines().any(|l| l.contains(" Conv ")), "op histogram row: {r:?}");
     let r = run(&["inspect", model]);
-    assert!(r.stdout.contains("external: ") && r.stdout.contains("ssrnet_dynamo_dynamic_external.onnx.data"), "{r:?}");
+    assert!(
+        r.stdout.contains("external: ")
+            && r.stdout.contains("ssrnet_dynamo_dynamic_external.onnx.data"),
+        "{r:?}"
+    );
 }
 
 #[test]
 fn bench_smoke_json() {
-    let (r, v) = run_json(&["bench", "--seconds", "0.05", "--batch", "1,2", "--threads", "1", "--backend", "tract", "--format", "json"]);
+    let (r, v) = run_json(&[
+        "bench",
+        "--seconds",
+        "0.05",
+        "--batch",
+        "1,2",
+        "--threads",
+        "1",
+        "--backend",
+        "tract",
+        "--format",
+        "json",
+    ]);
     assert_code(&r, 0);
     let rows = v.as_array().unwrap();
     assert_eq!(rows.len(), 2);

@@ -13,10 +13,7 @@ use parity_core::compare::{CompareOptions, Tolerance, Tolerances, compare_output
 use parity_core::{Dim, Error, GoldenSet, IoInfo, Options, Runtime, Tensor};
 
 /// The bar for every backend and every case: atol 1e-4 (years), rtol 0.
-pub const TOLERANCE: Tolerance = Tolerance {
-    atol: 1e-4,
-    rtol: 0.0,
-};
+pub const TOLERANCE: Tolerance = Tolerance { atol: 1e-4, rtol: 0.0 };
 
 /// The real checkpoint, read-only and never committed (no licence).
 const CHECKPOINT: &str = "../shared/ssrnet/ssrnet_megaage_asian.pth";
@@ -26,10 +23,7 @@ const EXPORT_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// The workspace root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
 /// Every model variant the suite runs, as `ssrnet_<variant>.onnx`; `models/` must hold exactly these.
@@ -53,12 +47,7 @@ fn variant_file(dir: &Path, variant: &str) -> PathBuf {
 /// A committed demo model against the committed npz goldens.
 pub fn demo(rt: &dyn Runtime, variant: &str, threads: usize) {
     let repo = repo();
-    check(
-        rt,
-        &variant_file(&repo.join("models"), variant),
-        &repo.join("fixtures/golden"),
-        threads,
-    );
+    check(rt, &variant_file(&repo.join("models"), variant), &repo.join("fixtures/golden"), threads);
 }
 
 /// A committed demo model against the same goldens in the ONNX test-data layout.
@@ -78,12 +67,7 @@ pub fn checkpoint(rt: &dyn Runtime, variant: &str, threads: usize) {
     let Some(out) = checkpoint_export() else {
         return;
     };
-    check(
-        rt,
-        &variant_file(&out.join("models"), variant),
-        &out.join("fixtures/golden"),
-        threads,
-    );
+    check(rt, &variant_file(&out.join("models"), variant), &out.join("fixtures/golden"), threads);
 }
 
 /// Does `t` fit the declared input (rank, fixed dimensions)?
@@ -102,31 +86,17 @@ fn fits(io: &IoInfo, t: &Tensor) -> bool {
 pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
     let what = format!("{} on {} (threads {threads})", rt.name(), model.display());
     assert!(model.is_file(), "{what}: model file missing");
-    let unsupported = rt
-        .unsupported_ops(model)
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        unsupported.is_empty(),
-        "{what}: unsupported ops {unsupported:?}"
-    );
+    let unsupported = rt.unsupported_ops(model).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(unsupported.is_empty(), "{what}: unsupported ops {unsupported:?}");
     let mut runnable = rt
-        .prepare(
-            model,
-            &Options {
-                threads: Some(threads),
-            },
-        )
+        .prepare(model, &Options { threads: Some(threads) })
         .unwrap_or_else(|e| panic!("{what}: prepare: {e}"));
     let info = runnable.info().clone();
     let inputs: Vec<&str> = info.inputs.iter().map(|io| io.name.as_str()).collect();
     let outputs: Vec<&str> = info.outputs.iter().map(|io| io.name.as_str()).collect();
     let set = GoldenSet::read_with_names(golden, &inputs, &outputs)
         .unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        !set.cases.is_empty(),
-        "{what}: no cases in {}",
-        golden.display()
-    );
+    assert!(!set.cases.is_empty(), "{what}: no cases in {}", golden.display());
     assert!(
         set.cases.iter().any(|c| c.batch() > 1),
         "{what}: {} has no batched case",
@@ -137,10 +107,8 @@ pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
     let (mut passed, mut batched, mut refused, mut worst) = (0, 0, 0, 0.0f64);
     let mut failures = Vec::new();
     for case in &set.cases {
-        let admitted = info
-            .inputs
-            .iter()
-            .all(|io| case.inputs.get(&io.name).is_none_or(|t| fits(io, t)));
+        let admitted =
+            info.inputs.iter().all(|io| case.inputs.get(&io.name).is_none_or(|t| fits(io, t)));
         let result = runnable.run(&case.inputs);
         if !admitted {
             match result {
@@ -165,13 +133,8 @@ pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
                 continue;
             }
         };
-        let report = compare_outputs(
-            &case.name,
-            &actual,
-            &case.outputs,
-            &tols,
-            CompareOptions::default(),
-        );
+        let report =
+            compare_outputs(&case.name, &actual, &case.outputs, &tols, CompareOptions::default());
         for o in &report.outputs {
             worst = worst.max(o.max_abs);
         }
@@ -270,13 +233,8 @@ fn export() -> Result<Option<PathBuf>, String> {
     let log_path = out.join("pipeline.log");
     let log =
         std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let log2 = log
-        .try_clone()
-        .map_err(|e| format!("{}: {e}", log_path.display()))?;
-    eprintln!(
-        "exporting the real checkpoint into {} (once per test process)",
-        out.display()
-    );
+    let log2 = log.try_clone().map_err(|e| format!("{}: {e}", log_path.display()))?;
+    eprintln!("exporting the real checkpoint into {} (once per test process)", out.display());
     let mut child = Command::new(&python)
         .arg(repo.join("scripts/pipeline.py"))
         .args(["all", "--checkpoint"])
@@ -307,23 +265,14 @@ fn export() -> Result<Option<PathBuf>, String> {
     };
     if !status.success() {
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let tail: Vec<&str> = log
-            .lines()
-            .rev()
-            .take(15)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let tail: Vec<&str> =
+            log.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
         return Err(format!(
             "scripts/pipeline.py all --checkpoint failed ({status}):\n{}",
             tail.join("\n")
         ));
     }
-    eprintln!(
-        "exported the real checkpoint in {:.0} s",
-        start.elapsed().as_secs_f64()
-    );
+    eprintln!("exported the real checkpoint in {:.0} s", start.elapsed().as_secs_f64());
     Ok(Some(out))
 }
 
