@@ -626,9 +626,7 @@ fn to_tract_rows(t: &Tensor, start: usize, n: usize) -> Result<tract_onnx::prelu
 }
 
 fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
-    let err = |e: tract_onnx::prelude::TractError| {
-        Error::backend(NAME, format!("output '{name}': {e:#}"))
-    };
+    let err = |e: TractError| Error::backend(NAME, format!("output '{name}': {e:#}"));
     let data = match t.datum_type() {
         DatumType::F32 => {
             TensorData::F32(t.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())

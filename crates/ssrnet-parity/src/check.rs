@@ -88,10 +88,10 @@ pub fn run(args: Args) -> Result<Verdict> {
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.
 fn model_of(dir: &std::path::Path) -> Result<PathBuf> {
     let manifest = dir.join(MANIFEST);
-    if manifest.is_file() {
-        if let Some(m) = Manifest::read(&manifest)?.model {
-            return Ok(dir.join(m.file));
-        }
+    if manifest.is_file()
+        && let Some(m) = Manifest::read(&manifest)?.model
+    {
+        return Ok(dir.join(m.file));
     }
     let zoo = dir.join("model.onnx");
     if zoo.is_file() {

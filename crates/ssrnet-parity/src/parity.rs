@@ -28,8 +28,12 @@ pub struct ParityArgs {
     /// Relative tolerance for every output (default: the manifest's, else 0).
     #[arg(long)]
     pub rtol: Option<f64>,
-    /// Per-output tolerance NAME:ATOL[:RTOL]; repeatable; wins over --atol/--rtol.
-    #[arg(long = "output-tol", value_name = "NAME:ATOL[:RTOL]")]
+    // (A doc comment would be read as an intra-doc link by rustdoc.)
+    #[arg(
+        long = "output-tol",
+        value_name = "NAME:ATOL[:RTOL]",
+        help = "Per-output tolerance NAME:ATOL[:RTOL]; repeatable; wins over --atol/--rtol"
+    )]
     pub output_tol: Vec<String>,
     /// Count NaN against NaN as equal (NaN against a number always fails).
     #[arg(long)]

@@ -550,9 +550,9 @@ fn empty_truncated_and_corrupt_models() {
 /// Writes an npz holding `arrays` (raw, so it may hold what the golden writer refuses, e.g. NaN).
 fn write_raw_npz(path: &Path, arrays: &[(&str, parity_core::Tensor)]) {
     use std::io::Write;
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let mut zip = npyz::zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for (name, t) in arrays {
-        zip.start_file(format!("{name}.npy"), zip::write::FileOptions::default()).unwrap();
+        zip.start_file(format!("{name}.npy"), npyz::zip::write::FileOptions::default()).unwrap();
         zip.write_all(&parity_core::npy::encode(t).unwrap()).unwrap();
     }
     zip.finish().unwrap();
