@@ -168,6 +168,9 @@ pub struct OutputReport {
     pub mismatches: usize,
     /// Mismatches involving NaN or infinity.
     pub nonfinite_mismatches: usize,
+    /// Expected elements that are NaN (a reference may legitimately compute NaN, e.g. `sqrt` of a
+    /// negative number); they pass only against NaN with [`CompareOptions::nan_equal`].
+    pub expected_nan: usize,
     #[serde(serialize_with = "ser_f64")]
     pub max_abs: f64,
     #[serde(serialize_with = "ser_f64")]
@@ -198,6 +201,7 @@ impl OutputReport {
             total: 0,
             mismatches: 0,
             nonfinite_mismatches: 0,
+            expected_nan: expected.map_or(0, |t| t.data().count_nan()),
             max_abs: f64::INFINITY,
             max_rel: f64::INFINITY,
             mean_abs: f64::INFINITY,
@@ -327,6 +331,7 @@ pub fn compare_tensors(
         total,
         mismatches,
         nonfinite_mismatches: nonfinite,
+        expected_nan: b.iter().filter(|v| v.is_nan()).count(),
         max_abs,
         max_rel,
         mean_abs: if total == 0 { 0.0 } else { sum_abs / total as f64 },
@@ -381,6 +386,8 @@ pub struct OutputSummary {
     pub failed_cases: usize,
     pub total: usize,
     pub mismatches: usize,
+    /// Expected elements that are NaN, over all cases.
+    pub expected_nan: usize,
     #[serde(serialize_with = "ser_f64")]
     pub max_abs: f64,
     #[serde(serialize_with = "ser_f64")]
@@ -411,6 +418,7 @@ pub fn summarize(reports: &[CaseReport]) -> Vec<OutputSummary> {
                         failed_cases: 0,
                         total: 0,
                         mismatches: 0,
+                        expected_nan: 0,
                         max_abs: 0.0,
                         max_rel: 0.0,
                         mean_abs: 0.0,
@@ -427,6 +435,7 @@ pub fn summarize(reports: &[CaseReport]) -> Vec<OutputSummary> {
             s.failed_cases += usize::from(!o.pass);
             s.total += o.total;
             s.mismatches += o.mismatches;
+            s.expected_nan += o.expected_nan;
             s.max_abs = s.max_abs.max(o.max_abs);
             s.max_rel = s.max_rel.max(o.max_rel);
             *sum_abs += o.mean_abs * o.total as f64;

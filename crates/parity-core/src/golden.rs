@@ -15,9 +15,10 @@
 //! [`ModelInfo`] it also checks every tensor's dtype and rank/fixed dimensions, and that a symbolic
 //! dimension (`batch`) has one value across a case. Every error names the file and the problem.
 //!
-//! **NaN**: a NaN in an input or an expected output is an error when reading, never a case: an
-//! expected NaN cannot be met by a tolerance comparison (see [`crate::compare`]), so a golden set
-//! holding one is broken. Infinities are allowed and compare equal only to themselves.
+//! **NaN** is data like any other value: an input holding NaN is simply run, and an expected NaN
+//! (PyTorch computes one for `sqrt(-1)`) is kept. [`crate::compare`] decides it: it fails against
+//! anything unless NaN-equal comparison is asked for, and then passes only against NaN.
+//! Infinities compare equal only to themselves.
 //!
 //! [`write_npz`] writes a set into a temporary directory beside the target and renames it into
 //! place, so a failed write leaves nothing behind.
@@ -549,7 +550,7 @@ fn lowercase(e: impl std::fmt::Display) -> String {
     chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
-/// Checks declared dtypes and shapes, consistent symbolic dims and NaN-free inputs/outputs.
+/// Checks declared dtypes and shapes and consistent symbolic dims.
 fn check_case(
     path: &Path,
     specs: &Specs,
@@ -609,15 +610,6 @@ fn check_case(
                     }
                 }
             }
-        }
-        if let Some(i) = tensor.data().first_nan() {
-            return Err(Error::invalid(
-                path,
-                format!(
-                    "{what} '{name}' holds NaN at index {:?}; a golden set must not hold NaN",
-                    tensor.unravel(i)
-                ),
-            ));
         }
     }
     Ok(())
@@ -776,14 +768,6 @@ pub fn write_npz(dir: impl AsRef<Path>, cases: &[Case], manifest: Option<&Manife
         }
         if !seen.insert(n.as_str()) {
             return Err(Error::invalid(dir, format!("case name '{n}' used twice")));
-        }
-        for (name, t) in case.inputs.iter().chain(&case.outputs) {
-            if let Some(i) = t.data().first_nan() {
-                return Err(Error::invalid(
-                    dir,
-                    format!("case '{n}': '{name}' holds NaN at index {:?}", t.unravel(i)),
-                ));
-            }
         }
     }
     let existing = match fs::metadata(dir) {

@@ -191,6 +191,15 @@ impl TensorData {
         }
     }
 
+    /// How many elements are NaN (always 0 for integer types).
+    pub fn count_nan(&self) -> usize {
+        match self {
+            TensorData::F32(v) => v.iter().filter(|x| x.is_nan()).count(),
+            TensorData::F64(v) => v.iter().filter(|x| x.is_nan()).count(),
+            _ => 0,
+        }
+    }
+
     /// Elements `range` as new data of the same type.
     fn slice(&self, range: std::ops::Range<usize>) -> TensorData {
         match self {

@@ -135,6 +135,20 @@ fn nan_equal_only_pairs_nan_with_nan() {
 }
 
 #[test]
+fn expected_nan_is_counted_whatever_the_verdict() {
+    let nan = f64::NAN;
+    let expected = f64t(&[3], &[nan, 2.0, nan]);
+    let actual = f64t(&[3], &[nan, 2.0, 5.0]);
+    let r = compare_tensors("x", &actual, &expected, tol(1e9, 1e9), STRICT);
+    assert_eq!((r.pass, r.expected_nan, r.mismatches), (false, 2, 2));
+    let nan_equal = CompareOptions { nan_equal: true };
+    let r = compare_tensors("x", &actual, &expected, tol(0.0, 0.0), nan_equal);
+    assert_eq!((r.pass, r.expected_nan, r.mismatches), (false, 2, 1));
+    let r = compare_tensors("x", &expected, &expected, tol(0.0, 0.0), nan_equal);
+    assert_eq!((r.pass, r.expected_nan), (true, 2));
+}
+
+#[test]
 fn infinities_equal_only_themselves() {
     let inf = f64::INFINITY;
     let r = compare_tensors(
