@@ -53,7 +53,6 @@ pub mod prepare;
 pub mod support;
 
 use std::collections::{BTreeMap, HashMap};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -208,8 +207,7 @@ impl Runnable for CandleModel {
             values.insert(name.clone(), t.clone());
         }
         let model = &self.model;
-        let eval =
-            move || catch_unwind(AssertUnwindSafe(|| candle_onnx::simple_eval(model, values)));
+        let eval = move || parity_core::panic::catch(|| candle_onnx::simple_eval(model, values));
         let result = match &self.pool {
             Some(pool) => pool.install(eval),
             None => Device::Cpu.with_context(eval),
@@ -217,12 +215,7 @@ impl Runnable for CandleModel {
         let mut outputs = match result {
             Ok(Ok(outputs)) => outputs,
             Ok(Err(e)) => return Err(fail(format!("candle-onnx: {e}"))),
-            Err(panic) => {
-                return Err(fail(format!(
-                    "candle-onnx panicked: {}",
-                    prepare::panic_message(&panic)
-                )));
-            }
+            Err(panic) => return Err(fail(format!("candle-onnx {panic}"))),
         };
         for check in &self.ceil_checks {
             let dims = outputs.get(&check.input).map(|t| t.dims().to_vec()).unwrap_or_default();

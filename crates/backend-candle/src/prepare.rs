@@ -15,7 +15,6 @@
 //! 4. drops constants no remaining node reads.
 
 use std::collections::{HashMap, HashSet};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
 use candle_onnx::onnx::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
@@ -138,9 +137,9 @@ fn eval_node(node: &NodeProto, consts: &Consts) -> Result<HashMap<String, CTenso
         .filter_map(|i| consts.get_key_value(i))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    match catch_unwind(AssertUnwindSafe(|| candle_onnx::simple_eval(&model, inputs))) {
+    match parity_core::panic::catch(|| candle_onnx::simple_eval(&model, inputs)) {
         Ok(result) => result.map_err(|e| e.to_string()),
-        Err(panic) => Err(format!("candle-onnx panicked: {}", panic_message(&panic))),
+        Err(panic) => Err(format!("candle-onnx {panic}")),
     }
 }
 
@@ -158,15 +157,4 @@ fn used_names(graph: &GraphProto) -> HashSet<String> {
     }
     walk(graph, &mut used);
     used
-}
-
-/// The text of a caught panic payload.
-pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
 }

@@ -38,7 +38,6 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -412,24 +411,14 @@ fn run_state(
     tensors: Vec<tract_onnx::prelude::Tensor>,
 ) -> TractResult<TVec<TValue>> {
     let inputs: TVec<TValue> = tensors.into_iter().map(TValue::from).collect();
-    match catch_unwind(AssertUnwindSafe(|| state.run(inputs))) {
-        Ok(r) => r,
-        Err(p) => Err(anyhow!("tract panicked: {}", panic_message(&p))),
-    }
+    parity_core::panic::catch(|| state.run(inputs))
+        .unwrap_or_else(|panic| Err(anyhow!("tract {panic}")))
 }
 
 /// Run `f`, turning a panic inside tract into an error naming `path`.
 fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        Err(Error::invalid(path, format!("tract panicked: {}", panic_message(&p))))
-    })
-}
-
-fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
+    parity_core::panic::catch(f)
+        .unwrap_or_else(|panic| Err(Error::invalid(path, format!("tract {panic}"))))
 }
 
 fn backend_error(path: &Path, e: TractError) -> Error {

@@ -11,6 +11,7 @@
 //! | [`golden`] | read a [`GoldenSet`] (npz or `test_data_set_N/*.pb`), write one atomically |
 //! | [`compare`] | `\|a - b\| <= atol + rtol * \|b\|` per element, with reports and summaries |
 //! | [`npy`], [`tensor_proto`] | single `.npy` and TensorProto `.pb` files |
+//! | [`panic`](mod@panic) | a panic inside a backend library as an error, and the quiet hook that keeps stderr clean |
 //!
 //! # Example
 //!
@@ -51,6 +52,7 @@ pub mod error;
 mod fsutil;
 pub mod golden;
 pub mod npy;
+pub mod panic;
 pub mod tensor;
 pub mod tensor_proto;
 

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use parity_core::Options;
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::Verdict;
@@ -61,19 +60,15 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut rows = Vec::new();
     for backend in backends {
         for &threads in &args.threads {
-            let runtime = backend.runtime();
-            let mut runnable =
-                runtime.prepare(&model, &Options { threads: Some(threads) }).with_context(
-                    || format!("{}: cannot load {}", backend.as_str(), model.display()),
-                )?;
+            let mut runnable = crate::parity::prepare(backend, &model, Some(threads))?;
             for &batch in &args.batch {
                 bar.set_message(format!("{} batch {batch} threads {threads}", backend.as_str()));
                 let inputs = crate::inputs::random_inputs(runnable.info(), batch, 0)?;
                 let times = time_runs(Duration::from_secs_f64(args.seconds), || {
                     runnable.run(&inputs).map(|_| ())
                 })
-                .with_context(|| {
-                    format!("{}: batch {batch} on {}", backend.as_str(), model.display())
+                .map_err(|e| {
+                    crate::parity::backend_error(backend, &model, &format!("batch {batch}"), e)
                 })?;
                 let median = percentile(&times, 0.5);
                 let p90 = percentile(&times, 0.9);
@@ -128,7 +123,10 @@ pub fn run(args: Args) -> Result<Verdict> {
 }
 
 /// Seconds per call: three warm-up calls, then calls until `budget` is spent (at least 5, at most 10,000).
-fn time_runs(budget: Duration, mut f: impl FnMut() -> parity_core::Result<()>) -> Result<Vec<f64>> {
+fn time_runs(
+    budget: Duration,
+    mut f: impl FnMut() -> parity_core::Result<()>,
+) -> parity_core::Result<Vec<f64>> {
     for _ in 0..3 {
         f()?;
     }

@@ -10,7 +10,8 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::onnx_model::OnnxModel;
 use crate::parity::{
-    ParityArgs, ParityReport, SideReport, batch_agnostic, compare_cases, prepare, run_inputs,
+    ParityArgs, ParityReport, SideReport, backend_error, batch_agnostic, compare_cases, prepare,
+    run_inputs,
 };
 
 #[derive(clap::Args)]
@@ -59,12 +60,7 @@ pub fn run(args: Args) -> Result<Verdict> {
                 .iter()
                 .map(|case| {
                     let out = run_inputs(runnable.as_mut(), &case.inputs).map_err(|e| {
-                        anyhow::anyhow!(
-                            "{}: case {} ({}): {e}",
-                            backend.as_str(),
-                            case.name,
-                            case.path.display()
-                        )
+                        backend_error(backend, &model, &format!("case {}", case.name), e)
                     });
                     bar.inc(1);
                     out

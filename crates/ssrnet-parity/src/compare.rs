@@ -10,7 +10,9 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
-use crate::parity::{ParityArgs, ParityReport, SideReport, compare_cases, prepare, run_inputs};
+use crate::parity::{
+    ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -39,8 +41,9 @@ pub fn run(args: Args) -> Result<Verdict> {
         cases
             .iter()
             .map(|c| {
-                run_inputs(runnable.as_mut(), &c.inputs)
-                    .map_err(|e| anyhow::anyhow!("{}: case {}: {e}", backend.as_str(), c.name))
+                run_inputs(runnable.as_mut(), &c.inputs).map_err(|e| {
+                    backend_error(backend, &args.model, &format!("case {}", c.name), e)
+                })
             })
             .collect()
     };

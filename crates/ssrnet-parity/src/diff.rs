@@ -11,7 +11,9 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
-use crate::parity::{ParityArgs, ParityReport, SideReport, compare_cases, prepare, run_inputs};
+use crate::parity::{
+    ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,14 +57,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         cases
             .iter()
             .map(|c| {
-                run_inputs(runnable.as_mut(), &c.inputs).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}: {}: case {}: {e}",
-                        backend.as_str(),
-                        model.display(),
-                        c.name
-                    )
-                })
+                run_inputs(runnable.as_mut(), &c.inputs)
+                    .map_err(|e| backend_error(backend, model, &format!("case {}", c.name), e))
             })
             .collect()
     };

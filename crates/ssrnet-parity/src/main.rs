@@ -59,20 +59,18 @@ pub enum Verdict {
 
 fn main() -> ExitCode {
     reset_sigpipe();
+    // A panic inside a backend library is caught and reported as that backend's error; the quiet
+    // hook keeps Rust's panic text and backtrace off stderr, which must stay one `error:` line.
+    parity_core::panic::install_quiet_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
-    let result = match cli.command {
-        Command::Check(args) => check::run(args),
-        Command::Compare(args) => compare::run(args),
-        Command::Diff(args) => diff::run(args),
-        Command::Predict(args) => predict::run(args),
-        Command::Record(args) => record::run(args),
-        Command::Inspect(args) => inspect::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::Preprocess(args) => preprocess::run(args),
-    };
+    let result = parity_core::panic::catch(|| dispatch(cli.command)).unwrap_or_else(|panicked| {
+        Err(anyhow::anyhow!(
+            "internal error (a bug in ssrnet-parity, please report it): {panicked}"
+        ))
+    });
     match result {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
@@ -83,6 +81,19 @@ fn main() -> ExitCode {
             eprintln!("error: {}", msg.join(" "));
             ExitCode::from(2)
         }
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<Verdict> {
+    match command {
+        Command::Check(args) => check::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Preprocess(args) => preprocess::run(args),
     }
 }
 

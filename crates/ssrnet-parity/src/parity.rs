@@ -112,7 +112,25 @@ pub fn prepare(
     backend
         .runtime()
         .prepare(model, &Options { threads })
-        .map_err(|e| anyhow::anyhow!("{}: cannot load {}: {e}", backend.as_str(), model.display()))
+        .map_err(|e| backend_error(backend, model, "cannot load", e))
+}
+
+/// `backend`'s error on `model` as one line that names each once:
+/// `candle: m.onnx: case face_01: candle-onnx panicked at ...`. A backend's own message may already
+/// start with its name and the model's path; neither is repeated.
+pub fn backend_error(
+    backend: BackendName,
+    model: &Path,
+    what: &str,
+    e: parity_core::Error,
+) -> anyhow::Error {
+    let detail = match e {
+        parity_core::Error::Backend { message, .. } => message,
+        other => other.to_string(),
+    };
+    let model = model.display().to_string();
+    let detail = detail.strip_prefix(&format!("{model}: ")).unwrap_or(&detail);
+    anyhow::anyhow!("{}: {model}: {what}: {detail}", backend.as_str())
 }
 
 /// One compared side: a backend (or a model) and what came of it.
@@ -298,6 +316,19 @@ impl ParityReport {
                         _ => {}
                     }
                 }
+            }
+            let expected_nan: Vec<&str> = side
+                .failures
+                .iter()
+                .filter(|c| c.outputs.iter().any(|o| !o.pass && o.expected_nan > 0))
+                .map(|c| c.case.as_str())
+                .collect();
+            if !expected_nan.is_empty() {
+                println!(
+                    "{}: expected NaN in failing case(s): {} (NaN passes only against NaN, with --nan-equal)",
+                    side.name,
+                    expected_nan.join(", ")
+                );
             }
         }
         for (k, v) in &self.extra {

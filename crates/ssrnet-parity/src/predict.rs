@@ -50,8 +50,9 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut rows = Vec::new();
     for path in &args.images {
         let (case, _) = crate::inputs::image_case(&pre, &info, path)?;
-        let out =
-            runnable.run(&case.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let out = runnable.run(&case.inputs).map_err(|e| {
+            crate::parity::backend_error(args.backend, &model, &path.display().to_string(), e)
+        })?;
         let age = out.get(&output).and_then(|t| t.as_f32()).and_then(|v| v.first().copied());
         let Some(age) = age else {
             bail!("{}: output '{output}' is not a float32 tensor with one value", model.display());

@@ -39,8 +39,9 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut manifest_cases = std::collections::BTreeMap::new();
     for path in &images {
         let (input, resized) = crate::inputs::image_case(&pre, &info, path)?;
-        let outputs =
-            runnable.run(&input.inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let outputs = runnable.run(&input.inputs).map_err(|e| {
+            crate::parity::backend_error(args.backend, &args.model, &path.display().to_string(), e)
+        })?;
         let mut case = Case::new(input.name.clone(), input.inputs, outputs);
         let shape = vec![1, resized.height, resized.width, resized.channels];
         let mut extras = NamedTensors::new();
