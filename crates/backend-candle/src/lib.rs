@@ -57,13 +57,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
-use candle_onnx::onnx::tensor_proto::DataType;
-use candle_onnx::onnx::tensor_shape_proto::dimension::Value as DimValue;
-use candle_onnx::onnx::type_proto::Value as TypeValue;
 use candle_onnx::onnx::{GraphProto, ModelProto, ValueInfoProto};
 use parity_core::{
-    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor,
-    TensorData,
+    DType, Error, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor, TensorData,
 };
 
 use crate::support::CeilCheck;
@@ -145,18 +141,11 @@ impl CandleModel {
                 problems.join("; ")
             )));
         }
-        let initializers: std::collections::HashSet<&str> =
-            g.initializer.iter().map(|t| t.name.as_str()).collect();
-        let inputs: Vec<&ValueInfoProto> =
-            g.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
-        let info = ModelInfo {
-            inputs: inputs
-                .iter()
-                .map(|i| io_info(i))
-                .collect::<Result<_, String>>()
-                .map_err(fail)?,
-            outputs: g.output.iter().map(io_info).collect::<Result<_, String>>().map_err(fail)?,
-        };
+        // The declared interface through parity-core's one converter (on its own decoding of the
+        // file: candle-onnx's generated types are not parity-core's).
+        let declared = parity_core::onnx::read_model(path)?;
+        let info = parity_core::onnx::model_info(declared.graph.as_ref().expect("checked by read"))
+            .map_err(fail)?;
         for input in &info.inputs {
             if input.dtype == DType::I32 {
                 return Err(fail(format!(
@@ -175,9 +164,8 @@ impl CandleModel {
                     .push(ValueInfoProto { name: check.input.clone(), ..Default::default() });
             }
         }
-        let pool = match options.threads {
+        let pool = match options.threads()? {
             None => None,
-            Some(0) => return Err(fail("threads must be at least 1".to_string())),
             Some(n) => {
                 Some(shared_pool(n).map_err(|e| fail(format!("cannot start {n} threads: {e}")))?)
             }
@@ -234,47 +222,6 @@ impl Runnable for CandleModel {
         }
         Ok(result)
     }
-}
-
-/// Element type and shape (when declared) of a tensor-typed value.
-fn tensor_type(vi: &ValueInfoProto) -> Option<(i32, Option<&candle_onnx::onnx::TensorShapeProto>)> {
-    match vi.r#type.as_ref()?.value.as_ref()? {
-        TypeValue::TensorType(tt) => Some((tt.elem_type, tt.shape.as_ref())),
-        _ => None,
-    }
-}
-
-fn io_info(vi: &ValueInfoProto) -> Result<IoInfo, String> {
-    let (elem, shape) = tensor_type(vi).ok_or_else(|| format!("'{}' is not a tensor", vi.name))?;
-    let dtype = match DataType::try_from(elem) {
-        Ok(DataType::Float) => DType::F32,
-        Ok(DataType::Double) => DType::F64,
-        Ok(DataType::Int64) => DType::I64,
-        Ok(DataType::Int32) => DType::I32,
-        Ok(DataType::Uint8) => DType::U8,
-        Ok(DataType::Bool) => DType::Bool,
-        Ok(other) => {
-            return Err(format!(
-                "'{}' has element type {}, which is not supported",
-                vi.name,
-                other.as_str_name()
-            ));
-        }
-        Err(_) => return Err(format!("'{}' has an unknown element type {elem}", vi.name)),
-    };
-    let shape = shape
-        .map(|s| {
-            s.dim
-                .iter()
-                .map(|d| match &d.value {
-                    Some(DimValue::DimValue(v)) if *v >= 0 => Dim::Fixed(*v as usize),
-                    Some(DimValue::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.clone()),
-                    _ => Dim::Symbolic("?".to_string()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(IoInfo { name: vi.name.clone(), dtype, shape })
 }
 
 /// A parity tensor as a candle CPU tensor (bool becomes u8, as candle-onnx expects).

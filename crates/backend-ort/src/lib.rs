@@ -28,10 +28,9 @@ use std::sync::OnceLock;
 use ort::environment::Environment;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
-use ort::value::{DynValue, TensorElementType, TensorRef, ValueType};
+use ort::value::{DynValue, TensorElementType, TensorRef};
 use parity_core::{
-    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor,
-    TensorData,
+    Error, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor, TensorData,
 };
 
 const NAME: &str = "ort";
@@ -87,6 +86,13 @@ impl OrtModel {
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             });
         }
+        // The declared interface, through parity-core's one converter (and a clean error for a
+        // file that is not a model, before onnxruntime sees it).
+        let proto = parity_core::onnx::read_model(model)?;
+        let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
+        let info = parity_core::onnx::model_info(graph)
+            .map_err(|e| Error::backend(NAME, format!("{}: {e}", model.display())))?;
+        drop(proto);
         let env = environment()?;
         let fail =
             |e: &dyn std::fmt::Display| Error::backend(NAME, format!("{}: {e}", model.display()));
@@ -96,52 +102,12 @@ impl OrtModel {
             .map_err(|e| fail(&e))?
             .with_inter_threads(1)
             .map_err(|e| fail(&e))?;
-        if let Some(threads) = options.threads {
+        if let Some(threads) = options.threads()? {
             builder = builder.with_intra_threads(threads).map_err(|e| fail(&e))?;
         }
         let session = builder.commit_from_file(model).map_err(|e| fail(&e))?;
-        let describe = |outlets: &[ort::value::Outlet]| -> Result<Vec<IoInfo>> {
-            outlets.iter().map(|o| io_info(o.name(), o.dtype()).map_err(|e| fail(&e))).collect()
-        };
-        let info = ModelInfo {
-            inputs: describe(session.inputs())?,
-            outputs: describe(session.outputs())?,
-        };
         Ok(OrtModel { session, info })
     }
-}
-
-fn io_info(name: &str, ty: &ValueType) -> std::result::Result<IoInfo, String> {
-    let ValueType::Tensor { ty, shape, dimension_symbols } = ty else {
-        return Err(format!("'{name}' is not a tensor ({ty:?})"));
-    };
-    let dtype = dtype_of(*ty).ok_or_else(|| {
-        format!("'{name}' has element type {ty}, which parity-core does not carry")
-    })?;
-    let shape = shape
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| match usize::try_from(d) {
-            Ok(d) => Dim::Fixed(d),
-            Err(_) => {
-                let symbol = dimension_symbols.get(i).map(String::as_str).unwrap_or("");
-                Dim::Symbolic(if symbol.is_empty() { "?".into() } else { symbol.into() })
-            }
-        })
-        .collect();
-    Ok(IoInfo { name: name.into(), dtype, shape })
-}
-
-fn dtype_of(ty: TensorElementType) -> Option<DType> {
-    Some(match ty {
-        TensorElementType::Float32 => DType::F32,
-        TensorElementType::Float64 => DType::F64,
-        TensorElementType::Int64 => DType::I64,
-        TensorElementType::Int32 => DType::I32,
-        TensorElementType::Uint8 => DType::U8,
-        TensorElementType::Bool => DType::Bool,
-        _ => return None,
-    })
 }
 
 fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {

@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parity_core::{
-    DType, Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor,
+    Dim, Error, IoInfo, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor,
     TensorData,
 };
 use rayon::prelude::*;
@@ -127,11 +127,7 @@ impl std::fmt::Debug for TractModel {
 
 impl TractModel {
     fn load(path: &Path, options: &Options) -> Result<Self> {
-        let threads = match options.threads {
-            None => 1,
-            Some(0) => return Err(Error::backend(NAME, "threads must be at least 1, got 0")),
-            Some(n) => n,
-        };
+        let threads = options.threads()?.unwrap_or(1);
         let proto = read_proto(path)?;
         let onnx = tract_onnx::onnx();
         let missing = unsupported(&onnx, &proto);
@@ -141,8 +137,6 @@ impl TractModel {
                 format!("tract cannot translate op(s): {}", missing.join(", ")),
             ));
         }
-        let graph =
-            proto.graph.as_ref().ok_or_else(|| Error::invalid(path, "model has no graph"))?;
         // Value info is only a hint, and a contradicting one makes tract's analysis fail; a model
         // that fails with it is retried without it (none of the committed exports needs this with
         // tract 0.23.9: the conflict shows only when pinning a dynamo export's input shape on the
@@ -157,7 +151,10 @@ impl TractModel {
                 )
             })?,
         };
-        let info = model_info(graph, &typed).map_err(|m| Error::invalid(path, m))?;
+        let declared = parity_core::onnx::read_model(path)?;
+        let declared = declared.graph.as_ref().expect("read_model guarantees a graph");
+        let info = parity_core::onnx::model_info(declared).map_err(|m| Error::invalid(path, m))?;
+        let info = with_analysed_shapes(info, &typed);
         let batch_axis = batch_axis(&info);
         let (executor, pool) = if threads > 1 {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -478,68 +475,23 @@ fn unsupported(onnx: &tract_onnx::Onnx, proto: &pb::ModelProto) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// The declared interface from the ONNX graph; a missing declared shape falls back to tract's
-/// analysed fact.
-fn model_info(
-    graph: &pb::GraphProto,
-    typed: &TypedModel,
-) -> std::result::Result<ModelInfo, String> {
-    let inits: BTreeSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let inputs: Vec<&pb::ValueInfoProto> =
-        graph.input.iter().filter(|i| !inits.contains(i.name.as_str())).collect();
-    let convert = |v: &pb::ValueInfoProto,
-                   fact: Option<&tract_onnx::prelude::TypedFact>|
-     -> std::result::Result<IoInfo, String> {
-        let tensor = v
-            .r#type
-            .as_ref()
-            .and_then(|t| t.value.as_ref())
-            .map(|pb::type_proto::Value::TensorType(t)| t);
-        let dtype = match tensor.map(|t| t.elem_type) {
-            Some(e) if e != 0 => dtype_from_onnx(e)
-                .ok_or_else(|| format!("'{}' has unsupported element type {e}", v.name))?,
-            _ => fact
-                .and_then(|f| dtype_from_datum(f.datum_type))
-                .ok_or_else(|| format!("'{}' has no usable element type", v.name))?,
-        };
-        let shape = match tensor.and_then(|t| t.shape.as_ref()) {
-            Some(s) => s
-                .dim
-                .iter()
-                .map(|d| match &d.value {
-                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(n)) if *n >= 0 => {
-                        Dim::Fixed(*n as usize)
-                    }
-                    Some(pb::tensor_shape_proto::dimension::Value::DimParam(p))
-                        if !p.is_empty() =>
-                    {
-                        Dim::Symbolic(p.clone())
-                    }
-                    _ => Dim::Symbolic("?".into()),
-                })
-                .collect(),
-            None => fact
-                .map(|f| f.shape.iter().map(dim_from_tdim).collect())
-                .ok_or_else(|| format!("'{}' has no declared shape", v.name))?,
-        };
-        Ok(IoInfo { name: v.name.clone(), dtype, shape })
+/// The declared interface (parity-core's converter) with tract's analysed shape for a value the
+/// graph declares without one.
+fn with_analysed_shapes(mut info: ModelInfo, typed: &TypedModel) -> ModelInfo {
+    let fill = |io: &mut IoInfo, fact: Option<&tract_onnx::prelude::TypedFact>| {
+        if io.shape.is_empty()
+            && let Some(fact) = fact
+        {
+            io.shape = fact.shape.iter().map(dim_from_tdim).collect();
+        }
     };
-    let input_facts: Vec<_> = (0..typed.inputs.len()).map(|i| typed.input_fact(i).ok()).collect();
-    let output_facts: Vec<_> =
-        (0..typed.outputs.len()).map(|i| typed.output_fact(i).ok()).collect();
-    Ok(ModelInfo {
-        inputs: inputs
-            .iter()
-            .enumerate()
-            .map(|(i, v)| convert(v, input_facts.get(i).copied().flatten()))
-            .collect::<std::result::Result<_, _>>()?,
-        outputs: graph
-            .output
-            .iter()
-            .enumerate()
-            .map(|(i, v)| convert(v, output_facts.get(i).copied().flatten()))
-            .collect::<std::result::Result<_, _>>()?,
-    })
+    for (i, io) in info.inputs.iter_mut().enumerate() {
+        fill(io, typed.input_fact(i).ok());
+    }
+    for (i, io) in info.outputs.iter_mut().enumerate() {
+        fill(io, typed.output_fact(i).ok());
+    }
+    info
 }
 
 fn dim_from_tdim(d: &TDim) -> Dim {
@@ -561,31 +513,6 @@ fn batch_axis(info: &ModelInfo) -> Option<String> {
             && !io.shape[1..].iter().any(|d| matches!(d, Dim::Symbolic(_)))
     });
     ok.then_some(first)
-}
-
-fn dtype_from_onnx(elem_type: i32) -> Option<DType> {
-    use pb::tensor_proto::DataType as D;
-    Some(match D::try_from(elem_type).ok()? {
-        D::Float => DType::F32,
-        D::Double => DType::F64,
-        D::Int64 => DType::I64,
-        D::Int32 => DType::I32,
-        D::Uint8 => DType::U8,
-        D::Bool => DType::Bool,
-        _ => return None,
-    })
-}
-
-fn dtype_from_datum(dt: DatumType) -> Option<DType> {
-    Some(match dt {
-        DatumType::F32 => DType::F32,
-        DatumType::F64 => DType::F64,
-        DatumType::I64 => DType::I64,
-        DatumType::I32 => DType::I32,
-        DatumType::U8 => DType::U8,
-        DatumType::Bool => DType::Bool,
-        _ => return None,
-    })
 }
 
 fn to_tract(t: &Tensor) -> Result<tract_onnx::prelude::Tensor> {

@@ -21,8 +21,20 @@ pub type NamedTensors = BTreeMap<String, Tensor>;
 /// Options common to every backend.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
-    /// Intra-op threads; `None` lets the backend choose.
+    /// Intra-op threads; `None` lets the backend choose. `Some(0)` is refused by every backend
+    /// ([`Options::threads`]), never read as "all cores" by one and as an error by another.
     pub threads: Option<usize>,
+}
+
+impl Options {
+    /// The requested thread count, checked the same way for every backend: `Some(0)` is an
+    /// [`Error::Input`].
+    pub fn threads(&self) -> Result<Option<usize>> {
+        match self.threads {
+            Some(0) => Err(Error::Input("threads must be at least 1, got 0".into())),
+            other => Ok(other),
+        }
+    }
 }
 
 /// One axis of a declared input or output shape.
@@ -61,6 +73,33 @@ impl fmt::Display for Dim {
 pub fn shape_string(dims: &[Dim]) -> String {
     let dims: Vec<String> = dims.iter().map(Dim::to_string).collect();
     format!("[{}]", dims.join(", "))
+}
+
+/// How a concrete shape fails to fit a declared one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misfit {
+    /// Another number of axes.
+    Rank,
+    /// A fixed axis of another size.
+    Axis { axis: usize, declared: usize, got: usize },
+}
+
+/// Whether `shape` fits the declared `dims`: the same rank and every fixed axis equal (symbolic
+/// axes take any size; an empty declaration, i.e. no declared shape, admits any shape). The one
+/// shape-fit rule of the workspace.
+pub fn shape_misfit(dims: &[Dim], shape: &[usize]) -> Option<Misfit> {
+    if dims.is_empty() {
+        return None;
+    }
+    if dims.len() != shape.len() {
+        return Some(Misfit::Rank);
+    }
+    dims.iter().zip(shape).enumerate().find_map(|(axis, (d, &got))| match d {
+        Dim::Fixed(declared) if *declared != got => {
+            Some(Misfit::Axis { axis, declared: *declared, got })
+        }
+        _ => None,
+    })
 }
 
 impl ModelInfo {
@@ -104,14 +143,11 @@ impl ModelInfo {
                     shape_string(&decl.shape)
                 ))
             };
-            if t.shape().len() != decl.shape.len() {
-                return Err(misfit(String::new()));
-            }
-            for (axis, (&n, d)) in t.shape().iter().zip(&decl.shape).enumerate() {
-                if let Dim::Fixed(f) = d
-                    && n != *f
-                {
-                    return Err(misfit(format!(" (axis {axis} must be {f}, got {n})")));
+            match shape_misfit(&decl.shape, t.shape()) {
+                None => {}
+                Some(Misfit::Rank) => return Err(misfit(String::new())),
+                Some(Misfit::Axis { axis, declared, got }) => {
+                    return Err(misfit(format!(" (axis {axis} must be {declared}, got {got})")));
                 }
             }
             for (&n, d) in t.shape().iter().zip(&decl.shape) {

@@ -575,17 +575,12 @@ fn check_case(
         }
         if let Some(dims) = spec.shape {
             let shape = tensor.shape();
-            let fits = dims.len() == shape.len()
-                && dims.iter().zip(shape).all(|(d, &s)| match d {
-                    Dim::Fixed(f) => *f == s,
-                    Dim::Symbolic(_) => true,
-                });
-            if !fits {
+            if crate::backend::shape_misfit(dims, shape).is_some() {
                 return Err(Error::invalid(
                     path,
                     format!(
                         "{what} '{name}' has shape {shape:?}, the model declares {}",
-                        show_dims(dims)
+                        crate::shape_string(dims)
                     ),
                 ));
             }
@@ -613,18 +608,6 @@ fn check_case(
         }
     }
     Ok(())
-}
-
-fn show_dims(dims: &[Dim]) -> String {
-    let parts: Vec<String> = dims
-        .iter()
-        .map(|d| match d {
-            Dim::Fixed(n) => n.to_string(),
-            Dim::Symbolic(s) if s.is_empty() => "?".to_string(),
-            Dim::Symbolic(s) => s.clone(),
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
 }
 
 /// `cases.json`: `{"0": "name", ...}` or `["name", ...]`, index = N of `test_data_set_N`.
@@ -921,21 +904,4 @@ pub fn write_test_data<S: AsRef<str>>(
         let _ = fs::remove_dir_all(&staged);
         io_err(dir)(e)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn show_dims_names_symbols() {
-        assert_eq!(
-            show_dims(&[
-                Dim::Symbolic("batch".into()),
-                Dim::Fixed(3),
-                Dim::Symbolic(String::new())
-            ]),
-            "[batch, 3, ?]"
-        );
-    }
 }

@@ -10,6 +10,7 @@
 //! | [`backend`] | [`Runtime`] prepares a model once, [`Runnable`] runs it many times |
 //! | [`golden`] | read a [`GoldenSet`] (npz or `test_data_set_N/*.pb`), write one atomically |
 //! | [`compare`] | `\|a - b\| <= atol + rtol * \|b\|` per element, with reports and summaries |
+//! | [`onnx`] | the ONNX protobuf types, reading a model, the one ONNX-to-[`ModelInfo`] converter |
 //! | [`npy`], [`tensor_proto`] | single `.npy` and TensorProto `.pb` files |
 //! | [`panic`](mod@panic) | a panic inside a backend library as an error, and the quiet hook that keeps stderr clean |
 //!
@@ -52,12 +53,14 @@ pub mod error;
 mod fsutil;
 pub mod golden;
 pub mod npy;
+pub mod onnx;
 pub mod panic;
 pub mod tensor;
 pub mod tensor_proto;
 
 pub use backend::{
-    Dim, IoInfo, ModelInfo, NamedTensors, Options, Runnable, Runtime, concat_named, shape_string,
+    Dim, IoInfo, Misfit, ModelInfo, NamedTensors, Options, Runnable, Runtime, concat_named,
+    shape_misfit, shape_string,
 };
 pub use compare::{CaseReport, CompareOptions, OutputReport, OutputSummary, Tolerance, Tolerances};
 pub use error::{Error, Result};

@@ -1,8 +1,5 @@
-//! ONNX `TensorProto` (the `input_K.pb` / `output_K.pb` files of the ONNX test-data layout),
-//! decoded with a minimal hand-declared prost message rather than the whole of `onnx.proto`.
-//!
-//! Field numbers and element types are those of `onnx.proto` (`TensorProto`, `DataType`). Both
-//! encodings are read: little-endian `raw_data`, and the typed repeated fields (`float_data` for
+//! ONNX `TensorProto` files (the `input_K.pb` / `output_K.pb` files of the ONNX test-data layout)
+//! and the conversion of a [`TensorProto`] to a [`Tensor`]. Both encodings are read: little-endian `raw_data`, and the typed repeated fields (`float_data` for
 //! FLOAT, `int32_data` for INT32/UINT8/BOOL, `int64_data` for INT64, `double_data` for DOUBLE).
 //! Tensors stored as external data, strings and types outside [`DType`] are rejected by name.
 
@@ -10,109 +7,9 @@ use std::path::Path;
 
 use prost::Message;
 
+use crate::onnx::proto::TensorProto;
+use crate::onnx::{dtype_from_onnx, onnx_type_code, onnx_type_name};
 use crate::{DType, Error, Result, Tensor, TensorData};
-
-/// The subset of `onnx.TensorProto` that test data uses; unknown fields are skipped.
-#[derive(Clone, PartialEq, Message)]
-pub struct TensorProto {
-    /// Shape (`repeated int64 dims = 1`).
-    #[prost(int64, repeated, packed = "false", tag = "1")]
-    pub dims: Vec<i64>,
-    /// `TensorProto.DataType` code (`optional int32 data_type = 2`).
-    #[prost(int32, optional, tag = "2")]
-    pub data_type: Option<i32>,
-    #[prost(float, repeated, tag = "4")]
-    pub float_data: Vec<f32>,
-    #[prost(int32, repeated, tag = "5")]
-    pub int32_data: Vec<i32>,
-    #[prost(bytes = "vec", repeated, tag = "6")]
-    pub string_data: Vec<Vec<u8>>,
-    #[prost(int64, repeated, tag = "7")]
-    pub int64_data: Vec<i64>,
-    /// Tensor name (`optional string name = 8`).
-    #[prost(string, optional, tag = "8")]
-    pub name: Option<String>,
-    /// Little-endian element bytes (`optional bytes raw_data = 9`).
-    #[prost(bytes = "vec", optional, tag = "9")]
-    pub raw_data: Option<Vec<u8>>,
-    #[prost(double, repeated, tag = "10")]
-    pub double_data: Vec<f64>,
-    #[prost(uint64, repeated, tag = "11")]
-    pub uint64_data: Vec<u64>,
-    /// `external_data = 13`: `location`, `offset`, `length` of externally stored data.
-    #[prost(message, repeated, tag = "13")]
-    pub external_data: Vec<StringStringEntryProto>,
-    /// `DataLocation`: 0 default, 1 external (`optional DataLocation data_location = 14`).
-    #[prost(int32, optional, tag = "14")]
-    pub data_location: Option<i32>,
-}
-
-/// `onnx.StringStringEntryProto`: a key/value pair (external-data locations, model metadata).
-#[derive(Clone, PartialEq, Message)]
-pub struct StringStringEntryProto {
-    #[prost(string, tag = "1")]
-    pub key: String,
-    #[prost(string, tag = "2")]
-    pub value: String,
-}
-
-/// `TensorProto.DataType` codes this crate maps onto [`DType`].
-const FLOAT: i32 = 1;
-const UINT8: i32 = 2;
-const INT32: i32 = 6;
-const INT64: i32 = 7;
-const BOOL: i32 = 9;
-const DOUBLE: i32 = 11;
-
-/// ONNX's name for a `DataType` code (`FLOAT`, `BFLOAT16`, ...), for messages.
-pub fn onnx_type_name(code: i32) -> String {
-    let name = match code {
-        0 => "UNDEFINED",
-        1 => "FLOAT",
-        2 => "UINT8",
-        3 => "INT8",
-        4 => "UINT16",
-        5 => "INT16",
-        6 => "INT32",
-        7 => "INT64",
-        8 => "STRING",
-        9 => "BOOL",
-        10 => "FLOAT16",
-        11 => "DOUBLE",
-        12 => "UINT32",
-        13 => "UINT64",
-        14 => "COMPLEX64",
-        15 => "COMPLEX128",
-        16 => "BFLOAT16",
-        _ => return format!("data type {code}"),
-    };
-    name.to_string()
-}
-
-/// The [`DType`] of a `DataType` code, or `None` for a type a [`Tensor`] cannot hold.
-pub fn dtype_from_onnx(code: i32) -> Option<DType> {
-    Some(match code {
-        FLOAT => DType::F32,
-        UINT8 => DType::U8,
-        INT32 => DType::I32,
-        INT64 => DType::I64,
-        BOOL => DType::Bool,
-        DOUBLE => DType::F64,
-        _ => return None,
-    })
-}
-
-/// The `DataType` code of `dtype`.
-pub fn onnx_type_code(dtype: DType) -> i32 {
-    match dtype {
-        DType::F32 => FLOAT,
-        DType::U8 => UINT8,
-        DType::I32 => INT32,
-        DType::I64 => INT64,
-        DType::Bool => BOOL,
-        DType::F64 => DOUBLE,
-    }
-}
 
 /// Reads one `.pb` TensorProto file: the tensor's `name` (when set and non-empty) and the tensor.
 pub fn read(path: impl AsRef<Path>) -> Result<(Option<String>, Tensor)> {

@@ -56,8 +56,8 @@ struct Inspection {
 
 pub fn run(args: Args) -> Result<Verdict> {
     let model = OnnxModel::read(&args.model)?;
-    let io = |v: &&crate::onnx_model::ValueInfoProto| Io {
-        name: v.name.clone(),
+    let io = |v: &&parity_core::onnx::proto::ValueInfoProto| Io {
+        name: v.name().to_string(),
         dtype: dtype_string(v),
         shape: shape_string(v),
     };
@@ -81,9 +81,9 @@ pub fn run(args: Args) -> Result<Verdict> {
     let report = Inspection {
         model: args.model.display().to_string(),
         file_bytes: model.file_bytes,
-        ir_version: model.proto.ir_version,
+        ir_version: model.proto.ir_version(),
         opset: model.opset(),
-        producer: format!("{} {}", model.proto.producer_name, model.proto.producer_version)
+        producer: format!("{} {}", model.proto.producer_name(), model.proto.producer_version())
             .trim()
             .to_string(),
         inputs: model.inputs().iter().map(io).collect(),
