@@ -80,7 +80,8 @@ impl Runtime for Candle {
     }
 
     fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>> {
-        let proto = load::read_model(model)?;
+        // The graph alone: op support needs no external data.
+        let proto = load::to_candle(model, &parity_core::onnx::read_model(model)?)?;
         Ok(support::unsupported_ops(graph(&proto)))
     }
 }
@@ -123,7 +124,8 @@ fn graph(model: &ModelProto) -> &GraphProto {
 impl CandleModel {
     /// Read, check and prepare the model at `path`.
     pub fn load(path: &Path, options: &Options) -> Result<Self> {
-        let mut model = load::read_model(path)?;
+        let declared = parity_core::onnx::read_model_with_data(path)?;
+        let mut model = load::to_candle(path, &declared)?;
         let fail = |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
         let g = graph(&model);
         let unsupported = support::unsupported_ops(g);
@@ -141,9 +143,7 @@ impl CandleModel {
                 problems.join("; ")
             )));
         }
-        // The declared interface through parity-core's one converter (on its own decoding of the
-        // file: candle-onnx's generated types are not parity-core's).
-        let declared = parity_core::onnx::read_model(path)?;
+        // The declared interface through parity-core's one converter.
         let info = parity_core::onnx::model_info(declared.graph.as_ref().expect("checked by read"))
             .map_err(fail)?;
         for input in &info.inputs {

@@ -4,5 +4,6 @@
 
 mod compare;
 mod golden;
+mod onnx;
 mod support;
 mod tensor;

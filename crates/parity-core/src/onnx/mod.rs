@@ -12,9 +12,13 @@
 //! - a value whose element type is missing or not one a [`crate::Tensor`] holds is an error
 //!   naming the value and ONNX's name for the type.
 
+mod external_data;
+
 use std::path::Path;
 
 use prost::Message;
+
+pub use external_data::load_external_data;
 
 use crate::{DType, Dim, Error, IoInfo, ModelInfo, Result};
 
@@ -35,6 +39,14 @@ use proto::{GraphProto, ModelProto, ValueInfoProto};
 pub fn read_model(path: &Path) -> Result<ModelProto> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
     decode_model(path, &bytes)
+}
+
+/// [`read_model`], then every external-data tensor read into the model ([`load_external_data`]),
+/// so the model in memory is self-contained.
+pub fn read_model_with_data(path: &Path) -> Result<ModelProto> {
+    let mut model = read_model(path)?;
+    load_external_data(&mut model, path)?;
+    Ok(model)
 }
 
 /// Decodes model bytes read from `path` (named in errors), as [`read_model`] does.
