@@ -49,8 +49,8 @@ use rayon::prelude::*;
 use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::pb;
 use tract_onnx::prelude::{
-    DatumType, Framework, InferenceModel, InferenceModelExt, RunOptions, TDim, TValue, TractError,
-    TractResult, TypedModel, TypedSimplePlan, TypedSimpleState,
+    DatumType, Framework, InferenceModel, InferenceModelExt, OutletId, RunOptions, TDim, TValue,
+    TractError, TractResult, TypedModel, TypedSimplePlan, TypedSimpleState,
 };
 use tract_onnx::tract_core::internal::{TVec, anyhow, bail};
 
@@ -72,6 +72,49 @@ impl Tract {
     /// Like [`Runtime::prepare`], returning the concrete type (for tuning, e.g. in benchmarks).
     pub fn prepare_model(&self, model: &Path, options: &Options) -> Result<TractModel> {
         guard(model, || TractModel::load(model, options))
+    }
+
+    /// The concrete shape of every value of the ONNX graph when its inputs have `shapes` (one
+    /// per declared input, in order), from tract's type analysis, keyed by ONNX value name. Values
+    /// tract folds away during the analysis are absent. Runs nothing.
+    pub fn value_shapes(
+        &self,
+        model: &Path,
+        shapes: &[Vec<usize>],
+    ) -> Result<HashMap<String, Vec<usize>>> {
+        guard(model, || {
+            let proto = read_proto(model)?;
+            let analyse = || -> TractResult<HashMap<String, Vec<usize>>> {
+                let typed = parse(&tract_onnx::onnx(), &proto, model)?.into_typed()?;
+                let mut subs = HashMap::new();
+                for (ix, shape) in shapes.iter().enumerate() {
+                    for (dim, &n) in typed.input_fact(ix)?.shape.iter().zip(shape) {
+                        if let TDim::Sym(symbol) = dim {
+                            subs.insert(symbol.clone(), TDim::Val(n as i64));
+                        }
+                    }
+                }
+                let typed = if subs.is_empty() { typed } else { typed.set_symbols(&subs)? };
+                let mut out = HashMap::new();
+                for node in typed.nodes() {
+                    for (slot, outlet) in node.outputs.iter().enumerate() {
+                        // Outlets carry their ONNX value name as a label; a graph input's
+                        // source node is named after it instead.
+                        let source =
+                            node.inputs.is_empty() && typed.inputs.contains(&node.id.into());
+                        let label = typed
+                            .outlet_label(OutletId::new(node.id, slot))
+                            .or(source.then_some(node.name.as_str()));
+                        if let (Some(label), Some(shape)) = (label, outlet.fact.shape.as_concrete())
+                        {
+                            out.insert(label.to_string(), shape.to_vec());
+                        }
+                    }
+                }
+                Ok(out)
+            };
+            analyse().map_err(|e| backend_error(model, e))
+        })
     }
 }
 

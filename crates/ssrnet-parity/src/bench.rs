@@ -1,5 +1,7 @@
 //! `ssrnet-parity bench`: median and p90 latency, throughput and GFLOP/s per backend, batch and
-//! thread count, on seeded random inputs.
+//! thread count, on seeded random inputs. FLOPs are counted from the model's graph at each batch
+//! size (`parity_graph::flops`, with value shapes from tract's analysis); where tract cannot
+//! analyse the model, GFLOP/s is left out and the report says why.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -10,9 +12,6 @@ use serde::Serialize;
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::output::{Format, table};
-
-/// FLOP of one SSRNet forward pass for one 64x64 image (convolutions, 1x1 fusions, linear layers).
-pub const SSRNET_MFLOP_PER_IMAGE: f64 = 42.9;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,9 +30,6 @@ pub struct Args {
     /// Measuring time per configuration, after warm-up.
     #[arg(long, default_value_t = 1.0, value_parser = crate::output::positive_seconds)]
     seconds: f64,
-    /// Work per image, for GFLOP/s.
-    #[arg(long, default_value_t = SSRNET_MFLOP_PER_IMAGE)]
-    mflop_per_image: f64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -46,14 +42,42 @@ struct Row {
     median_ms: f64,
     p90_ms: f64,
     throughput_per_s: f64,
-    gflops: f64,
+    /// FLOPs of one run at this batch, counted from the graph; `None` when uncountable.
+    flops: Option<u64>,
+    gflops: Option<f64>,
     iterations: usize,
+}
+
+/// FLOPs of one run of `model` on inputs of these shapes, or why they cannot be counted.
+fn count_flops(
+    model: &std::path::Path,
+    graph: &parity_core::onnx::proto::GraphProto,
+    inputs: &parity_core::NamedTensors,
+    info: &parity_core::ModelInfo,
+) -> std::result::Result<u64, String> {
+    let shapes: Vec<Vec<usize>> =
+        info.inputs.iter().map(|io| inputs[&io.name].shape().to_vec()).collect();
+    let values = backend_tract::Tract
+        .value_shapes(model, &shapes)
+        .map_err(|e| format!("no value shapes from tract ({e})"))?;
+    let count = parity_graph::flops::count(graph, &values);
+    if count.uncounted.is_empty() {
+        Ok(count.total)
+    } else {
+        Err(format!("unknown shapes at {}", count.uncounted.join(", ")))
+    }
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
     let model =
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
-    crate::onnx_model::OnnxModel::read(&model)?;
+    let onnx = crate::onnx_model::OnnxModel::read(&model)?;
+    let info = onnx.model_info()?;
+    let mut flops_by_batch = std::collections::BTreeMap::new();
+    for &batch in &args.batch {
+        let inputs = crate::inputs::random_inputs(&info, batch, 0)?;
+        flops_by_batch.insert(batch, count_flops(&model, onnx.graph(), &inputs, &info));
+    }
     let backends = crate::backends::chosen(&args.backend);
     let configs = backends.len() * args.threads.len() * args.batch.len();
     let bar = crate::output::progress(configs as u64, "benchmarking");
@@ -79,7 +103,8 @@ pub fn run(args: Args) -> Result<Verdict> {
                     median_ms: median * 1e3,
                     p90_ms: p90 * 1e3,
                     throughput_per_s: batch as f64 / median,
-                    gflops: args.mflop_per_image * 1e6 * batch as f64 / median / 1e9,
+                    flops: flops_by_batch[&batch].clone().ok(),
+                    gflops: flops_by_batch[&batch].as_ref().ok().map(|&f| f as f64 / median / 1e9),
                     iterations: times.len(),
                 });
                 bar.inc(1);
@@ -111,12 +136,21 @@ pub fn run(args: Args) -> Result<Verdict> {
                     format!("{:.3}", r.median_ms),
                     format!("{:.3}", r.p90_ms),
                     format!("{:.0}", r.throughput_per_s),
-                    format!("{:.1}", r.gflops),
+                    r.gflops.map_or_else(|| "-".to_string(), |g| format!("{g:.1}")),
                     r.iterations.to_string(),
                 ]);
             }
             println!("{t}");
-            println!("model {} ({} MFLOP per image)", model.display(), args.mflop_per_image);
+            println!("model {}", model.display());
+            for (batch, flops) in &flops_by_batch {
+                match flops {
+                    Ok(f) => println!(
+                        "batch {batch}: {:.2} MFLOP per run, counted from the graph (README: FLOP count)",
+                        *f as f64 / 1e6
+                    ),
+                    Err(why) => println!("batch {batch}: FLOPs not counted: {why}"),
+                }
+            }
         }
     }
     Ok(Verdict::Pass)

@@ -1106,5 +1106,39 @@ fn bench_smoke_json() {
         }
         assert!(row["p90_ms"].as_f64() >= row["median_ms"].as_f64());
         assert!(row["iterations"].as_u64().unwrap() >= 5);
+        // Counted from the graph: SSRNet's hand count is 42.9 MFLOP per image.
+        let flops = row["flops"].as_f64().unwrap();
+        let per_image = flops / batch as f64 / 42.9e6;
+        assert!((per_image - 1.0).abs() <= 0.02, "{flops} FLOPs at batch {batch}");
     }
+}
+
+#[test]
+fn bench_counts_flops_of_any_model_from_its_graph() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let model = dir.path().join("matmul.onnx");
+    // Y[1, 8, 16] = X[1, 8, 32] @ W[32, 16], then Relu: 2*8*16*32 + 8*16 FLOPs.
+    python_run(
+        &py,
+        r#"
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8, 32])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8, 16])
+w = numpy_helper.from_array(np.ones((32, 16), np.float32), "w")
+nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Relu", ["m"], ["y"])]
+m = helper.make_model(helper.make_graph(nodes, "mm", [x], [y], [w]), opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.save(m, sys.argv[1])
+"#,
+        &[&model],
+    );
+    let m = model.to_str().unwrap();
+    let args = ["bench", "--model", m, "--seconds", "0.05", "--batch", "1,3", "--threads", "1"];
+    let (r, v) = run_json(&[&args[..], &["--backend", "ort", "--format", "json"]].concat());
+    assert_code(&r, 0);
+    let flops: Vec<u64> =
+        v.as_array().unwrap().iter().map(|r| r["flops"].as_u64().unwrap()).collect();
+    assert_eq!(flops, [2 * 8 * 16 * 32 + 8 * 16, 3 * (2 * 8 * 16 * 32 + 8 * 16)]);
 }

@@ -1,0 +1,30 @@
+//! ONNX graph work that runs nothing. Today: the FLOP count of a graph ([`flops`]), from its
+//! nodes, attributes and initializers plus the concrete shape of each value (which a caller
+//! obtains from any shape analysis, e.g. tract's, for the input shapes it runs).
+//!
+//! The graph types are parity-core's ([`parity_core::onnx::proto`]); this crate knows no backend.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use parity_core::onnx::proto::{GraphProto, NodeProto};
+//!
+//! // Y[2, 4] = Gemm(A[2, 3], B[3, 4]): 2 * 2 * 4 * 3 multiply-adds counted as two FLOPs each.
+//! let graph = GraphProto {
+//!     node: vec![NodeProto {
+//!         op_type: Some("Gemm".into()),
+//!         input: vec!["A".into(), "B".into()],
+//!         output: vec!["Y".into()],
+//!         ..Default::default()
+//!     }],
+//!     ..Default::default()
+//! };
+//! let shapes = HashMap::from([
+//!     ("A".to_string(), vec![2, 3]),
+//!     ("B".to_string(), vec![3, 4]),
+//!     ("Y".to_string(), vec![2, 4]),
+//! ]);
+//! let count = parity_graph::flops::count(&graph, &shapes);
+//! assert_eq!(count.total, 48);
+//! ```
+
+pub mod flops;
