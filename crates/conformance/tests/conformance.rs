@@ -45,4 +45,12 @@ conformance! {
     checkpoint_dynamo_dynamic => Case::checkpoint("dynamo_dynamic");
     checkpoint_dynamo_dynamic_sim => Case::checkpoint("dynamo_dynamic_sim").threads(2);
     checkpoint_dynamo_dynamic_external => Case::checkpoint("dynamo_dynamic_external");
+    resnet18_legacy => Case::zoo("resnet18_legacy").known(&[("candle", "GlobalAveragePool")]);
+    resnet18_dynamo => Case::zoo("resnet18_dynamo").known(&[("candle", "MaxPool")]);
+    mobilenet_v3_small_legacy => Case::zoo("mobilenet_v3_small_legacy")
+        .known(&[("candle", "GlobalAveragePool")]);
+    mobilenet_v3_small_dynamo => Case::zoo("mobilenet_v3_small_dynamo")
+        .known(&[("candle", "HardSigmoid")]);
+    two_input_legacy => Case::zoo("two_input_legacy");
+    two_input_dynamo => Case::zoo("two_input_dynamo");
 }

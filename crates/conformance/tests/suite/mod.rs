@@ -1,18 +1,18 @@
 //! The suite's one test body ([`check`]) and the macro that stamps it out per backend.
 //!
 //! Expected values come from the reference pipeline (`scripts/pipeline.py`: PyTorch in eval mode),
-//! never from a backend. Every case is compared at [`TOLERANCE`] (atol 1e-4 years, rtol 0) with
-//! `parity_core::compare`, which never lets NaN pass.
+//! never from a backend. Every case is compared at the tolerance its golden manifest records, else
+//! [`TOLERANCE`] (atol 1e-4 years, rtol 0), with `parity_core::compare`, which never lets NaN pass.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use parity_core::compare::{CompareOptions, Tolerance, Tolerances, compare_outputs};
+use parity_core::compare::{CompareOptions, Tolerance, compare_outputs};
 use parity_core::{Dim, Error, GoldenSet, Options, Runtime, shape_misfit};
 
-/// The issue's bar for every backend and every case: atol 1e-4 (years), rtol 0.
+/// The bar for a golden set whose manifest records no tolerance: atol 1e-4 (years), rtol 0.
 pub const TOLERANCE: Tolerance = Tolerance { atol: 1e-4, rtol: 0.0 };
 
 /// The real checkpoint, read-only and never committed (no licence).
@@ -67,7 +67,7 @@ pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
         "{what}: {} has no batched case",
         golden.display()
     );
-    let tols = Tolerances::uniform(TOLERANCE);
+    let tols = set.tolerances(TOLERANCE);
 
     let (mut passed, mut batched, mut refused, mut worst) = (0, 0, 0, 0.0f64);
     let mut failures = Vec::new();
@@ -127,7 +127,7 @@ pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
     );
     assert!(
         failures.is_empty(),
-        "{what}: {} failures at {TOLERANCE}:\n  {}",
+        "{what}: {} failures at {tols:?}:\n  {}",
         failures.len(),
         failures.join("\n  ")
     );
@@ -160,40 +160,41 @@ fn python() -> PathBuf {
 /// export itself fails, or when the checkpoint or Python is missing under `SSRNET_PARITY_STRICT=1`.
 fn checkpoint_export() -> Option<PathBuf> {
     static EXPORT: OnceLock<Result<Option<PathBuf>, String>> = OnceLock::new();
-    match EXPORT.get_or_init(export) {
-        Ok(Some(dir)) => Some(dir.clone()),
-        Ok(None) => None,
+    match EXPORT.get_or_init(export_checkpoint) {
+        Ok(dir) => dir.clone(),
         Err(e) => panic!("{e}"),
     }
 }
 
-fn export() -> Result<Option<PathBuf>, String> {
-    let repo = repo();
-    let checkpoint = repo.join(CHECKPOINT);
+/// Exports the zoo (`scripts/zoo.py`: torchvision architectures and a two-input module, legacy and
+/// dynamo, with PyTorch goldens) once per test process, as [`checkpoint_export`] does.
+fn zoo_export() -> Option<PathBuf> {
+    static EXPORT: OnceLock<Result<Option<PathBuf>, String>> = OnceLock::new();
+    match EXPORT.get_or_init(export_zoo) {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `Ok(None)` after a message, or an error under `SSRNET_PARITY_STRICT=1`.
+fn skip<T>(msg: String) -> Result<Option<T>, String> {
+    if strict() {
+        return Err(format!("SSRNET_PARITY_STRICT=1: {msg}"));
+    }
+    eprintln!("skipped: {msg}");
+    Ok(None)
+}
+
+fn export_checkpoint() -> Result<Option<PathBuf>, String> {
+    let checkpoint = repo().join(CHECKPOINT);
     if !checkpoint.is_file() {
-        let msg = format!(
+        return skip(format!(
             "{} is absent (the real checkpoint is not distributed; tools/test skips these tests \
              by name when it is)",
             checkpoint.display()
-        );
-        if strict() {
-            return Err(format!("SSRNET_PARITY_STRICT=1: {msg}"));
-        }
-        eprintln!("skipped: {msg}");
-        return Ok(None);
+        ));
     }
-    let python = python();
-    if !python.is_file() {
-        let msg = format!(
-            "{} is absent: cannot export the real checkpoint (run tools/venv, or set SSRNET_PARITY_PYTHON)",
-            python.display()
-        );
-        if strict() {
-            return Err(format!("SSRNET_PARITY_STRICT=1: {msg}"));
-        }
-        eprintln!("skipped: {msg}");
-        return Ok(None);
-    }
+    let Some(python) = python_for("export the real checkpoint")? else { return Ok(None) };
     // Cargo's scratch directory for integration tests: inside target/, never committed.
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("checkpoint-export");
     if out.exists() {
@@ -201,18 +202,44 @@ fn export() -> Result<Option<PathBuf>, String> {
             .map_err(|e| format!("{}: cannot clear: {e}", out.display()))?;
     }
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    let log_path = out.join("pipeline.log");
+    let mut args = vec!["scripts/pipeline.py".into(), "all".into(), "--checkpoint".into()];
+    args.extend([checkpoint.into_os_string(), "--out".into(), out.clone().into_os_string()]);
+    run_python(&python, &args, &out.join("pipeline.log"))?;
+    Ok(Some(out))
+}
+
+fn export_zoo() -> Result<Option<PathBuf>, String> {
+    let Some(python) = python_for("export the zoo models")? else { return Ok(None) };
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let out = scratch.join("zoo");
+    let args = vec!["scripts/zoo.py".into(), "--out".into(), out.clone().into_os_string()];
+    run_python(&python, &args, &scratch.join("zoo.log"))?;
+    Ok(Some(out))
+}
+
+/// The interpreter with torch, or a skip (an error under strict mode) saying what it was for.
+fn python_for(what: &str) -> Result<Option<PathBuf>, String> {
+    let python = python();
+    if python.is_file() {
+        return Ok(Some(python));
+    }
+    skip(format!(
+        "{} is absent: cannot {what} (run tools/venv, or set SSRNET_PARITY_PYTHON)",
+        python.display()
+    ))
+}
+
+/// Runs `python args...` in the repository, its output into `log`, killed after
+/// [`EXPORT_DEADLINE`]; an error carries the log's tail.
+fn run_python(python: &Path, args: &[std::ffi::OsString], log_path: &Path) -> Result<(), String> {
+    let what = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
     let log =
-        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        std::fs::File::create(log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let log2 = log.try_clone().map_err(|e| format!("{}: {e}", log_path.display()))?;
-    eprintln!("exporting the real checkpoint into {} (once per test process)", out.display());
-    let mut child = Command::new(&python)
-        .arg(repo.join("scripts/pipeline.py"))
-        .args(["all", "--checkpoint"])
-        .arg(&checkpoint)
-        .arg("--out")
-        .arg(&out)
-        .current_dir(&repo)
+    eprintln!("running {what} (once per test process)");
+    let mut child = Command::new(python)
+        .args(args)
+        .current_dir(repo())
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -226,25 +253,22 @@ fn export() -> Result<Option<PathBuf>, String> {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
-                    "scripts/pipeline.py all did not finish within {} s",
+                    "{what} did not finish within {} s",
                     EXPORT_DEADLINE.as_secs()
                 ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => return Err(format!("waiting for scripts/pipeline.py: {e}")),
+            Err(e) => return Err(format!("waiting for {what}: {e}")),
         }
     };
     if !status.success() {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
         let tail: Vec<&str> =
             log.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
-        return Err(format!(
-            "scripts/pipeline.py all --checkpoint failed ({status}):\n{}",
-            tail.join("\n")
-        ));
+        return Err(format!("{what} failed ({status}):\n{}", tail.join("\n")));
     }
-    eprintln!("exported the real checkpoint in {:.0} s", start.elapsed().as_secs_f64());
-    Ok(Some(out))
+    eprintln!("{what}: done in {:.0} s", start.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// What one conformance line runs: a model and a golden set, at a thread count, with the backends
@@ -253,7 +277,7 @@ pub struct Case {
     source: Source,
     variant: &'static str,
     threads: usize,
-    /// `(backend, op)`: the backend cannot run the model because it lacks `op`.
+    /// `(backend, op)`: the backend cannot run the model because of `op`.
     known: &'static [(&'static str, &'static str)],
 }
 
@@ -261,6 +285,7 @@ enum Source {
     Demo,
     TestData,
     Checkpoint,
+    Zoo,
 }
 
 impl Case {
@@ -279,12 +304,18 @@ impl Case {
         Case { source: Source::Checkpoint, ..Case::demo(variant) }
     }
 
+    /// A model of `scripts/zoo.py` (`<model>_<exporter>`, e.g. `resnet18_legacy`) against PyTorch's
+    /// goldens of it, at the tolerance its manifest records.
+    pub fn zoo(variant: &'static str) -> Case {
+        Case { source: Source::Zoo, ..Case::demo(variant) }
+    }
+
     pub fn threads(self, threads: usize) -> Case {
         Case { threads, ..self }
     }
 
-    /// Backends that lack an op of the model: on them the case asserts that the op is named.
-    #[allow(dead_code)] // Used once a suite line has a known failure.
+    /// Backends that cannot run the model, each with the op (or op variant) it lacks: on them the
+    /// case asserts that preparing the model fails naming it.
     pub fn known(self, known: &'static [(&'static str, &'static str)]) -> Case {
         Case { known, ..self }
     }
@@ -293,28 +324,31 @@ impl Case {
 /// Runs `case` on `rt`: the full check, or, for a backend listed as lacking an op, the assertion
 /// that it refuses the model naming that op (so a known failure that starts to pass is noticed).
 pub fn run(rt: &dyn Runtime, case: Case) {
-    let (model_dir, golden) = match case.source {
-        Source::Demo => (repo().join("models"), repo().join("fixtures/golden")),
-        Source::TestData => (repo().join("models"), repo().join("fixtures/golden_pb")),
+    let (model, golden) = match case.source {
+        Source::Demo => (demo_model(case.variant), repo().join("fixtures/golden")),
+        Source::TestData => (demo_model(case.variant), repo().join("fixtures/golden_pb")),
         Source::Checkpoint => {
             let Some(out) = checkpoint_export() else { return };
-            (out.join("models"), out.join("fixtures/golden"))
+            (variant_file(&out.join("models"), case.variant), out.join("fixtures/golden"))
+        }
+        Source::Zoo => {
+            let Some(out) = zoo_export() else { return };
+            (out.join(format!("{}.onnx", case.variant)), out.join(case.variant))
         }
     };
-    let model = variant_file(&model_dir, case.variant);
     if let Some((_, op)) = case.known.iter().find(|(backend, _)| *backend == rt.name()) {
-        let unsupported = rt.unsupported_ops(&model).unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            unsupported.iter().any(|u| u == op),
-            "{}: listed as lacking {op} for {}, but it reports {unsupported:?}",
-            rt.name(),
-            model.display()
-        );
-        let err = rt.prepare(&model, &Options::default()).err().expect("a known failure fails");
+        let Err(err) = rt.prepare(&model, &Options::default()) else {
+            panic!("{}: listed as failing on {op} for {}, but it loads", rt.name(), model.display())
+        };
         assert!(err.to_string().contains(op), "{}: the error does not name {op}: {err}", rt.name());
         return;
     }
     check(rt, &model, &golden, case.threads);
+}
+
+/// A committed demo model, `models/ssrnet_<variant>.onnx`.
+fn demo_model(variant: &str) -> PathBuf {
+    variant_file(&repo().join("models"), variant)
 }
 
 /// The conformance suite: one line per case, `name => Case`, each stamped out once per backend as
