@@ -1,15 +1,29 @@
 //! Input sets for `compare`, `diff` and `bench`: seeded random tensors shaped from a model's declared
 //! inputs, images preprocessed exactly as cv2, or the inputs of a golden set.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Result, bail};
-use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor};
-use rand::SeedableRng;
+use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
-/// One named set of model inputs.
+/// One named set of model inputs, with what a golden set records of where it came from.
 pub struct InputCase {
     pub name: String,
     pub inputs: NamedTensors,
+    /// Dotted extra arrays kept beside the inputs (an image's `preprocess.resized_bgr_u8`).
+    pub extras: NamedTensors,
+    /// The image the case was made from.
+    pub image: Option<PathBuf>,
+    /// Where a case not made from an image came from (`random seed 3`, a file).
+    pub source: Option<String>,
+}
+
+impl InputCase {
+    fn plain(name: String, inputs: NamedTensors, source: String) -> InputCase {
+        InputCase { name, inputs, extras: NamedTensors::new(), image: None, source: Some(source) }
+    }
 }
 
 /// A concrete shape for a declared one: symbolic axes become `batch` (first axis) and fail elsewhere.
@@ -24,18 +38,29 @@ pub fn concrete_shape(name: &str, dims: &[Dim], batch: usize) -> Result<Vec<usiz
         .collect()
 }
 
-/// Standard-normal float32 inputs for every declared input, at `batch`, reproducible from `seed`.
+/// Random inputs for every declared input, at `batch`, reproducible from `seed`: standard-normal
+/// floats, integers drawn from {0, 1} (valid indices into any table of two or more rows, as
+/// Polygraphy's default integer range is), and fair-coin booleans.
 pub fn random_inputs(info: &ModelInfo, batch: usize, seed: u64) -> Result<NamedTensors> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut out = NamedTensors::new();
     for io in &info.inputs {
-        if io.dtype != DType::F32 {
-            bail!("input '{}' is {:?}; random inputs are float32 only", io.name, io.dtype);
-        }
         let shape = concrete_shape(&io.name, &io.shape, batch)?;
         let n: usize = shape.iter().product();
-        let data: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-        out.insert(io.name.clone(), Tensor::from_f32(shape, data)?);
+        let mut ints = || (0..n).map(|_| rng.random_range(0..2i64)).collect::<Vec<i64>>();
+        let data = match io.dtype {
+            DType::F32 => {
+                TensorData::F32((0..n).map(|_| StandardNormal.sample(&mut rng)).collect())
+            }
+            DType::F64 => {
+                TensorData::F64((0..n).map(|_| StandardNormal.sample(&mut rng)).collect())
+            }
+            DType::I64 => TensorData::I64(ints()),
+            DType::I32 => TensorData::I32(ints().into_iter().map(|v| v as i32).collect()),
+            DType::U8 => TensorData::U8(ints().into_iter().map(|v| v as u8).collect()),
+            DType::Bool => TensorData::Bool(ints().into_iter().map(|v| v == 1).collect()),
+        };
+        out.insert(io.name.clone(), Tensor::new(shape, data)?);
     }
     Ok(out)
 }
@@ -44,48 +69,73 @@ pub fn random_inputs(info: &ModelInfo, batch: usize, seed: u64) -> Result<NamedT
 pub fn random_cases(info: &ModelInfo, count: usize, seed: u64) -> Result<Vec<InputCase>> {
     (0..count as u64)
         .map(|i| {
-            Ok(InputCase {
-                name: format!("random_s{}", seed + i),
-                inputs: random_inputs(info, 1, seed + i)?,
-            })
+            let (name, inputs) =
+                (format!("random_s{}", seed + i), random_inputs(info, 1, seed + i)?);
+            Ok(InputCase::plain(name, inputs, format!("random seed {}", seed + i)))
         })
         .collect()
 }
 
-/// Where `compare` and `diff` take their inputs from (default: `--random 8 --seed 0`).
+/// Where `compare`, `diff` and `record` take their inputs from (`compare` and `diff` default to
+/// `--random 8 --seed 0`).
 #[derive(clap::Args, Clone, Debug)]
 pub struct SourceArgs {
     /// A directory of images, decoded and resized exactly as cv2 (one case per image).
     #[arg(long, value_name = "DIR", group = "source")]
-    pub inputs: Option<std::path::PathBuf>,
+    pub inputs: Option<PathBuf>,
     /// The inputs of a golden set (either layout).
     #[arg(long, value_name = "DIR", group = "source")]
-    pub golden: Option<std::path::PathBuf>,
-    /// N seeded standard-normal batch-1 cases.
+    pub golden: Option<PathBuf>,
+    /// N seeded random batch-1 cases (floats standard-normal, integers from {0, 1}, fair bools).
     #[arg(long, value_name = "N", group = "source")]
     pub random: Option<usize>,
+    /// Tensor files, one case each, named by file stem: `.npz` holding every model input by name
+    /// (other arrays are ignored), or `.npy` for a model with one input.
+    #[arg(long, value_name = "FILE", num_args = 1.., group = "source")]
+    pub tensors: Vec<PathBuf>,
     /// Seed of the first random case (case i uses seed + i).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
 impl SourceArgs {
+    /// True when no source was given.
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_none()
+            && self.golden.is_none()
+            && self.random.is_none()
+            && self.tensors.is_empty()
+    }
+
     /// The cases, and a description of where they came from.
     pub fn cases(&self, info: &ModelInfo) -> Result<(String, Vec<InputCase>)> {
         if let Some(dir) = &self.inputs {
             let pre = preprocessor_for(info)?;
             let cases = image_files(dir)?
                 .iter()
-                .map(|p| image_case(&pre, info, p).map(|(case, _)| case))
+                .map(|p| image_case(&pre, info, p))
                 .collect::<Result<Vec<_>>>()?;
             return Ok((format!("images in {}", dir.display()), cases));
+        }
+        if !self.tensors.is_empty() {
+            let cases =
+                self.tensors.iter().map(|p| tensor_case(info, p)).collect::<Result<Vec<_>>>()?;
+            let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+            names.sort_unstable();
+            if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
+                bail!("--tensors: two files are named '{}' (case names are file stems)", twice[0]);
+            }
+            return Ok((format!("{} tensor file(s)", cases.len()), cases));
         }
         if let Some(dir) = &self.golden {
             let golden = parity_core::GoldenSet::read(dir, &crate::parity::batch_agnostic(info))?;
             let cases = golden
                 .cases
                 .into_iter()
-                .map(|c| InputCase { name: c.name, inputs: c.inputs })
+                .map(|c| {
+                    let source = format!("inputs of {}", c.path.display());
+                    InputCase::plain(c.name, c.inputs, source)
+                })
                 .collect();
             return Ok((format!("inputs of goldens {}", dir.display()), cases));
         }
@@ -93,15 +143,12 @@ impl SourceArgs {
         if n == 0 {
             bail!("--random needs at least one case");
         }
-        Ok((
-            format!("{n} random-normal inputs, seed {}", self.seed),
-            random_cases(info, n, self.seed)?,
-        ))
+        Ok((format!("{n} random inputs, seed {}", self.seed), random_cases(info, n, self.seed)?))
     }
 }
 
 /// Image files directly in `dir` (by extension), sorted; none is an error naming the directory.
-pub fn image_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
     const EXT: [&str; 9] = ["png", "jpg", "jpeg", "jpe", "bmp", "dib", "tif", "tiff", "webp"];
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: cannot read directory: {e}", dir.display()))?;
@@ -134,12 +181,50 @@ pub fn preprocessor_for(info: &ModelInfo) -> Result<cv_preprocess::Preprocessor>
     Ok(cv_preprocess::Preprocessor { size, ..Default::default() })
 }
 
-/// One image as a batch-1 case named by its file stem, plus its resized BGR image.
+/// One `.npz` (every model input by name) or `.npy` (a one-input model's input) file as a case
+/// named by its file stem.
+fn tensor_case(info: &ModelInfo, path: &Path) -> Result<InputCase> {
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let inputs = match ext.as_deref() {
+        Some("npz") => {
+            let mut arrays = parity_core::golden::read_npz(path)?;
+            let mut inputs = NamedTensors::new();
+            for io in &info.inputs {
+                let t = arrays.remove(&io.name).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: holds no array '{}' (a model input)",
+                        path.display(),
+                        io.name
+                    )
+                })?;
+                inputs.insert(io.name.clone(), t);
+            }
+            inputs
+        }
+        Some("npy") => {
+            let [io] = info.inputs.as_slice() else {
+                bail!(
+                    "{}: an .npy file feeds a model with one input; this one has {} (use .npz)",
+                    path.display(),
+                    info.inputs.len()
+                );
+            };
+            NamedTensors::from([(io.name.clone(), parity_core::npy::read(path)?)])
+        }
+        _ => bail!("{}: not an .npz or .npy file", path.display()),
+    };
+    info.check_inputs(&inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(InputCase::plain(name, inputs, format!("tensors of {}", path.display())))
+}
+
+/// One image as a batch-1 case named by its file stem, with its resized BGR image as the extra
+/// `preprocess.resized_bgr_u8`.
 pub fn image_case(
     pre: &cv_preprocess::Preprocessor,
     info: &ModelInfo,
-    path: &std::path::Path,
-) -> Result<(InputCase, cv_preprocess::Image)> {
+    path: &Path,
+) -> Result<InputCase> {
     let batch = pre.run(&[path])?;
     let tensor = Tensor::from_f32(batch.shape.to_vec(), batch.tensor)?;
     let name = path
@@ -148,5 +233,13 @@ pub fn image_case(
     let mut inputs = NamedTensors::new();
     inputs.insert(info.inputs[0].name.clone(), tensor);
     let resized = batch.resized.into_iter().next().expect("one image in, one out");
-    Ok((InputCase { name, inputs }, resized))
+    let shape = vec![1, resized.height, resized.width, resized.channels];
+    let resized = Tensor::new(shape, TensorData::U8(resized.data))?;
+    Ok(InputCase {
+        name,
+        inputs,
+        extras: NamedTensors::from([("preprocess.resized_bgr_u8".to_string(), resized)]),
+        image: Some(path.to_path_buf()),
+        source: None,
+    })
 }

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut runnable = crate::parity::prepare(args.backend, &model, None)?;
     let mut rows = Vec::new();
     for path in &args.images {
-        let (case, _) = crate::inputs::image_case(&pre, &info, path)?;
+        let case = crate::inputs::image_case(&pre, &info, path)?;
         let out = runnable.run(&case.inputs).map_err(|e| {
             crate::parity::backend_error(args.backend, &model, &path.display().to_string(), e)
         })?;

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use parity_core::Tolerance;
 use parity_core::golden::{Case, Manifest, ManifestCase, ManifestModel, write_npz};
-use parity_core::{NamedTensors, Tensor, Tolerance};
 use sha2::{Digest, Sha256};
 
 use crate::Verdict;
@@ -17,9 +17,8 @@ pub struct Args {
     /// The model to record.
     #[arg(long)]
     model: PathBuf,
-    /// A directory of images (one case per image, named by its file stem).
-    #[arg(long, value_name = "DIR")]
-    inputs: PathBuf,
+    #[command(flatten)]
+    source: crate::inputs::SourceArgs,
     /// The golden directory to write (replaced only if it is empty or already a golden set).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -29,31 +28,36 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    if args.source.is_empty() {
+        anyhow::bail!(
+            "record needs inputs: --inputs DIR (images), --golden DIR, --random N or --tensors FILE..."
+        );
+    }
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
-    let pre = crate::inputs::preprocessor_for(&info)?;
-    let images = crate::inputs::image_files(&args.inputs)?;
+    let (_, inputs) = args.source.cases(&info)?;
+    let from_images = inputs.iter().any(|c| c.image.is_some());
     let mut runnable = crate::parity::prepare(args.backend, &args.model, None)?;
-    let bar = crate::output::progress(images.len() as u64, "recording");
+    let bar = crate::output::progress(inputs.len() as u64, "recording");
     let mut cases = Vec::new();
     let mut manifest_cases = std::collections::BTreeMap::new();
-    for path in &images {
-        let (input, resized) = crate::inputs::image_case(&pre, &info, path)?;
-        let outputs = runnable.run(&input.inputs).map_err(|e| {
-            crate::parity::backend_error(args.backend, &args.model, &path.display().to_string(), e)
+    for input in inputs {
+        let outputs = crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
+            crate::parity::backend_error(
+                args.backend,
+                &args.model,
+                &format!("case {}", input.name),
+                e,
+            )
         })?;
-        let mut case = Case::new(input.name.clone(), input.inputs, outputs);
-        let shape = vec![1, resized.height, resized.width, resized.channels];
-        let mut extras = NamedTensors::new();
-        extras.insert(
-            "preprocess.resized_bgr_u8".into(),
-            Tensor::new(shape, parity_core::TensorData::U8(resized.data))?,
-        );
-        case.extras = extras;
-        manifest_cases.insert(
-            input.name,
-            ManifestCase { image: Some(relative(path, &args.out)), ..Default::default() },
-        );
+        let entry = ManifestCase {
+            image: input.image.as_deref().map(|image| relative(image, &args.out)),
+            source: input.source,
+            ..Default::default()
+        };
+        manifest_cases.insert(input.name.clone(), entry);
+        let mut case = Case::new(input.name, input.inputs, outputs);
+        case.extras = input.extras;
         cases.push(case);
         bar.inc(1);
     }
@@ -62,7 +66,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         std::fs::read(&args.model)
             .with_context(|| format!("{}: cannot read", args.model.display()))?,
     );
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         format: Some("ssrnet-parity-golden".into()),
         version: Some(1),
         model: Some(ManifestModel {
@@ -71,13 +75,16 @@ pub fn run(args: Args) -> Result<Verdict> {
             ..Default::default()
         }),
         tolerance: info.outputs.iter().map(|o| (o.name.clone(), Tolerance::DEFAULT)).collect(),
-        preprocess: Some(serde_json::json!({
-            "decode": "cv2.imread(path) (IMREAD_COLOR), reproduced by cv-preprocess",
-            "resize": {"width": pre.size.0, "height": pre.size.1, "interpolation": "cv2.INTER_LINEAR"},
-            "channel_order": "BGR",
-            "mean": pre.normalize.mean,
-            "std": pre.normalize.std,
-        })),
+        preprocess: from_images.then(|| {
+            let pre = crate::inputs::preprocessor_for(&info).expect("images were preprocessed");
+            serde_json::json!({
+                "decode": "cv2.imread(path) (IMREAD_COLOR), reproduced by cv-preprocess",
+                "resize": {"width": pre.size.0, "height": pre.size.1, "interpolation": "cv2.INTER_LINEAR"},
+                "channel_order": "BGR",
+                "mean": pre.normalize.mean,
+                "std": pre.normalize.std,
+            })
+        }),
         provenance: Some(serde_json::json!({
             "recorded_by": format!("ssrnet-parity {} record", env!("CARGO_PKG_VERSION")),
             "backend": args.backend.as_str(),
@@ -86,6 +93,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         cases: manifest_cases,
         ..Default::default()
     };
+    manifest.set_model_info(&info);
     write_npz(&args.out, &cases, Some(&manifest))?;
     eprintln!("wrote {} cases to {}", cases.len(), args.out.display());
     Ok(Verdict::Pass)

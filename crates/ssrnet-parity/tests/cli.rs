@@ -707,6 +707,91 @@ fn an_expected_nan_fails_unless_nan_equal_and_a_nan_input_is_run() {
     assert!(r.stdout.contains("expected NaN in failing case(s): real_input"), "{r:?}");
 }
 
+/// A model with several inputs of other types and several outputs: x float32 [N, 3], idx int64
+/// [N] and flag bool [N] -> scaled = x * 2 [N, 3] and picked = flag ? float(idx) : -1 [N].
+const MIXED_IO: &str = r#"
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+ins = [helper.make_tensor_value_info("x", T.FLOAT, ["N", 3]),
+       helper.make_tensor_value_info("idx", T.INT64, ["N"]),
+       helper.make_tensor_value_info("flag", T.BOOL, ["N"])]
+outs = [helper.make_tensor_value_info("scaled", T.FLOAT, ["N", 3]),
+        helper.make_tensor_value_info("picked", T.FLOAT, ["N"])]
+inits = [numpy_helper.from_array(np.array(2.0, np.float32), "two"),
+         numpy_helper.from_array(np.array(-1.0, np.float32), "minus_one")]
+nodes = [helper.make_node("Mul", ["x", "two"], ["scaled"]),
+         helper.make_node("Cast", ["idx"], ["idx_f"], to=T.FLOAT),
+         helper.make_node("Where", ["flag", "idx_f", "minus_one"], ["picked"])]
+m = helper.make_model(helper.make_graph(nodes, "mixed", ins, outs, inits),
+                      opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.checker.check_model(m)
+onnx.save(m, sys.argv[1])
+"#;
+
+#[test]
+fn several_inputs_of_every_type_through_record_check_compare_and_diff() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let model = dir.path().join("mixed.onnx");
+    python_run(&py, MIXED_IO, &[&model]);
+    let m = model.to_str().unwrap();
+    let random = dir.path().join("random");
+    let r = run(&[
+        "record",
+        "--model",
+        m,
+        "--random",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        random.to_str().unwrap(),
+    ]);
+    assert_code(&r, 0);
+    let (r, v) = run_json(&["check", "--golden", random.to_str().unwrap(), "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(backend_names(&v), ["ort", "tract", "candle"]);
+    for b in v["backends"].as_array().unwrap() {
+        let outputs: Vec<&str> =
+            b["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+        assert_eq!(outputs, ["picked", "scaled"], "{b:#}");
+        assert!(b["outputs"].as_array().unwrap().iter().all(|o| o["mismatches"] == 0), "{b:#}");
+    }
+    // The recorded values are the model's arithmetic on the recorded inputs, by hand.
+    let case = parity_core::golden::read_npz(random.join("random_s7.npz")).unwrap();
+    let parity_core::TensorData::I64(idx) = case["idx"].data() else { panic!("idx is int64") };
+    let parity_core::TensorData::Bool(flag) = case["flag"].data() else { panic!("flag is bool") };
+    let (idx, flag) = (idx[0], flag[0]);
+    let picked = case["picked"].as_f32().unwrap()[0];
+    assert_eq!(picked, if flag { idx as f32 } else { -1.0 }, "{case:?}");
+    assert!(idx == 0 || idx == 1, "random integers come from {{0, 1}}: {idx}");
+    let x = case["x"].as_f32().unwrap();
+    assert_eq!(case["scaled"].as_f32().unwrap(), x.iter().map(|v| v * 2.0).collect::<Vec<_>>());
+
+    // Re-recorded from that golden set's inputs, and from one of its files.
+    let again = dir.path().join("again");
+    let g = random.to_str().unwrap();
+    assert_code(
+        &run(&["record", "--model", m, "--golden", g, "--out", again.to_str().unwrap()]),
+        0,
+    );
+    assert_code(&run(&["check", "--golden", again.to_str().unwrap()]), 0);
+    let files = dir.path().join("files");
+    let npz = random.join("random_s8.npz");
+    let args = ["record", "--model", m, "--tensors", npz.to_str().unwrap(), "--out"];
+    assert_code(&run(&[&args[..], &[files.to_str().unwrap(), "--backend", "tract"]].concat()), 0);
+    assert_code(&run(&["check", "--golden", files.to_str().unwrap()]), 0);
+    // An .npy feeds only a one-input model.
+    let npy = dir.path().join("x.npy");
+    parity_core::npy::write(&npy, &case["x"]).unwrap();
+    let r = run(&["record", "--model", m, "--tensors", npy.to_str().unwrap(), "--out", "unused"]);
+    assert_error(&r, &["x.npy", "one input"]);
+
+    assert_code(&run(&["compare", "--model", m, "--random", "4"]), 0);
+    assert_code(&run(&["diff", m, m, "--random", "2", "--backend", "candle"]), 0);
+}
+
 #[test]
 fn unreadable_images() {
     let dir = tempdir();
@@ -973,7 +1058,7 @@ fn compare_random_and_images() {
         "candle",
     ]);
     assert_code(&r, 0);
-    assert!(r.stdout.contains("backend tract on 2 random-normal inputs, seed 0"), "{r:?}");
+    assert!(r.stdout.contains("backend tract on 2 random inputs, seed 0"), "{r:?}");
 }
 
 #[test]
