@@ -84,7 +84,7 @@ fn run_child(threads: usize) {
         std::process::exit(2);
     }
     let mut c = Criterion::default().configure_from_args();
-    let opts = Options { threads: Some(threads) };
+    let opts = Options::with_threads(Some(threads));
     let mut model = Candle.prepare(&path, &opts).expect("prepare");
     for batch in [1usize, 32] {
         let x = input(batch);

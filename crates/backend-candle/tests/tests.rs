@@ -256,12 +256,12 @@ fn one_and_two_threads_compute_the_same_ages() {
     let x = ssrnet_input(4, 3);
     let mut ages = Vec::new();
     for threads in [1, 2] {
-        let mut m = Candle.prepare(&path, &Options { threads: Some(threads) }).unwrap();
+        let mut m = Candle.prepare(&path, &Options::with_threads(Some(threads))).unwrap();
         ages.push(m.run(&x).unwrap()["age"].clone());
     }
     assert_eq!(ages[0], ages[1]);
     let e =
-        Candle.prepare(&path, &Options { threads: Some(0) }).err().expect("0 threads must fail");
+        Candle.prepare(&path, &Options::with_threads(Some(0))).err().expect("0 threads must fail");
     assert!(e.to_string().contains("threads must be at least 1"), "{e}");
 }
 

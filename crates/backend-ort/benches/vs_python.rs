@@ -129,7 +129,7 @@ fn main() {
         "batch", "threads", "rust ms", "python ms", "rust/python", ""
     );
     for threads in [1usize, 2] {
-        let mut rust = Ort.prepare(&model, &Options { threads: Some(threads) }).expect("prepare");
+        let mut rust = Ort.prepare(&model, &Options::with_threads(Some(threads))).expect("prepare");
         let version = py.ask(&format!("session {} {threads}", model.display()));
         if threads == 1 {
             println!(

@@ -12,7 +12,7 @@
 //! ```no_run
 //! use parity_core::{NamedTensors, Options, Runtime, Tensor};
 //!
-//! let mut model = backend_ort::Ort.prepare("models/ssrnet_legacy_dynamic.onnx".as_ref(), &Options { threads: Some(1) })?;
+//! let mut model = backend_ort::Ort.prepare("models/ssrnet_legacy_dynamic.onnx".as_ref(), &Options::with_threads(Some(1)))?;
 //! let mut inputs = NamedTensors::new();
 //! inputs.insert("input".into(), Tensor::from_f32(vec![1, 3, 64, 64], vec![0.0; 3 * 64 * 64])?);
 //! let outputs = model.run(&inputs)?;

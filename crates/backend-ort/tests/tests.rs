@@ -78,7 +78,7 @@ fn corrupt_cached_library_is_not_used() {
 #[test]
 fn describes_inputs_and_outputs_as_the_graph_declares_them() {
     let dynamic = demo_model("ssrnet_legacy_dynamic.onnx");
-    let model = Ort.prepare(&dynamic, &Options { threads: Some(1) }).unwrap();
+    let model = Ort.prepare(&dynamic, &Options::with_threads(Some(1))).unwrap();
     let info = model.info();
     assert_eq!(info.inputs.len(), 1);
     assert_eq!(info.inputs[0].name, "input");
@@ -93,7 +93,7 @@ fn describes_inputs_and_outputs_as_the_graph_declares_them() {
 #[test]
 fn static_model_fed_batch_8_is_an_input_error() {
     let model = demo_model("ssrnet_legacy_static.onnx");
-    let mut model = Ort.prepare(&model, &Options { threads: Some(1) }).unwrap();
+    let mut model = Ort.prepare(&model, &Options::with_threads(Some(1))).unwrap();
     match model.run(&input(vec![8, 3, 64, 64])) {
         Err(Error::Input(m)) => {
             assert!(
@@ -113,7 +113,7 @@ fn static_model_fed_batch_8_is_an_input_error() {
 #[test]
 fn wrong_name_dtype_and_rank_are_input_errors() {
     let model = demo_model("ssrnet_legacy_dynamic.onnx");
-    let mut model = Ort.prepare(&model, &Options { threads: Some(2) }).unwrap();
+    let mut model = Ort.prepare(&model, &Options::with_threads(Some(2))).unwrap();
 
     let mut wrong_name = NamedTensors::new();
     wrong_name.insert(

@@ -59,7 +59,7 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4))
         .sample_size(30);
     for threads in [1usize, 2] {
-        let options = Options { threads: Some(threads) };
+        let options = Options::with_threads(Some(threads));
         for batch in [1usize, 32] {
             let inputs = input(batch);
             group.throughput(Throughput::Elements(FLOP_PER_IMAGE * batch as u64));
@@ -143,7 +143,7 @@ fn interleaved(rounds: usize) {
                 if batch == 1 && chunk != usize::MAX {
                     continue;
                 }
-                let options = Options { threads: Some(threads) };
+                let options = Options::with_threads(Some(threads));
                 let mut model = Tract.prepare_model(&path, &options).expect("model loads");
                 model.set_chunk(chunk);
                 let inputs = input(batch);
@@ -158,7 +158,7 @@ fn interleaved(rounds: usize) {
                 ));
             }
             let mut model =
-                Tract.prepare_model(&path, &Options { threads: Some(threads) }).unwrap();
+                Tract.prepare_model(&path, &Options::with_threads(Some(threads))).unwrap();
             let inputs = input(batch);
             model.run_symbolic(&inputs).expect("warm-up");
             configs.push((format!("t{threads}/symbolic"), batch, model, inputs, Vec::new(), true));

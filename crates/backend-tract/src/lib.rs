@@ -7,12 +7,13 @@
 //!   faster), so the first run at a new input shape builds `into_optimized()?.into_runnable()` for
 //!   exactly that shape and caches it (at most [`MAX_CACHED_PLANS`] shapes; beyond that one
 //!   symbolic-shape plan serves every other shape).
-//! - **Large batches are split.** On a dynamic-batch model, a batch larger than the chunk size
-//!   ([`TractModel::set_chunk`], default [`DEFAULT_CHUNK`]) runs as consecutive chunks of the same
-//!   cached plan and the outputs are concatenated: tract's batch-32 plan of SSRNet is slower than 32
-//!   batch-1 runs. This treats the leading symbolic axis shared by every input and output as an
+//! - **Batches may be split.** On a dynamic-batch model, a batch larger than the chunk size
+//!   (`Options::batch_chunk`, or [`TractModel::set_chunk`]; by default no split) runs as
+//!   consecutive chunks of the same cached plan and the outputs are concatenated: tract's batch-32
+//!   plan of SSRNet is slower than 32 batch-1 runs, so the CLI's SSRNet profile asks for chunks
+//!   of one sample. This treats the leading symbolic axis shared by every input and output as an
 //!   independent batch axis (true of any model exported with a `batch` dynamic axis that does not
-//!   mix samples, as SSRNet).
+//!   mix samples).
 //! - **Threads.** tract parallelises inside matrix products through `tract_linalg::multithread`
 //!   (rayon, feature `multithread-mm`, an [`Executor`] installed per run). For SSRNet that only
 //!   pays on multi-sample runs; a one-sample run is faster single-threaded. So with `threads > 1`
@@ -59,10 +60,6 @@ const NAME: &str = "tract";
 /// How many concrete input shapes get their own optimised plan before the symbolic-shape plan
 /// takes over (bounds memory when a caller feeds ever-new shapes).
 pub const MAX_CACHED_PLANS: usize = 8;
-
-/// Default largest batch run as one plan on a dynamic-batch model: 1, i.e. per-sample runs of the
-/// batch-1 plan, the fastest measured for SSRNet on tract (see `benches/tract.rs`).
-pub const DEFAULT_CHUNK: usize = 1;
 
 /// The tract-onnx backend.
 #[derive(Debug, Clone, Copy, Default)]
@@ -217,7 +214,7 @@ impl TractModel {
             info,
             typed,
             batch_axis,
-            chunk: DEFAULT_CHUNK,
+            chunk: options.batch_chunk.unwrap_or(usize::MAX).max(1),
             threads,
             executor,
             pool,

@@ -321,16 +321,16 @@ fn external_data_is_resolved_next_to_the_model() {
 fn two_threads_give_the_same_ages_as_one() {
     let path = model("ssrnet_legacy_dynamic.onnx");
     let inputs = input(5, 9);
-    let one = Tract.prepare(&path, &Options { threads: Some(1) }).unwrap().run(&inputs).unwrap();
+    let one = Tract.prepare(&path, &Options::with_threads(Some(1))).unwrap().run(&inputs).unwrap();
     for chunk in [1, usize::MAX] {
-        let mut two = Tract.prepare_model(&path, &Options { threads: Some(2) }).unwrap();
+        let mut two = Tract.prepare_model(&path, &Options::with_threads(Some(2))).unwrap();
         two.set_chunk(chunk);
         let got = two.run(&inputs).unwrap();
         assert_eq!(got["age"].shape(), &[5]);
         assert_close(ages(&got), ages(&one), 1e-5, &format!("2 threads, chunk {chunk}"));
     }
     let e =
-        Tract.prepare(&path, &Options { threads: Some(0) }).err().expect("0 threads is refused");
+        Tract.prepare(&path, &Options::with_threads(Some(0))).err().expect("0 threads is refused");
     assert!(e.to_string().contains("threads must be at least 1"), "{e}");
 }
 

@@ -24,9 +24,18 @@ pub struct Options {
     /// Intra-op threads; `None` lets the backend choose. `Some(0)` is refused by every backend
     /// ([`Options::threads`]), never read as "all cores" by one and as an error by another.
     pub threads: Option<usize>,
+    /// A batching hint: a backend that can split a batch (tract) runs batches larger than this as
+    /// consecutive chunks of this size, when a model family is known to run faster so (SSRNet on
+    /// tract). `None`: the backend runs a batch as one call.
+    pub batch_chunk: Option<usize>,
 }
 
 impl Options {
+    /// Options with `threads` and no batching hint.
+    pub fn with_threads(threads: Option<usize>) -> Options {
+        Options { threads, batch_chunk: None }
+    }
+
     /// The requested thread count, checked the same way for every backend: `Some(0)` is an
     /// [`Error::Input`].
     pub fn threads(&self) -> Result<Option<usize>> {

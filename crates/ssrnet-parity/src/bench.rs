@@ -32,6 +32,8 @@ pub struct Args {
     seconds: f64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    profile: crate::profile::ProfileArg,
 }
 
 #[derive(Serialize)]
@@ -73,6 +75,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = crate::onnx_model::OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
+    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
     let mut flops_by_batch = std::collections::BTreeMap::new();
     for &batch in &args.batch {
         let inputs = crate::inputs::random_inputs(&info, batch, 0)?;
@@ -84,7 +87,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut rows = Vec::new();
     for backend in backends {
         for &threads in &args.threads {
-            let mut runnable = crate::parity::prepare(backend, &model, Some(threads))?;
+            let options = profile.options(Some(threads));
+            let mut runnable = crate::parity::prepare(backend, &model, &options)?;
             for &batch in &args.batch {
                 bar.set_message(format!("{} batch {batch} threads {threads}", backend.as_str()));
                 let inputs = crate::inputs::random_inputs(runnable.info(), batch, 0)?;

@@ -13,6 +13,7 @@ use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, batch_agnostic, compare_cases, prepare,
     run_inputs,
 };
+use crate::profile::{Profile, ProfileArg};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,6 +29,8 @@ pub struct Args {
     backend: Vec<BackendName>,
     #[command(flatten)]
     run: ParityArgs,
+    #[command(flatten)]
+    profile: ProfileArg,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -44,6 +47,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let onnx = OnnxModel::read(&model)?;
     let golden = GoldenSet::read(&dir, &batch_agnostic(&onnx.model_info()?))?;
+    let profile = Profile::resolve(args.profile.profile, &onnx, golden.manifest.as_ref())?;
+    let options = profile.options(args.run.threads);
     let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT))?;
     let names: Vec<String> = golden.cases.iter().map(|c| c.name.clone()).collect();
     let expected: Vec<NamedTensors> = golden.cases.iter().map(|c| c.outputs.clone()).collect();
@@ -54,7 +59,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     for backend in backends {
         bar.set_message(format!("checking {}", backend.as_str()));
         let outcome = (|| -> Result<Vec<NamedTensors>> {
-            let mut runnable = prepare(backend, &model, args.run.threads)?;
+            let mut runnable = prepare(backend, &model, &options)?;
             golden
                 .cases
                 .iter()
@@ -77,8 +82,15 @@ pub fn run(args: Args) -> Result<Verdict> {
     }
     bar.finish_and_clear();
     let reference = format!("goldens {}", dir.display());
-    ParityReport::new("check", model.display().to_string(), reference, names.len(), sides)
-        .finish(args.run.format)
+    ParityReport::new(
+        "check",
+        model.display().to_string(),
+        reference,
+        names.len(),
+        profile.name(),
+        sides,
+    )
+    .finish(args.run.format)
 }
 
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.

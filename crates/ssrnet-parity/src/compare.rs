@@ -13,6 +13,7 @@ use crate::onnx_model::OnnxModel;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
+use crate::profile::{Profile, ProfileArg};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,15 +30,20 @@ pub struct Args {
     reference: BackendName,
     #[command(flatten)]
     run: ParityArgs,
+    #[command(flatten)]
+    profile: ProfileArg,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
-    let info = OnnxModel::read(&args.model)?.model_info()?;
-    let (what, cases) = args.source.cases(&info)?;
+    let onnx = OnnxModel::read(&args.model)?;
+    let info = onnx.model_info()?;
+    let profile = Profile::resolve(args.profile.profile, &onnx, None)?;
+    let options = profile.options(args.run.threads);
+    let (what, cases) = args.source.cases(&info, &profile)?;
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
     let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let run_all = |backend: BackendName| -> Result<Vec<NamedTensors>> {
-        let mut runnable = prepare(backend, &args.model, args.run.threads)?;
+        let mut runnable = prepare(backend, &args.model, &options)?;
         cases
             .iter()
             .map(|c| {
@@ -76,6 +82,13 @@ pub fn run(args: Args) -> Result<Verdict> {
         .collect();
     bar.finish_and_clear();
     let reference = format!("backend {} on {what}", args.reference.as_str());
-    ParityReport::new("compare", args.model.display().to_string(), reference, names.len(), sides)
-        .finish(args.run.format)
+    ParityReport::new(
+        "compare",
+        args.model.display().to_string(),
+        reference,
+        names.len(),
+        profile.name(),
+        sides,
+    )
+    .finish(args.run.format)
 }

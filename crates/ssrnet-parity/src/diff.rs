@@ -1,5 +1,6 @@
 //! `ssrnet-parity diff OLD NEW`: regression after a re-export - the same inputs through both models
-//! on one backend; NEW is held to OLD's outputs, and to its decoded age intervals.
+//! on one backend; NEW is held to OLD's outputs, and the profile adds its task findings (SSRNet:
+//! samples whose age interval changed).
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ use crate::onnx_model::OnnxModel;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
+use crate::profile::{Profile, ProfileArg};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,11 +30,16 @@ pub struct Args {
     backend: BackendName,
     #[command(flatten)]
     run: ParityArgs,
+    #[command(flatten)]
+    profile: ProfileArg,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
-    let old_info = OnnxModel::read(&args.old)?.model_info()?;
+    let old = OnnxModel::read(&args.old)?;
+    let old_info = old.model_info()?;
     let new_info = OnnxModel::read(&args.new)?.model_info()?;
+    let profile = Profile::resolve(args.profile.profile, &old, None)?;
+    let options = profile.options(args.run.threads);
     let names_of = |info: &parity_core::ModelInfo| -> (Vec<String>, Vec<String>) {
         (
             info.inputs.iter().map(|i| i.name.clone()).collect(),
@@ -48,12 +55,12 @@ pub fn run(args: Args) -> Result<Verdict> {
             names_of(&new_info)
         );
     }
-    let (what, cases) = args.source.cases(&old_info)?;
+    let (what, cases) = args.source.cases(&old_info, &profile)?;
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
     let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let backend = args.backend;
     let run_all = |model: &PathBuf| -> Result<Vec<NamedTensors>> {
-        let mut runnable = prepare(backend, model, args.run.threads)?;
+        let mut runnable = prepare(backend, model, &options)?;
         cases
             .iter()
             .map(|c| {
@@ -71,29 +78,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         args.new.display().to_string(),
         format!("{} on {what}", args.old.display()),
         names.len(),
+        profile.name(),
         vec![SideReport::from_cases(&label, reports)],
     );
-    let changed = interval_changes(&names, &expected, &actual);
-    if let Some(changed) = changed {
-        report.extra.insert("age_interval_changes".into(), serde_json::json!(changed));
+    if let Some((key, finding)) = profile.findings(&names, &expected, &actual) {
+        report.extra.insert(key.into(), finding);
     }
     report.finish(args.run.format)
-}
-
-/// Samples whose decoded age interval differs between OLD and NEW outputs (`age` output only).
-fn interval_changes(
-    names: &[String],
-    old: &[NamedTensors],
-    new: &[NamedTensors],
-) -> Option<Vec<String>> {
-    let mut changed = Vec::new();
-    for (name, (o, n)) in names.iter().zip(old.iter().zip(new)) {
-        let (o, n) = (o.get("age")?.as_f32()?, n.get("age")?.as_f32()?);
-        for (i, (a, b)) in o.iter().zip(n).enumerate() {
-            if crate::predict::interval(*a) != crate::predict::interval(*b) {
-                changed.push(if o.len() == 1 { name.clone() } else { format!("{name}[{i}]") });
-            }
-        }
-    }
-    Some(changed)
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
+
+use crate::profile::Profile;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -108,9 +110,9 @@ impl SourceArgs {
     }
 
     /// The cases, and a description of where they came from.
-    pub fn cases(&self, info: &ModelInfo) -> Result<(String, Vec<InputCase>)> {
+    pub fn cases(&self, info: &ModelInfo, profile: &Profile) -> Result<(String, Vec<InputCase>)> {
         if let Some(dir) = &self.inputs {
-            let pre = preprocessor_for(info)?;
+            let pre = profile.preprocessor(info)?;
             let cases = image_files(dir)?
                 .iter()
                 .map(|p| image_case(&pre, info, p))
@@ -165,20 +167,6 @@ pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
         bail!("{}: no images (png, jpg, bmp, tif, webp) in this directory", dir.display());
     }
     Ok(files)
-}
-
-/// The SSRNet preprocessing (cv2.imread, INTER_LINEAR, mean/std in BGR order) sized for the model's
-/// single `[N, 3, H, W]` input.
-pub fn preprocessor_for(info: &ModelInfo) -> Result<cv_preprocess::Preprocessor> {
-    let [input] = info.inputs.as_slice() else {
-        bail!("images can only feed a model with one input; this one has {}", info.inputs.len());
-    };
-    let size = match input.shape.as_slice() {
-        [_, Dim::Fixed(3), Dim::Fixed(h), Dim::Fixed(w)] => (*w, *h),
-        [_, Dim::Fixed(3), _, _] => (64, 64),
-        other => bail!("input '{}' has shape {other:?}; images need [N, 3, H, W]", input.name),
-    };
-    Ok(cv_preprocess::Preprocessor { size, ..Default::default() })
 }
 
 /// One `.npz` (every model input by name) or `.npy` (a one-input model's input) file as a case

@@ -20,6 +20,7 @@ mod parity;
 mod paths;
 mod predict;
 mod preprocess;
+mod profile;
 mod record;
 
 #[derive(Parser)]

@@ -45,14 +45,6 @@ impl OnnxModel {
             .collect()
     }
 
-    /// True when the model's metadata says it carries demo (untrained) weights.
-    pub fn has_demo_weights(&self) -> bool {
-        self.proto.metadata_props.iter().any(|e| {
-            e.key() == "weights" && e.value().eq_ignore_ascii_case("demo")
-                || e.value().to_ascii_lowercase().contains("demo weights")
-        })
-    }
-
     /// Op type -> count, with non-default domains written `domain::Op`.
     pub fn op_histogram(&self) -> BTreeMap<String, usize> {
         let mut hist = BTreeMap::new();

@@ -104,14 +104,10 @@ pub fn run_inputs(
 }
 
 /// Loads `model` on `backend`, naming both in the error.
-pub fn prepare(
-    backend: BackendName,
-    model: &Path,
-    threads: Option<usize>,
-) -> Result<Box<dyn Runnable>> {
+pub fn prepare(backend: BackendName, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
     backend
         .runtime()
-        .prepare(model, &Options { threads })
+        .prepare(model, options)
         .map_err(|e| backend_error(backend, model, "cannot load", e))
 }
 
@@ -185,6 +181,8 @@ pub struct ParityReport {
     /// What the sides were compared against.
     pub reference: String,
     pub cases: usize,
+    /// The model family's profile (`ssrnet` or `plain`).
+    pub profile: &'static str,
     pub backends: Vec<SideReport>,
     /// Extra per-command findings (e.g. `diff`'s age-interval changes).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
@@ -197,6 +195,7 @@ impl ParityReport {
         model: String,
         reference: String,
         cases: usize,
+        profile: &'static str,
         backends: Vec<SideReport>,
     ) -> Self {
         let verdict = if backends.iter().any(|b| b.verdict == "error") {
@@ -212,6 +211,7 @@ impl ParityReport {
             model,
             reference,
             cases,
+            profile,
             backends,
             extra: serde_json::Map::new(),
         }
@@ -242,6 +242,7 @@ impl ParityReport {
         }
         println!("model:     {}", self.model);
         println!("reference: {} ({} cases)", self.reference, self.cases);
+        println!("profile:   {}", self.profile);
         if md {
             println!();
         }

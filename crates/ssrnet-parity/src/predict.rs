@@ -1,4 +1,5 @@
-//! `ssrnet-parity predict IMAGE...`: the age and the interval the original C++ `Age` type reports.
+//! `ssrnet-parity predict IMAGE...`: the age and the interval the original C++ `Age` type reports,
+//! for a model with the SSRNet profile.
 
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub struct Args {
     backend: BackendName,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    profile: crate::profile::ProfileArg,
 }
 
 #[derive(Serialize)]
@@ -31,43 +34,40 @@ struct Prediction {
     interval: [i64; 2],
 }
 
-/// `[int(max(age - 2, 0)), int(min(age + 3, 100))]`, as the seed's C++ `Age` computes it (Python
-/// `int` truncates toward zero, as `as` does).
-pub fn interval(age: f32) -> [i64; 2] {
-    [(age - 2.0).max(0.0) as i64, (age + 3.0).min(100.0) as i64]
-}
-
 pub fn run(args: Args) -> Result<Verdict> {
     let model =
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
-    let Some(output) = info.outputs.first().map(|o| o.name.clone()) else {
-        bail!("{}: the model declares no output", model.display());
+    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
+    let Some(output) = profile.age_output() else {
+        bail!(
+            "{}: predict estimates ages with SSRNet models; this model's metadata and signature \
+             are not SSRNet's (pass --profile ssrnet if it is one)",
+            model.display()
+        );
     };
-    let pre = crate::inputs::preprocessor_for(&info)?;
-    let mut runnable = crate::parity::prepare(args.backend, &model, None)?;
+    let pre = profile.preprocessor(&info)?;
+    let mut runnable = crate::parity::prepare(args.backend, &model, &profile.options(None))?;
     let mut rows = Vec::new();
     for path in &args.images {
         let case = crate::inputs::image_case(&pre, &info, path)?;
         let out = runnable.run(&case.inputs).map_err(|e| {
             crate::parity::backend_error(args.backend, &model, &path.display().to_string(), e)
         })?;
-        let age = out.get(&output).and_then(|t| t.as_f32()).and_then(|v| v.first().copied());
+        let age = out.get(output).and_then(|t| t.as_f32()).and_then(|v| v.first().copied());
         let Some(age) = age else {
             bail!("{}: output '{output}' is not a float32 tensor with one value", model.display());
         };
         if !age.is_finite() {
             bail!("{}: the model produced a non-finite age ({age})", path.display());
         }
-        rows.push(Prediction { image: path.display().to_string(), age, interval: interval(age) });
+        let interval = crate::profile::age_interval(age);
+        rows.push(Prediction { image: path.display().to_string(), age, interval });
     }
     // Warned only once every image succeeded, so an error stays the one line on stderr.
-    if onnx.has_demo_weights() {
-        eprintln!(
-            "warning: {} carries demo weights (metadata), not a trained model: its ages mean nothing",
-            model.display()
-        );
+    for warning in profile.warnings(&onnx) {
+        eprintln!("warning: {warning}");
     }
     match args.format {
         Format::Json => crate::output::print_json(&rows)?,

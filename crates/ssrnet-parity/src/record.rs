@@ -19,6 +19,8 @@ pub struct Args {
     model: PathBuf,
     #[command(flatten)]
     source: crate::inputs::SourceArgs,
+    #[command(flatten)]
+    profile: crate::profile::ProfileArg,
     /// The golden directory to write (replaced only if it is empty or already a golden set).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -35,9 +37,11 @@ pub fn run(args: Args) -> Result<Verdict> {
     }
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
-    let (_, inputs) = args.source.cases(&info)?;
+    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
+    let (_, inputs) = args.source.cases(&info, &profile)?;
     let from_images = inputs.iter().any(|c| c.image.is_some());
-    let mut runnable = crate::parity::prepare(args.backend, &args.model, None)?;
+    let options = profile.options(None);
+    let mut runnable = crate::parity::prepare(args.backend, &args.model, &options)?;
     let bar = crate::output::progress(inputs.len() as u64, "recording");
     let mut cases = Vec::new();
     let mut manifest_cases = std::collections::BTreeMap::new();
@@ -76,7 +80,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         }),
         tolerance: info.outputs.iter().map(|o| (o.name.clone(), Tolerance::DEFAULT)).collect(),
         preprocess: from_images.then(|| {
-            let pre = crate::inputs::preprocessor_for(&info).expect("images were preprocessed");
+            let pre = profile.preprocessor(&info).expect("images were preprocessed");
             serde_json::json!({
                 "decode": "cv2.imread(path) (IMREAD_COLOR), reproduced by cv-preprocess",
                 "resize": {"width": pre.size.0, "height": pre.size.1, "interpolation": "cv2.INTER_LINEAR"},

@@ -270,6 +270,7 @@ fn check_json_is_one_document_with_the_documented_keys() {
     assert_code(&r, 0);
     assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
     assert_eq!(v["command"], "check");
+    assert_eq!(v["profile"], "ssrnet", "the demo model's metadata names SSRNet");
     assert_eq!(v["cases"].as_u64().unwrap() as usize, golden_case_names().len());
     for b in v["backends"].as_array().unwrap() {
         let o = &b["outputs"][0];
@@ -789,7 +790,14 @@ fn several_inputs_of_every_type_through_record_check_compare_and_diff() {
     assert_error(&r, &["x.npy", "one input"]);
 
     assert_code(&run(&["compare", "--model", m, "--random", "4"]), 0);
-    assert_code(&run(&["diff", m, m, "--random", "2", "--backend", "candle"]), 0);
+    // A plain model: no SSRNet finding, and images need a profile.
+    let (r, v) =
+        run_json(&["diff", m, m, "--random", "2", "--backend", "candle", "--format", "json"]);
+    assert_code(&r, 0);
+    assert_eq!(v["profile"], "plain", "{v:#}");
+    assert!(v.get("extra").is_none(), "no age intervals for a plain model: {v:#}");
+    let r = run(&["compare", "--model", m, "--inputs", "fixtures/images"]);
+    assert_error(&r, &["mixed.onnx", "images need a preprocessing profile", "--profile ssrnet"]);
 }
 
 #[test]

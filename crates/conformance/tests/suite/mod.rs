@@ -54,7 +54,7 @@ pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
     let unsupported = rt.unsupported_ops(model).unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(unsupported.is_empty(), "{what}: unsupported ops {unsupported:?}");
     let mut runnable = rt
-        .prepare(model, &Options { threads: Some(threads) })
+        .prepare(model, &Options::with_threads(Some(threads)))
         .unwrap_or_else(|e| panic!("{what}: prepare: {e}"));
     let info = runnable.info().clone();
     let inputs: Vec<&str> = info.inputs.iter().map(|io| io.name.as_str()).collect();
