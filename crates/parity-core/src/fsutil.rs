@@ -26,3 +26,47 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
+
+/// Writes a directory atomically: `fill` writes into a temporary directory beside `dir`, which is
+/// then renamed to `dir`. With `replace`, an existing `dir` is moved aside first and removed only
+/// once the new one is in place (and put back if the rename fails). On any failure nothing is
+/// left behind.
+pub(crate) fn write_dir_atomic(
+    dir: &Path,
+    replace: bool,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let parent = parent_of(dir);
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let tmp =
+        tempfile::Builder::new().prefix(".golden-tmp-").tempdir_in(&parent).map_err(io(&parent))?;
+    fill(tmp.path())?;
+    let staged = tmp.keep();
+    let result = if replace {
+        let backup = tempfile::Builder::new()
+            .prefix(".golden-old-")
+            .tempdir_in(&parent)
+            .map_err(io(&parent))?
+            .keep();
+        std::fs::remove_dir(&backup).ok();
+        std::fs::rename(dir, &backup)
+            .and_then(|()| {
+                std::fs::rename(&staged, dir).inspect_err(|_| {
+                    let _ = std::fs::rename(&backup, dir);
+                })
+            })
+            .map(|()| {
+                let _ = std::fs::remove_dir_all(&backup);
+            })
+    } else {
+        std::fs::rename(&staged, dir)
+    };
+    result.map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        io(dir)(e)
+    })
+}

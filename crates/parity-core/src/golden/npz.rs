@@ -1,0 +1,159 @@
+//! The npz layout: one `<case>.npz` per case, arrays keyed by ONNX tensor name.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use npyz::zip::{self, ZipArchive};
+
+use super::spec::{Specs, check_case};
+use super::{Case, Manifest, Spec, attach_source, io_err};
+use crate::{Error, NamedTensors, Result, Tensor};
+
+pub(super) fn read_npz_cases(
+    dir: &Path,
+    files: &[PathBuf],
+    specs: &Specs,
+    manifest: Option<&Manifest>,
+    manifest_path: &Path,
+) -> Result<Vec<Case>> {
+    let mut cases = Vec::with_capacity(files.len());
+    for path in files {
+        let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let mut arrays = read_npz(path)?;
+        let mut take = |specs: &[Spec], what: &str| -> Result<NamedTensors> {
+            let mut out = NamedTensors::new();
+            for spec in specs {
+                let tensor = arrays.remove(spec.name).ok_or_else(|| {
+                    let have: Vec<&str> = arrays.keys().map(String::as_str).collect();
+                    Error::invalid(
+                        path,
+                        format!(
+                            "missing {what} tensor '{}' (arrays present: {})",
+                            spec.name,
+                            have.join(", ")
+                        ),
+                    )
+                })?;
+                out.insert(spec.name.to_string(), tensor);
+            }
+            Ok(out)
+        };
+        let inputs = take(&specs.inputs, "input")?;
+        let outputs = take(&specs.outputs, "output")?;
+        let mut extras = NamedTensors::new();
+        for (key, tensor) in arrays {
+            if !key.contains('.') {
+                let io: Vec<&str> =
+                    specs.inputs.iter().chain(&specs.outputs).map(|s| s.name).collect();
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "array '{key}' is neither a model input nor output ({}); extras need a dotted name",
+                        io.join(", ")
+                    ),
+                ));
+            }
+            extras.insert(key, tensor);
+        }
+        check_case(path, specs, &inputs, &outputs)?;
+        let mut case = Case {
+            name,
+            path: path.clone(),
+            inputs,
+            outputs,
+            extras,
+            image: None,
+            images: Vec::new(),
+            source: None,
+        };
+        attach_source(&mut case, dir, manifest);
+        cases.push(case);
+    }
+    if let Some(m) = manifest {
+        for name in m.cases.keys() {
+            if !cases.iter().any(|c| &c.name == name) {
+                return Err(Error::invalid(
+                    manifest_path,
+                    format!("lists case '{name}' but {name}.npz is missing"),
+                ));
+            }
+        }
+    }
+    Ok(cases)
+}
+
+/// Reads every array of an `.npz` file, keyed by name. Each entry is read whole, so zip's CRC
+/// check catches corrupted data.
+pub fn read_npz(path: impl AsRef<Path>) -> Result<NamedTensors> {
+    let path = path.as_ref();
+    let file = fs::File::open(path).map_err(io_err(path))?;
+    if file.metadata().map_err(io_err(path))?.is_dir() {
+        return Err(Error::invalid(path, "is a directory, expected an .npz file"));
+    }
+    read_npz_from(std::io::BufReader::new(file)).map_err(|m| Error::invalid(path, m))
+}
+
+fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors, String> {
+    let mut zip = ZipArchive::new(reader)
+        .map_err(|e| format!("not a valid npz (zip) archive: {}", lowercase(e)))?;
+    let mut arrays = NamedTensors::new();
+    for i in 0..zip.len() {
+        let mut entry =
+            zip.by_index(i).map_err(|e| format!("corrupt npz entry {i}: {}", lowercase(e)))?;
+        let entry_name = entry.name().to_string();
+        let Some(name) = npyz::npz::array_name_from_file_name(&entry_name).map(str::to_string)
+        else {
+            continue;
+        };
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("corrupt npz entry '{entry_name}': {}", lowercase(e)))?;
+        let tensor = crate::npy::decode(&bytes).map_err(|e| format!("array '{name}': {e}"))?;
+        arrays.insert(name, tensor);
+    }
+    if arrays.is_empty() {
+        return Err("npz archive holds no arrays".into());
+    }
+    Ok(arrays)
+}
+
+/// A library's message with its first letter lowercased, to fit our error lines.
+fn lowercase(e: impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+}
+
+/// Writes one case as an `.npz` archive (deflated, fixed timestamps so output is reproducible).
+pub(super) fn write_npz_file(path: &Path, case: &Case) -> Result<()> {
+    let mut arrays: BTreeMap<&str, &Tensor> = BTreeMap::new();
+    for (name, t) in case.inputs.iter().chain(&case.outputs).chain(&case.extras) {
+        if arrays.insert(name.as_str(), t).is_some() {
+            return Err(Error::invalid(
+                path,
+                format!("case '{}': tensor name '{name}' used twice", case.name),
+            ));
+        }
+    }
+    let file = fs::File::create(path).map_err(io_err(path))?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let options = zip::write::FileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .large_file(false);
+    let zerr = |e: zip::result::ZipError| Error::invalid(path, format!("cannot write npz: {e}"));
+    for (name, t) in arrays {
+        let bytes = crate::npy::encode(t).map_err(io_err(path))?;
+        let options =
+            if bytes.len() as u64 >= u32::MAX as u64 { options.large_file(true) } else { options };
+        zip.start_file(npyz::npz::file_name_from_array_name(name), options).map_err(zerr)?;
+        zip.write_all(&bytes).map_err(io_err(path))?;
+    }
+    let mut inner = zip.finish().map_err(zerr)?;
+    inner.flush().map_err(io_err(path))?;
+    inner.get_ref().sync_all().map_err(io_err(path))?;
+    Ok(())
+}
