@@ -1,0 +1,67 @@
+//! Tensors between parity-core and tract.
+
+use parity_core::{Error, Result, Tensor, TensorData};
+use tract_onnx::prelude::{DatumType, TractError};
+
+use crate::NAME;
+
+pub(crate) fn to_tract(t: &Tensor) -> Result<tract_onnx::prelude::Tensor> {
+    to_tract_rows(t, 0, t.shape().first().copied().unwrap_or(1))
+}
+
+/// Rows `start..start + n` of axis 0 of `t` as a tract tensor (the whole tensor for a scalar).
+pub(crate) fn to_tract_rows(
+    t: &Tensor,
+    start: usize,
+    n: usize,
+) -> Result<tract_onnx::prelude::Tensor> {
+    use tract_onnx::prelude::Tensor as T;
+    let mut shape = t.shape().to_vec();
+    let row: usize = shape.iter().skip(1).product();
+    let range = if shape.is_empty() {
+        0..1
+    } else {
+        shape[0] = n;
+        start * row..(start + n) * row
+    };
+    let r = match t.data() {
+        TensorData::F32(v) => T::from_shape(&shape, &v[range]),
+        TensorData::F64(v) => T::from_shape(&shape, &v[range]),
+        TensorData::I64(v) => T::from_shape(&shape, &v[range]),
+        TensorData::I32(v) => T::from_shape(&shape, &v[range]),
+        TensorData::U8(v) => T::from_shape(&shape, &v[range]),
+        TensorData::Bool(v) => T::from_shape(&shape, &v[range]),
+    };
+    r.map_err(|e| Error::Input(format!("cannot convert tensor of shape {shape:?}: {e:#}")))
+}
+
+pub(crate) fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
+    let err = |e: TractError| Error::backend(NAME, format!("output '{name}': {e:#}"));
+    let data = match t.datum_type() {
+        DatumType::F32 => {
+            TensorData::F32(t.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::F64 => {
+            TensorData::F64(t.to_plain_array_view::<f64>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::I64 => {
+            TensorData::I64(t.to_plain_array_view::<i64>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::I32 => {
+            TensorData::I32(t.to_plain_array_view::<i32>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::U8 => {
+            TensorData::U8(t.to_plain_array_view::<u8>().map_err(err)?.iter().copied().collect())
+        }
+        DatumType::Bool => TensorData::Bool(
+            t.to_plain_array_view::<bool>().map_err(err)?.iter().copied().collect(),
+        ),
+        other => {
+            return Err(Error::backend(
+                NAME,
+                format!("output '{name}' has unsupported dtype {other:?}"),
+            ));
+        }
+    };
+    Tensor::new(t.shape().to_vec(), data)
+}
