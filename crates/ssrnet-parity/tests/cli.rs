@@ -801,6 +801,29 @@ fn several_inputs_of_every_type_through_record_check_compare_and_diff() {
 }
 
 #[test]
+fn a_run_that_compares_nothing_is_an_error_not_a_pass() {
+    use parity_core::Tensor;
+    let root = tempdir();
+    let golden = root.path().join("batch0");
+    std::fs::create_dir(&golden).unwrap();
+    let input = Tensor::from_f32(vec![0, 3, 64, 64], vec![]).unwrap();
+    let age = Tensor::from_f32(vec![0], vec![]).unwrap();
+    write_raw_npz(&golden.join("empty.npz"), &[("input", input), ("age", age)]);
+    let g = golden.to_str().unwrap();
+    for backend in ["ort", "tract"] {
+        let r = run(&["check", "--golden", g, "--model", DEMO, "--backend", backend]);
+        assert_eq!(r.code, 2, "{r:?}");
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{r:?}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains("nothing was compared"),
+            "{r:?}"
+        );
+        assert!(!r.stdout.contains("PASS"), "{r:?}");
+    }
+}
+
+#[test]
 fn unreadable_images() {
     let dir = tempdir();
     let images = dir.path().join("images");

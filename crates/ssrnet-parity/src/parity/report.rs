@@ -1,140 +1,42 @@
-//! The engine behind `check`, `compare` and `diff`: run the same inputs through prepared models,
-//! compare outputs with the core's tolerance rules, fold the results into one report, and print it.
-
-use std::path::Path;
+//! The report of a `check`, `compare` or `diff`: one side per backend (or model), folded into one
+//! verdict, printed as text, Markdown or one JSON document.
 
 use anyhow::Result;
-use parity_core::compare::{
-    CaseReport, CompareOptions, OutputSummary, Tolerances, compare_outputs, summarize,
-};
-use parity_core::{Dim, ModelInfo, NamedTensors, Options, Runnable};
+use parity_core::compare::{CaseReport, OutputSummary, summarize};
 use serde::Serialize;
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::output::{Format, table, verdict_word};
 
-/// Flags shared by `check`, `compare` and `diff`: tolerances, threads, output format.
-#[derive(clap::Args, Clone, Debug)]
-pub struct ParityArgs {
-    /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::at_least_one)]
-    pub threads: Option<usize>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Absolute tolerance for every output (default: the manifest's, else 1e-4).
-    #[arg(long)]
-    pub atol: Option<f64>,
-    /// Relative tolerance for every output (default: the manifest's, else 0).
-    #[arg(long)]
-    pub rtol: Option<f64>,
-    // (A doc comment would be read as an intra-doc link by rustdoc.)
-    #[arg(
-        long = "output-tol",
-        value_name = "NAME:ATOL[:RTOL]",
-        help = "Per-output tolerance NAME:ATOL[:RTOL]; repeatable; wins over --atol/--rtol"
-    )]
-    pub output_tol: Vec<String>,
-    /// Count NaN against NaN as equal (NaN against a number always fails).
-    #[arg(long)]
-    pub nan_equal: bool,
+/// What came of one side, or of the whole report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every output of every case within tolerance.
+    Pass,
+    /// A parity mismatch.
+    Fail,
+    /// It could not load or run (or, for a report, compared nothing).
+    Error,
 }
 
-impl ParityArgs {
-    /// Flags over `base` (the manifest's tolerances, or the defaults).
-    pub fn resolve(&self, base: Tolerances) -> Result<Tolerances> {
-        let mut tols = base;
-        if self.atol.is_some() || self.rtol.is_some() {
-            let atol = self.atol.unwrap_or(tols.default.atol);
-            let rtol = self.rtol.unwrap_or(tols.default.rtol);
-            let t = parity_core::Tolerance::new(atol, rtol)?;
-            tols = Tolerances::uniform(t);
-        }
-        for spec in &self.output_tol {
-            let (name, t) = parity_core::Tolerance::parse_override(spec)?;
-            tols = tols.with(name, t);
-        }
-        Ok(tols)
-    }
-
-    pub fn options(&self) -> CompareOptions {
-        CompareOptions { nan_equal: self.nan_equal }
-    }
-}
-
-/// True when the model's inputs all have a batch axis fixed to 1 (a static export).
-fn fixed_batch_one(info: &ModelInfo) -> bool {
-    !info.inputs.is_empty()
-        && info.inputs.iter().all(|io| matches!(io.shape.first(), Some(Dim::Fixed(1))))
-}
-
-/// The model's signature with a batch axis fixed to 1 made symbolic: golden cases of any batch fit,
-/// because [`run_inputs`] runs a static model one sample at a time.
-pub fn batch_agnostic(info: &ModelInfo) -> ModelInfo {
-    let mut info = info.clone();
-    if fixed_batch_one(&info) {
-        for io in info.inputs.iter_mut().chain(info.outputs.iter_mut()) {
-            if let Some(d @ Dim::Fixed(1)) = io.shape.first_mut() {
-                *d = Dim::Symbolic("batch".into());
-            }
+impl Outcome {
+    /// `pass`, `fail` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
         }
     }
-    info
-}
-
-/// Runs `inputs`; a batch of N on a model whose batch axis is fixed to 1 runs as N single-sample
-/// calls whose outputs are concatenated (the same arithmetic, sample by sample).
-pub fn run_inputs(
-    runnable: &mut dyn Runnable,
-    inputs: &NamedTensors,
-) -> parity_core::Result<NamedTensors> {
-    let batch = inputs.values().next().and_then(|t| t.shape().first().copied()).unwrap_or(1);
-    if batch <= 1 || !fixed_batch_one(runnable.info()) {
-        return runnable.run(inputs);
-    }
-    let mut rows: Vec<NamedTensors> = (0..batch).map(|_| NamedTensors::new()).collect();
-    for (name, t) in inputs {
-        for (row, part) in rows.iter_mut().zip(t.split0()?) {
-            row.insert(name.clone(), part);
-        }
-    }
-    let parts =
-        rows.iter().map(|row| runnable.run(row)).collect::<parity_core::Result<Vec<_>>>()?;
-    parity_core::concat_named(parts)
-}
-
-/// Loads `model` on `backend`, naming both in the error.
-pub fn prepare(backend: BackendName, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
-    backend
-        .runtime()
-        .prepare(model, options)
-        .map_err(|e| backend_error(backend, model, "cannot load", e))
-}
-
-/// `backend`'s error on `model` as one line that names each once:
-/// `candle: m.onnx: case face_01: candle-onnx panicked at ...`. A backend's own message may already
-/// start with its name and the model's path; neither is repeated.
-pub fn backend_error(
-    backend: BackendName,
-    model: &Path,
-    what: &str,
-    e: parity_core::Error,
-) -> anyhow::Error {
-    let detail = match e {
-        parity_core::Error::Backend { message, .. } => message,
-        other => other.to_string(),
-    };
-    let model = model.display().to_string();
-    let detail = detail.strip_prefix(&format!("{model}: ")).unwrap_or(&detail);
-    anyhow::anyhow!("{}: {model}: {what}: {detail}", backend.as_str())
 }
 
 /// One compared side: a backend (or a model) and what came of it.
 #[derive(Serialize)]
 pub struct SideReport {
     pub name: String,
-    /// `pass`, `fail`, or `error` when it could not load or run.
-    pub verdict: &'static str,
+    /// `error` when it could not load or run.
+    pub verdict: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub outputs: Vec<OutputSummary>,
@@ -149,10 +51,21 @@ impl SideReport {
     pub fn from_cases(name: &str, cases: Vec<CaseReport>) -> Self {
         let outputs = summarize(&cases);
         let failures: Vec<CaseReport> = cases.into_iter().filter(|c| !c.pass).collect();
+        let compared: usize = outputs.iter().map(|o| o.total).sum();
+        let (verdict, error) = if !failures.is_empty() {
+            (Outcome::Fail, None)
+        } else if compared == 0 {
+            // Zero elements compared is no evidence of parity: an error, never a pass.
+            let why =
+                format!("{name}: nothing was compared: every case's outputs have zero elements");
+            (Outcome::Error, Some(why))
+        } else {
+            (Outcome::Pass, None)
+        };
         SideReport {
             name: name.to_string(),
-            verdict: if failures.is_empty() && !outputs.is_empty() { "pass" } else { "fail" },
-            error: None,
+            verdict,
+            error,
             outputs,
             failed_cases: failures.iter().map(|c| c.case.clone()).collect(),
             failures,
@@ -162,7 +75,7 @@ impl SideReport {
     pub fn from_error(name: &str, error: &anyhow::Error) -> Self {
         SideReport {
             name: name.to_string(),
-            verdict: "error",
+            verdict: Outcome::Error,
             error: Some(format!("{error:#}")),
             outputs: Vec::new(),
             failed_cases: Vec::new(),
@@ -174,8 +87,9 @@ impl SideReport {
 /// The whole verdict of a `check`, `compare` or `diff`.
 #[derive(Serialize)]
 pub struct ParityReport {
-    /// `pass` when every side passed; `fail` when any mismatched; `error` when any could not run.
-    pub verdict: &'static str,
+    /// `pass` when every side passed; `fail` when any mismatched; `error` when any could not run
+    /// or compared nothing.
+    pub verdict: Outcome,
     pub command: &'static str,
     pub model: String,
     /// What the sides were compared against.
@@ -198,12 +112,12 @@ impl ParityReport {
         profile: &'static str,
         backends: Vec<SideReport>,
     ) -> Self {
-        let verdict = if backends.iter().any(|b| b.verdict == "error") {
-            "error"
-        } else if backends.iter().all(|b| b.verdict == "pass") {
-            "pass"
+        let verdict = if backends.iter().any(|b| b.verdict == Outcome::Error) {
+            Outcome::Error
+        } else if backends.iter().all(|b| b.verdict == Outcome::Pass) {
+            Outcome::Pass
         } else {
-            "fail"
+            Outcome::Fail
         };
         ParityReport {
             verdict,
@@ -225,9 +139,9 @@ impl ParityReport {
             _ => self.print_text(format),
         }
         match self.verdict {
-            "pass" => Ok(Verdict::Pass),
-            "fail" => Ok(Verdict::Fail),
-            _ => {
+            Outcome::Pass => Ok(Verdict::Pass),
+            Outcome::Fail => Ok(Verdict::Fail),
+            Outcome::Error => {
                 let errors: Vec<String> =
                     self.backends.iter().filter_map(|b| b.error.clone()).collect();
                 anyhow::bail!("{}", errors.join("; "))
@@ -238,7 +152,11 @@ impl ParityReport {
     fn print_text(&self, format: Format) {
         let md = format == Format::Markdown;
         if md {
-            println!("### ssrnet-parity {}: {}\n", self.command, self.verdict.to_uppercase());
+            println!(
+                "### ssrnet-parity {}: {}\n",
+                self.command,
+                self.verdict.as_str().to_uppercase()
+            );
         }
         println!("model:     {}", self.model);
         println!("reference: {} ({} cases)", self.reference, self.cases);
@@ -336,21 +254,21 @@ impl ParityReport {
             println!("{k}: {v}");
         }
         let summary = match self.verdict {
-            "pass" => format!(
+            Outcome::Pass => format!(
                 "{} backend(s) x {} cases within tolerance",
                 self.backends.len(),
                 self.cases
             ),
-            "fail" => "parity mismatch".to_string(),
-            _ => "a backend could not run the model".to_string(),
+            Outcome::Fail => "parity mismatch".to_string(),
+            Outcome::Error => "a backend could not run the model, or compared nothing".to_string(),
         };
         let word = match self.verdict {
-            "pass" => verdict_word(true),
-            "fail" => verdict_word(false),
-            _ => "ERROR".into(),
+            Outcome::Pass => verdict_word(true),
+            Outcome::Fail => verdict_word(false),
+            Outcome::Error => "ERROR".into(),
         };
         if md {
-            println!("\n**{}**: {summary}", self.verdict.to_uppercase());
+            println!("\n**{}**: {summary}", self.verdict.as_str().to_uppercase());
         } else {
             println!("{word}: {summary}");
         }
@@ -366,19 +284,4 @@ pub fn sci(v: f64) -> String {
     } else {
         v.to_string()
     }
-}
-
-/// Compares `actual` case outputs against `expected` ones, case by case.
-pub fn compare_cases(
-    names: &[String],
-    actual: &[NamedTensors],
-    expected: &[NamedTensors],
-    tols: &Tolerances,
-    opts: CompareOptions,
-) -> Vec<CaseReport> {
-    names
-        .iter()
-        .zip(actual.iter().zip(expected))
-        .map(|(name, (a, e))| compare_outputs(name, a, e, tols, opts))
-        .collect()
 }

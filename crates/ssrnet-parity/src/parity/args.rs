@@ -1,0 +1,54 @@
+//! Flags shared by `check`, `compare` and `diff`.
+
+use anyhow::Result;
+use parity_core::compare::{CompareOptions, Tolerances};
+
+use crate::output::Format;
+
+/// Flags shared by `check`, `compare` and `diff`: tolerances, threads, output format.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ParityArgs {
+    /// Intra-op threads per backend (default: the backend's choice).
+    #[arg(long, value_parser = crate::output::at_least_one)]
+    pub threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Absolute tolerance for every output (default: the manifest's, else 1e-4).
+    #[arg(long)]
+    pub atol: Option<f64>,
+    /// Relative tolerance for every output (default: the manifest's, else 0).
+    #[arg(long)]
+    pub rtol: Option<f64>,
+    // (A doc comment would be read as an intra-doc link by rustdoc.)
+    #[arg(
+        long = "output-tol",
+        value_name = "NAME:ATOL[:RTOL]",
+        help = "Per-output tolerance NAME:ATOL[:RTOL]; repeatable; wins over --atol/--rtol"
+    )]
+    pub output_tol: Vec<String>,
+    /// Count NaN against NaN as equal (NaN against a number always fails).
+    #[arg(long)]
+    pub nan_equal: bool,
+}
+
+impl ParityArgs {
+    /// Flags over `base` (the manifest's tolerances, or the defaults).
+    pub fn resolve(&self, base: Tolerances) -> Result<Tolerances> {
+        let mut tols = base;
+        if self.atol.is_some() || self.rtol.is_some() {
+            let atol = self.atol.unwrap_or(tols.default.atol);
+            let rtol = self.rtol.unwrap_or(tols.default.rtol);
+            let t = parity_core::Tolerance::new(atol, rtol)?;
+            tols = Tolerances::uniform(t);
+        }
+        for spec in &self.output_tol {
+            let (name, t) = parity_core::Tolerance::parse_override(spec)?;
+            tols = tols.with(name, t);
+        }
+        Ok(tols)
+    }
+
+    pub fn options(&self) -> CompareOptions {
+        CompareOptions { nan_equal: self.nan_equal }
+    }
+}
