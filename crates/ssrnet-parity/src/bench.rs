@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 32], value_parser = crate::output::at_least_one)]
     batch: Vec<usize>,
     /// Intra-op thread counts.
-    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2], value_parser = crate::output::at_least_one)]
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2], value_parser = crate::output::thread_count)]
     threads: Vec<usize>,
     /// Measuring time per configuration, after warm-up.
     #[arg(long, default_value_t = 1.0, value_parser = crate::output::positive_seconds)]

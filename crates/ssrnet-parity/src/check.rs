@@ -47,9 +47,25 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let onnx = OnnxModel::read(&model)?;
     let golden = GoldenSet::read(&dir, &batch_agnostic(&onnx.model_info()?))?;
+    let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
+    if let Some(recorded) = recorded {
+        let actual = sha256_hex(&model)?;
+        if !actual.eq_ignore_ascii_case(&recorded) {
+            let why = format!(
+                "{} (sha256 {actual}) is not the model the golden set {} was recorded with \
+                 (sha256 {recorded})",
+                model.display(),
+                dir.display()
+            );
+            if args.model.is_none() {
+                bail!("{why}");
+            }
+            eprintln!("warning: {why}");
+        }
+    }
     let profile = Profile::resolve(args.profile.profile, &onnx, golden.manifest.as_ref())?;
     let options = profile.options(args.run.threads);
-    let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT))?;
+    let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT), &onnx.model_info()?)?;
     let names: Vec<String> = golden.cases.iter().map(|c| c.name.clone()).collect();
     let expected: Vec<NamedTensors> = golden.cases.iter().map(|c| c.outputs.clone()).collect();
 
@@ -91,6 +107,24 @@ pub fn run(args: Args) -> Result<Verdict> {
         sides,
     )
     .finish(args.run.format)
+}
+
+/// The sha256 of the file at `path`, in lowercase hex.
+pub fn sha256_hex(path: &std::path::Path) -> Result<String> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.

@@ -40,7 +40,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let profile = Profile::resolve(args.profile.profile, &onnx, None)?;
     let options = profile.options(args.run.threads);
     let (what, cases) = args.source.cases(&info, &profile)?;
-    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
+    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &info)?;
     let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let run_all = |backend: BackendName| -> Result<Vec<NamedTensors>> {
         let mut runnable = prepare(backend, &args.model, &options)?;

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         );
     }
     let (what, cases) = args.source.cases(&old_info, &profile)?;
-    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT))?;
+    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &new_info)?;
     let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
     let backend = args.backend;
     let run_all = |model: &PathBuf| -> Result<Vec<NamedTensors>> {

@@ -28,16 +28,30 @@ impl InputCase {
     }
 }
 
-/// A concrete shape for a declared one: symbolic axes become `batch` (first axis) and fail elsewhere.
+/// The most elements one generated input tensor may have (2^28: 1 GiB of float32), checked before
+/// anything is allocated, whatever the model declares or the batch asked for.
+pub const MAX_GENERATED_ELEMENTS: usize = 1 << 28;
+
+/// A concrete shape for a declared one: symbolic axes become `batch` (first axis) and fail
+/// elsewhere; more than [`MAX_GENERATED_ELEMENTS`] elements is an error.
 pub fn concrete_shape(name: &str, dims: &[Dim], batch: usize) -> Result<Vec<usize>> {
-    dims.iter()
+    let shape = dims
+        .iter()
         .enumerate()
         .map(|(axis, d)| match d {
             Dim::Fixed(n) => Ok(*n),
             Dim::Symbolic(_) if axis == 0 => Ok(batch),
             Dim::Symbolic(s) => bail!("input '{name}' has a symbolic axis {axis} ('{s}'); only the batch axis may be symbolic"),
         })
-        .collect()
+        .collect::<Result<Vec<usize>>>()?;
+    let elements = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    match elements {
+        Some(n) if n <= MAX_GENERATED_ELEMENTS => Ok(shape),
+        _ => bail!(
+            "input '{name}' of shape {shape:?} would hold more than {MAX_GENERATED_ELEMENTS} \
+             elements (the limit for generated inputs)"
+        ),
+    }
 }
 
 /// Random inputs for every declared input, at `batch`, reproducible from `seed`: standard-normal
@@ -71,9 +85,9 @@ pub fn random_inputs(info: &ModelInfo, batch: usize, seed: u64) -> Result<NamedT
 pub fn random_cases(info: &ModelInfo, count: usize, seed: u64) -> Result<Vec<InputCase>> {
     (0..count as u64)
         .map(|i| {
-            let (name, inputs) =
-                (format!("random_s{}", seed + i), random_inputs(info, 1, seed + i)?);
-            Ok(InputCase::plain(name, inputs, format!("random seed {}", seed + i)))
+            let seed = seed.wrapping_add(i);
+            let (name, inputs) = (format!("random_s{seed}"), random_inputs(info, 1, seed)?);
+            Ok(InputCase::plain(name, inputs, format!("random seed {seed}")))
         })
         .collect()
 }
@@ -88,8 +102,9 @@ pub struct SourceArgs {
     /// The inputs of a golden set (either layout).
     #[arg(long, value_name = "DIR", group = "source")]
     pub golden: Option<PathBuf>,
-    /// N seeded random batch-1 cases (floats standard-normal, integers from {0, 1}, fair bools).
-    #[arg(long, value_name = "N", group = "source")]
+    /// N seeded random batch-1 cases (floats standard-normal, integers from {0, 1}, fair bools);
+    /// at most 100,000.
+    #[arg(long, value_name = "N", group = "source", value_parser = crate::output::random_count)]
     pub random: Option<usize>,
     /// Tensor files, one case each, named by file stem: `.npz` holding every model input by name
     /// (other arrays are ignored), or `.npy` for a model with one input.
@@ -142,9 +157,6 @@ impl SourceArgs {
             return Ok((format!("inputs of goldens {}", dir.display()), cases));
         }
         let n = self.random.unwrap_or(8);
-        if n == 0 {
-            bail!("--random needs at least one case");
-        }
         Ok((format!("{n} random inputs, seed {}", self.seed), random_cases(info, n, self.seed)?))
     }
 }

@@ -63,7 +63,35 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// clap value parser: an integer of at least 1 (thread counts, batch sizes).
+/// The most threads a backend may be given: four per core (`--threads` above it is refused, so a
+/// typo cannot spawn thousands).
+pub fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// clap value parser: a thread count from 1 to [`max_threads`].
+pub fn thread_count(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    let max = max_threads();
+    if n > max {
+        return Err(format!("must be at most {max} (four per core on this machine)"));
+    }
+    Ok(n)
+}
+
+/// The most random cases `--random` makes (they are generated before the run).
+pub const MAX_RANDOM_CASES: usize = 100_000;
+
+/// clap value parser: a number of random cases, from 1 to [`MAX_RANDOM_CASES`].
+pub fn random_count(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    if n > MAX_RANDOM_CASES {
+        return Err(format!("must be at most {MAX_RANDOM_CASES}"));
+    }
+    Ok(n)
+}
+
+/// clap value parser: an integer of at least 1 (batch sizes).
 pub fn at_least_one(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),

@@ -1,5 +1,6 @@
-//! `ssrnet-parity preprocess`: images -> NCHW float32 .npy, exactly as the reference pipeline
-//! (cv2.imread, cv2.resize INTER_LINEAR to 64x64, /255, mean/std per B, G, R channel).
+//! `ssrnet-parity preprocess`: images -> NCHW float32 .npy, exactly as cv2.imread + cv2.resize,
+//! `/255`, mean/std per channel. Every parameter defaults to the SSRNet profile's
+//! (`crate::profile`: 64x64, INTER_LINEAR, ImageNet mean/std on B, G, R).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -21,42 +22,54 @@ pub struct Args {
     /// Also write the N x H x W x 3 uint8 BGR resized images (.npy).
     #[arg(long)]
     resized_out: Option<PathBuf>,
-    /// Destination size, WIDTHxHEIGHT.
-    #[arg(long, default_value = "64x64", value_parser = parse_size)]
-    size: (usize, usize),
-    /// cv2.resize interpolation: linear (INTER_LINEAR), linear-exact or area.
-    #[arg(long, default_value = "linear")]
-    interpolation: Interpolation,
-    /// Per-channel mean, in output channel order.
-    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [0.485f32, 0.456, 0.406])]
-    mean: Vec<f32>,
-    /// Per-channel standard deviation, in output channel order.
-    #[arg(long, value_delimiter = ',', num_args = 3, default_values_t = [0.229f32, 0.224, 0.225])]
-    std: Vec<f32>,
-    /// Output channel order: bgr (as cv2 decodes, what SSRNet expects) or rgb.
-    #[arg(long, default_value = "bgr", value_parser = ["bgr", "rgb"])]
-    channel_order: String,
+    /// Destination size, WIDTHxHEIGHT, each side at most 16384 (default: the SSRNet profile's).
+    #[arg(long, value_parser = parse_size)]
+    size: Option<(usize, usize)>,
+    /// cv2.resize interpolation: linear (INTER_LINEAR), linear-exact or area (default: the
+    /// SSRNet profile's, linear).
+    #[arg(long)]
+    interpolation: Option<Interpolation>,
+    /// Per-channel mean, in output channel order (default: the SSRNet profile's).
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    mean: Option<Vec<f32>>,
+    /// Per-channel standard deviation, in output channel order (default: the SSRNet profile's).
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    std: Option<Vec<f32>>,
+    /// Output channel order: bgr (as cv2 decodes) or rgb (default: the SSRNet profile's, bgr).
+    #[arg(long, value_parser = ["bgr", "rgb"])]
+    channel_order: Option<String>,
 }
+
+/// The largest `--size` side: a 16384x16384 batch of one is already 3 GiB of float32.
+const MAX_SIDE: usize = 16384;
 
 fn parse_size(s: &str) -> Result<(usize, usize), String> {
     let (w, h) =
         s.split_once(['x', 'X']).ok_or_else(|| format!("expected WIDTHxHEIGHT, got '{s}'"))?;
     let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
     match (parse(w), parse(h)) {
-        (Some(w), Some(h)) => Ok((w, h)),
+        (Some(w), Some(h)) if w <= MAX_SIDE && h <= MAX_SIDE => Ok((w, h)),
+        (Some(_), Some(_)) => Err(format!("each side must be at most {MAX_SIDE}, got '{s}'")),
         _ => Err(format!("expected positive WIDTHxHEIGHT, got '{s}'")),
     }
 }
 
 pub fn run(args: Args) -> anyhow::Result<Verdict> {
+    let ssrnet = crate::profile::ssrnet_image();
     let three = |v: &[f32]| -> [f32; 3] { [v[0], v[1], v[2]] };
+    let order = match args.channel_order.as_deref() {
+        Some("rgb") => ChannelOrder::Rgb,
+        Some(_) => ChannelOrder::Bgr,
+        None => ssrnet.normalize.order,
+    };
+    let size = args.size.or(ssrnet.size).expect("the SSRNet profile states its size");
     let pre = Preprocessor {
-        size: args.size,
-        interpolation: args.interpolation,
+        size,
+        interpolation: args.interpolation.unwrap_or(ssrnet.interpolation),
         normalize: Normalize {
-            mean: three(&args.mean),
-            std: three(&args.std),
-            order: if args.channel_order == "rgb" { ChannelOrder::Rgb } else { ChannelOrder::Bgr },
+            mean: args.mean.as_deref().map_or(ssrnet.normalize.mean, three),
+            std: args.std.as_deref().map_or(ssrnet.normalize.std, three),
+            order,
         },
         ..Preprocessor::default()
     };
@@ -66,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<Verdict> {
     let tensor = write_npy_temp(&args.out, &shape, batch.tensor.iter().copied())?;
     let resized = match &args.resized_out {
         Some(path) => {
-            let (w, h) = args.size;
+            let (w, h) = size;
             let shape = [batch.resized.len() as u64, h as u64, w as u64, 3];
             Some(write_npy_temp(
                 path,

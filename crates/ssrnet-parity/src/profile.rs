@@ -63,7 +63,7 @@ pub struct ImageSpec {
 pub const SSRNET_AGE: &str = "age";
 
 /// SSRNet's preprocessing (ARCHITECTURE.md): 64x64, INTER_LINEAR, ImageNet mean/std on B, G, R.
-fn ssrnet_image() -> ImageSpec {
+pub fn ssrnet_image() -> ImageSpec {
     ImageSpec {
         size: Some((64, 64)),
         interpolation: Interpolation::Linear,

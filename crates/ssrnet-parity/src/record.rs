@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use parity_core::Tolerance;
 use parity_core::golden::{Case, Manifest, ManifestCase, ManifestModel, write_npz};
-use sha2::{Digest, Sha256};
 
 use crate::Verdict;
 use crate::backends::BackendName;
@@ -66,16 +65,13 @@ pub fn run(args: Args) -> Result<Verdict> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let sha = Sha256::digest(
-        std::fs::read(&args.model)
-            .with_context(|| format!("{}: cannot read", args.model.display()))?,
-    );
+    let sha = crate::check::sha256_hex(&args.model)?;
     let mut manifest = Manifest {
         format: Some("ssrnet-parity-golden".into()),
         version: Some(1),
         model: Some(ManifestModel {
             file: relative(&args.model, &args.out),
-            sha256: Some(sha.iter().map(|b| format!("{b:02x}")).collect()),
+            sha256: Some(sha),
             ..Default::default()
         }),
         tolerance: info.outputs.iter().map(|o| (o.name.clone(), Tolerance::DEFAULT)).collect(),

@@ -824,6 +824,34 @@ fn a_run_that_compares_nothing_is_an_error_not_a_pass() {
 }
 
 #[test]
+fn a_golden_set_recorded_with_another_model_is_named() {
+    let dir = tempdir();
+    let golden = dir.path().join("golden");
+    std::fs::create_dir(&golden).unwrap();
+    for entry in std::fs::read_dir(repo().join("fixtures/golden")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, golden.join(path.file_name().unwrap())).unwrap();
+    }
+    // The manifest names the demo model by absolute path, with another model's digest.
+    let manifest = golden.join("manifest.json");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let model = repo().join(DEMO);
+    m["model"]["file"] = Value::from(model.to_str().unwrap());
+    m["model"]["sha256"] = Value::from("0".repeat(64));
+    std::fs::write(&manifest, serde_json::to_string(&m).unwrap()).unwrap();
+    let g = golden.to_str().unwrap();
+    // The manifest's model is another one's: an error naming both.
+    assert_error(
+        &run(&["check", "--golden", g, "--backend", "ort"]),
+        &["ssrnet_legacy_dynamic.onnx", "recorded with", g],
+    );
+    // A model given explicitly is checked, with a warning.
+    let r = run(&["check", "--golden", g, "--backend", "ort", "--model", DEMO]);
+    assert_code(&r, 0);
+    assert!(r.stderr.starts_with("warning: ") && r.stderr.contains("is not the model"), "{r:?}");
+}
+
+#[test]
 fn unreadable_images() {
     let dir = tempdir();
     let images = dir.path().join("images");
@@ -907,6 +935,23 @@ fn unknown_backend_and_bad_values() {
         (vec!["bench", "--seconds", "nan"], vec!["--seconds"]),
         (vec!["bench", "--batch", "0"], vec!["--batch"]),
         (vec!["bench", "--threads", "0"], vec!["--threads"]),
+        // Absurd sizes are refused before anything is allocated or spawned (README: Limits).
+        (vec!["check", "--threads", "100000"], vec!["--threads", "at most"]),
+        (vec!["bench", "--threads", "100000"], vec!["--threads", "at most"]),
+        (vec!["compare", "--model", DEMO, "--random", "1000000000"], vec!["--random", "100000"]),
+        (vec!["bench", "--batch", "1000000000", "--backend", "ort"], vec!["'input'", "elements"]),
+        (
+            vec![
+                "preprocess",
+                "fixtures/images/astronaut_face.png",
+                "--out",
+                out,
+                "--size",
+                "100000x100000",
+            ],
+            vec!["--size", "16384"],
+        ),
+        (vec!["check", "--output-tol", "agee:1e-3"], vec!["agee", "no output"]),
         (vec!["record", "--model", DEMO, "--inputs", "fixtures/images"], vec!["--out"]),
         (vec!["predict"], vec!["IMAGES"]),
         (vec!["nosuchcommand"], vec!["nosuchcommand"]),

@@ -1,6 +1,7 @@
 //! Flags shared by `check`, `compare` and `diff`.
 
 use anyhow::Result;
+use parity_core::ModelInfo;
 use parity_core::compare::{CompareOptions, Tolerances};
 
 use crate::output::Format;
@@ -9,7 +10,7 @@ use crate::output::Format;
 #[derive(clap::Args, Clone, Debug)]
 pub struct ParityArgs {
     /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::at_least_one)]
+    #[arg(long, value_parser = crate::output::thread_count)]
     pub threads: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -32,8 +33,9 @@ pub struct ParityArgs {
 }
 
 impl ParityArgs {
-    /// Flags over `base` (the manifest's tolerances, or the defaults).
-    pub fn resolve(&self, base: Tolerances) -> Result<Tolerances> {
+    /// Flags over `base` (the manifest's tolerances, or the defaults); `--output-tol` must name
+    /// one of `info`'s outputs.
+    pub fn resolve(&self, base: Tolerances, info: &ModelInfo) -> Result<Tolerances> {
         let mut tols = base;
         if self.atol.is_some() || self.rtol.is_some() {
             let atol = self.atol.unwrap_or(tols.default.atol);
@@ -43,6 +45,13 @@ impl ParityArgs {
         }
         for spec in &self.output_tol {
             let (name, t) = parity_core::Tolerance::parse_override(spec)?;
+            if !info.outputs.iter().any(|o| o.name == name) {
+                let names: Vec<&str> = info.outputs.iter().map(|o| o.name.as_str()).collect();
+                anyhow::bail!(
+                    "--output-tol {spec}: the model has no output '{name}' (its outputs: {})",
+                    names.join(", ")
+                );
+            }
             tols = tols.with(name, t);
         }
         Ok(tols)
