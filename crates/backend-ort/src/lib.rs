@@ -23,9 +23,11 @@
 pub mod provision;
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use ort::environment::Environment;
+use ort::logging::LogLevel;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::{DynValue, TensorElementType, TensorRef};
@@ -39,6 +41,23 @@ const NAME: &str = "ort";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ort;
 
+/// Whether onnxruntime's own log lines reach stderr ([`set_verbose_logging`]).
+static VERBOSE_LOG: AtomicBool = AtomicBool::new(false);
+
+/// Lets onnxruntime's own log lines through to stderr (prefixed `onnxruntime:`), or not. Off by
+/// default: onnxruntime logs every load or run failure in colour before the caller has reported
+/// it, and the failure's text is in the error anyway.
+pub fn set_verbose_logging(enabled: bool) {
+    VERBOSE_LOG.store(enabled, Ordering::Relaxed);
+}
+
+/// onnxruntime's logger: its messages go through here instead of its own stderr writer.
+fn forward_log(level: LogLevel, category: &str, _id: &str, location: &str, message: &str) {
+    if VERBOSE_LOG.load(Ordering::Relaxed) {
+        eprintln!("onnxruntime: {level:?} [{category}] {location}: {message}");
+    }
+}
+
 /// The process-wide onnxruntime environment, loaded once; the error is kept so every later call
 /// reports the same cause without trying again.
 fn environment() -> Result<&'static Environment> {
@@ -47,12 +66,17 @@ fn environment() -> Result<&'static Environment> {
         let path = provision::library_path().map_err(|e| e.to_string())?;
         let builder = ort::init_from(&path)
             .map_err(|e| format!("{NAME}: cannot load {}: {e}", path.display()))?;
-        builder.with_name("ssrnet-parity").with_telemetry(false).build().map_err(|e| {
-            format!(
-                "{NAME}: cannot create the onnxruntime environment from {}: {e}",
-                path.display()
-            )
-        })
+        builder
+            .with_name("ssrnet-parity")
+            .with_telemetry(false)
+            .with_logger(Arc::new(forward_log))
+            .build()
+            .map_err(|e| {
+                format!(
+                    "{NAME}: cannot create the onnxruntime environment from {}: {e}",
+                    path.display()
+                )
+            })
     })
     .as_ref()
     .map_err(|message| Error::Backend {

@@ -28,6 +28,9 @@ mod record;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Let the runtimes' own log lines (onnxruntime's) through to stderr.
+    #[arg(long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
+    backend_ort::set_verbose_logging(cli.verbose);
     let result = parity_core::panic::catch(|| dispatch(cli.command)).unwrap_or_else(|panicked| {
         Err(anyhow::anyhow!(
             "internal error (a bug in ssrnet-parity, please report it): {panicked}"

@@ -488,6 +488,36 @@ fn a_panic_inside_a_backend_is_one_error_line_naming_the_model_once() {
     }
 }
 
+#[test]
+fn onnxruntime_failures_are_one_line_without_its_own_log() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let model = dir.path().join("unknown_op.onnx");
+    // A well-formed model whose op onnxruntime does not know: it fails to load the session.
+    python_run(
+        &py,
+        r#"
+import sys, onnx
+from onnx import helper, TensorProto as T
+x = helper.make_tensor_value_info("x", T.FLOAT, [1, 3])
+y = helper.make_tensor_value_info("y", T.FLOAT, [1, 3])
+g = helper.make_graph([helper.make_node("Frobnicate", ["x"], ["y"])], "g", [x], [y])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.save(m, sys.argv[1])
+"#,
+        &[&model],
+    );
+    let m = model.to_str().unwrap();
+    let r = run(&["compare", "--model", m, "--random", "1", "--reference", "ort"]);
+    assert_error(&r, &["ort", "unknown_op.onnx", "Frobnicate"]);
+    assert!(!r.stderr.contains('\x1b'), "no terminal escapes: {r:?}");
+    // --verbose lets onnxruntime's own lines through.
+    let r = run(&["compare", "--model", m, "--random", "1", "--verbose"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.lines().any(|l| l.starts_with("onnxruntime: ")), "{r:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad input
 
