@@ -25,8 +25,7 @@ pub(crate) fn backend_error(path: &Path, e: TractError) -> Error {
 
 /// Read and decode the ONNX protobuf at `path`.
 pub(crate) fn read_proto(path: &Path) -> Result<pb::ModelProto> {
-    let bytes =
-        std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let bytes = parity_core::fsutil::read_regular(path)?;
     tract_onnx::onnx()
         .proto_model_for_read(&mut bytes.as_slice())
         .map_err(|e| Error::invalid(path, format!("not an onnx model: {e:#}")))

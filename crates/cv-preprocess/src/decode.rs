@@ -31,10 +31,30 @@ pub fn imread(path: &Path) -> Result<Image, Error> {
 }
 
 /// [`imread`] with explicit [`Limits`].
+///
+/// Only a regular file is read (a FIFO or a device such as `/dev/zero` is refused before it is
+/// opened), and at most [`MAX_IMAGE_FILE_BYTES`] of it.
 pub fn imread_with_limits(path: &Path, limits: &Limits) -> Result<Image, Error> {
-    let data = std::fs::read(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
+    use std::io::Read;
+    let io = |error| Error::Io { path: path.to_owned(), error };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
+        return Err(Error::Io { path: path.to_owned(), error: std::io::Error::other(what) });
+    }
+    if meta.len() > MAX_IMAGE_FILE_BYTES {
+        return Err(Error::Decode {
+            path: path.to_owned(),
+            reason: format!("the file is {} bytes, more than {MAX_IMAGE_FILE_BYTES}", meta.len()),
+        });
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path).map_err(io)?.take(meta.len()).read_to_end(&mut data).map_err(io)?;
     decode(&data, path, limits)
 }
+
+/// The largest image file read: 1 GiB (far above any image within the pixel [`Limits`]).
+pub const MAX_IMAGE_FILE_BYTES: u64 = 1 << 30;
 
 /// Decodes an in-memory file like `cv2.imdecode(buf, IMREAD_COLOR)` followed by imread's EXIF
 /// orientation; `path` only names the file in errors.

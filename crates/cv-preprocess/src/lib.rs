@@ -56,7 +56,7 @@ mod resize;
 
 use std::path::Path;
 
-pub use decode::{Limits, decode, imread, imread_with_limits};
+pub use decode::{Limits, MAX_IMAGE_FILE_BYTES, decode, imread, imread_with_limits};
 pub use error::Error;
 pub use normalize::{ChannelOrder, Normalize};
 pub use resize::{Interpolation, resize};

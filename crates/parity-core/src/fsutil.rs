@@ -1,9 +1,45 @@
-//! Atomic file and directory writes: write beside the target, then rename over it.
+//! Safe file access: bounded reads of regular files only, and atomic file and directory writes
+//! (write beside the target, then rename over it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
+
+/// The largest file any reader of this crate reads whole: 2 GiB, protobuf's own limit for a model.
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// Opens `path` for reading after checking, without opening it, that it is a regular file (a FIFO
+/// would block, `/dev/zero` would never end) of at most `max_bytes`; returns it with its size.
+pub fn open_regular(path: &Path, max_bytes: u64) -> Result<(std::fs::File, u64)> {
+    let io = |source| Error::Io { path: path.into(), source };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(Error::invalid(path, "is a directory, expected a file"));
+    }
+    if !meta.is_file() {
+        return Err(Error::invalid(path, "is not a regular file (a device, FIFO or socket)"));
+    }
+    if meta.len() > max_bytes {
+        return Err(Error::invalid(
+            path,
+            format!("is {} bytes, more than the {max_bytes} this reads", meta.len()),
+        ));
+    }
+    Ok((std::fs::File::open(path).map_err(io)?, meta.len()))
+}
+
+/// Reads a whole regular file of at most [`MAX_FILE_BYTES`] (see [`open_regular`]); never reads
+/// more than the size it had when checked.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let (file, len) = open_regular(path, MAX_FILE_BYTES)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(len)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io { path: path.into(), source })?;
+    Ok(bytes)
+}
 
 /// The directory that holds `path` (`.` for a bare file name).
 pub(crate) fn parent_of(path: &Path) -> PathBuf {

@@ -12,6 +12,7 @@
 //! | [`compare`] | `\|a - b\| <= atol + rtol * \|b\|` per element, with reports and summaries |
 //! | [`onnx`] | the ONNX protobuf types, reading a model, the one ONNX-to-[`ModelInfo`] converter |
 //! | [`npy`], [`tensor_proto`] | single `.npy` and TensorProto `.pb` files |
+//! | [`fsutil`] | safe file access: bounded reads of regular files, atomic writes |
 //! | [`panic`](mod@panic) | a panic inside a backend library as an error, and the quiet hook that keeps stderr clean |
 //!
 //! # Example
@@ -50,7 +51,7 @@
 pub mod backend;
 pub mod compare;
 pub mod error;
-mod fsutil;
+pub mod fsutil;
 pub mod golden;
 pub mod npy;
 pub mod onnx;

@@ -14,7 +14,7 @@ use crate::{DType, Error, Result, Tensor, TensorData};
 /// Reads one `.pb` TensorProto file: the tensor's `name` (when set and non-empty) and the tensor.
 pub fn read(path: impl AsRef<Path>) -> Result<(Option<String>, Tensor)> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    let bytes = crate::fsutil::read_regular(path)?;
     decode(&bytes).map_err(|message| Error::invalid(path, message))
 }
 

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             if args.model.is_none() {
                 bail!("{why}");
             }
-            eprintln!("warning: {why}");
+            eprintln!("warning: {}", crate::output::escape_control(&why));
         }
     }
     let profile = Profile::resolve(args.profile.profile, &onnx, golden.manifest.as_ref())?;

@@ -102,48 +102,45 @@ pub fn run(args: Args) -> Result<Verdict> {
     Ok(Verdict::Pass)
 }
 
+/// Text from the model file (names, metadata, producer) is escaped: it may hold control bytes.
 fn print_text(r: &Inspection, format: Format) {
+    let e = crate::output::escape_control;
     let opset = r.opset.map_or("?".to_string(), |o| o.to_string());
     println!("model      {} ({} bytes)", r.model, r.file_bytes);
-    println!("producer   {}  (ir {}, opset {opset})", r.producer, r.ir_version);
+    println!("producer   {}  (ir {}, opset {opset})", e(&r.producer), r.ir_version);
     println!("graph      {} nodes, {} parameters", r.nodes, r.parameters);
     if r.external_data.is_empty() {
         println!("weights    inline");
     } else {
         for (file, n) in &r.external_data {
-            println!("weights    external: {n} initializers in {file}");
+            println!("weights    external: {n} initializers in {}", e(file));
         }
     }
     let mut io = table(format, &["", "name", "dtype", "shape"]);
     for (kind, list) in [("input", &r.inputs), ("output", &r.outputs)] {
         for v in list {
-            io.add_row(vec![
-                kind.to_string(),
-                v.name.clone(),
-                v.dtype.to_string(),
-                v.shape.clone(),
-            ]);
+            io.add_row(vec![kind.to_string(), e(&v.name), v.dtype.to_string(), e(&v.shape)]);
         }
     }
     println!("{io}");
     if !r.metadata.is_empty() {
         let mut meta = table(format, &["metadata", "value"]);
         for (k, v) in &r.metadata {
-            meta.add_row(vec![k.clone(), v.clone()]);
+            meta.add_row(vec![e(k), e(v)]);
         }
         println!("{meta}");
     }
     let mut ops = table(format, &["op", "count"]);
     for (op, n) in &r.op_histogram {
-        ops.add_row(vec![op.clone(), n.to_string()]);
+        ops.add_row(vec![e(op), n.to_string()]);
     }
     println!("{ops}");
     let mut support = table(format, &["backend", "runs every op"]);
     for s in &r.backends {
         let detail = match (&s.error, s.supported) {
-            (Some(e), _) => format!("error: {e}"),
+            (Some(err), _) => format!("error: {}", e(err)),
             (None, true) => "yes".to_string(),
-            (None, false) => format!("no: {}", s.unsupported_ops.join(", ")),
+            (None, false) => format!("no: {}", e(&s.unsupported_ops.join(", "))),
         };
         support.add_row(vec![s.backend.to_string(), detail]);
     }

@@ -83,7 +83,7 @@ fn main() -> ExitCode {
             // One line, even when a backend's message spans several.
             let msg = format!("{err:#}");
             let msg: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-            eprintln!("error: {}", msg.join(" "));
+            eprintln!("error: {}", output::escape_control(&msg.join(" ")));
             ExitCode::from(2)
         }
     }

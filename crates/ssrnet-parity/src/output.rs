@@ -29,6 +29,20 @@ pub fn table(format: Format, header: &[&str]) -> Table {
     t
 }
 
+/// `s` with every control character (ESC, CR, ...) written as an escape (`\x1b`), so text that
+/// comes from a file (tensor names, model metadata) cannot drive the terminal.
+pub fn escape_control(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            c if !c.is_control() => out.push(c),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out
+}
+
 /// Exactly one JSON document on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();

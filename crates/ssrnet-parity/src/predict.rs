@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     }
     // Warned only once every image succeeded, so an error stays the one line on stderr.
     for warning in profile.warnings(&onnx) {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", crate::output::escape_control(&warning));
     }
     match args.format {
         Format::Json => crate::output::print_json(&rows)?,

@@ -882,6 +882,62 @@ fn a_golden_set_recorded_with_another_model_is_named() {
 }
 
 #[test]
+fn special_files_are_refused_not_read() {
+    let dir = tempdir();
+    let fifo = dir.path().join("fifo.onnx");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let image_fifo = dir.path().join("fifo.png");
+    assert!(Command::new("mkfifo").arg(&image_fifo).status().unwrap().success());
+    let (f, i) = (fifo.to_str().unwrap(), image_fifo.to_str().unwrap());
+    // A FIFO would hang the reader, /dev/zero would grow without end: each is one error line.
+    for model in [f, "/dev/zero"] {
+        assert_error(&run(&["inspect", model]), &[model, "not a regular file"]);
+        assert_error(&run(&["compare", "--model", model, "--random", "1"]), &[model]);
+        let r = run(&["predict", "fixtures/images/astronaut_face.png", "--model", model]);
+        assert_error(&r, &[model, "not a regular file"]);
+    }
+    for image in [i, "/dev/zero"] {
+        assert_error(&run(&["predict", image]), &[image, "not a regular file"]);
+        let out = dir.path().join("x.npy");
+        assert_error(&run(&["preprocess", image, "--out", out.to_str().unwrap()]), &[image]);
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn control_bytes_from_files_are_escaped() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let model = dir.path().join("escape.onnx");
+    // Metadata and an output name carrying ESC and CR, as a hostile file would.
+    python_run(
+        &py,
+        r#"
+import sys, onnx
+from onnx import helper, TensorProto as T
+x = helper.make_tensor_value_info("x", T.FLOAT, [1])
+y = helper.make_tensor_value_info("y\x1b[31m\r", T.FLOAT, [1])
+g = helper.make_graph([helper.make_node("Relu", ["x"], ["y\x1b[31m\r"])], "g", [x], [y])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="evil\x1b[2J")
+m.ir_version = 8
+helper.set_model_props(m, {"note": "\x1b]0;title\x07"})
+onnx.save(m, sys.argv[1])
+"#,
+        &[&model],
+    );
+    let m = model.to_str().unwrap();
+    let r = run(&["inspect", m, "--backend", "ort"]);
+    assert_code(&r, 0);
+    assert!(!r.stdout.contains('\x1b') && !r.stdout.contains('\r'), "{r:?}");
+    assert!(r.stdout.contains("evil\\x1b[2J"), "{r:?}");
+    // A golden set naming an output that does not exist: the error line names it, escaped.
+    let r = run(&["check", "--golden", "fixtures/golden", "--model", m]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!r.stderr.contains('\x1b') && !r.stderr.contains('\r'), "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+}
+
+#[test]
 fn unreadable_images() {
     let dir = tempdir();
     let images = dir.path().join("images");

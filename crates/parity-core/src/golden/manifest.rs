@@ -2,7 +2,6 @@
 //! of a golden set.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -89,8 +88,8 @@ impl Manifest {
     /// Reads and parses a manifest file.
     pub fn read(path: impl AsRef<Path>) -> Result<Manifest> {
         let path = path.as_ref();
-        let text =
-            fs::read_to_string(path).map_err(|source| Error::Io { path: path.into(), source })?;
+        let text = String::from_utf8(crate::fsutil::read_regular(path)?)
+            .map_err(|_| Error::invalid(path, "invalid manifest: not UTF-8 text"))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .map_err(|e| Error::invalid(path, format!("invalid manifest: {e}")))?;
         for (name, tol) in &manifest.tolerance {

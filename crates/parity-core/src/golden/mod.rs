@@ -44,8 +44,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use manifest::{Manifest, ManifestCase, ManifestDim, ManifestModel, ManifestTensor};
-pub use npz::read_npz;
 use npz::read_npz_cases;
+pub use npz::{MAX_NPZ_INFLATED_BYTES, read_npz};
 use spec::{Spec, Specs};
 use test_data::read_test_data_cases;
 pub use test_data::write_test_data;

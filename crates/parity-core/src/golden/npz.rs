@@ -86,19 +86,24 @@ pub(super) fn read_npz_cases(
 
 /// Reads every array of an `.npz` file, keyed by name. Each entry is read whole, so zip's CRC
 /// check catches corrupted data.
+///
+/// The archive is untrusted: whatever sizes its directory declares, at most
+/// [`MAX_NPZ_INFLATED_BYTES`] are inflated in all, and nothing is allocated ahead of the bytes
+/// actually read.
 pub fn read_npz(path: impl AsRef<Path>) -> Result<NamedTensors> {
     let path = path.as_ref();
-    let file = fs::File::open(path).map_err(io_err(path))?;
-    if file.metadata().map_err(io_err(path))?.is_dir() {
-        return Err(Error::invalid(path, "is a directory, expected an .npz file"));
-    }
+    let (file, _) = crate::fsutil::open_regular(path, crate::fsutil::MAX_FILE_BYTES)?;
     read_npz_from(std::io::BufReader::new(file)).map_err(|m| Error::invalid(path, m))
 }
+
+/// The most bytes one `.npz` archive may inflate to (all its arrays together): 1 GiB.
+pub const MAX_NPZ_INFLATED_BYTES: u64 = 1 << 30;
 
 fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors, String> {
     let mut zip = ZipArchive::new(reader)
         .map_err(|e| format!("not a valid npz (zip) archive: {}", lowercase(e)))?;
     let mut arrays = NamedTensors::new();
+    let mut budget = MAX_NPZ_INFLATED_BYTES;
     for i in 0..zip.len() {
         let mut entry =
             zip.by_index(i).map_err(|e| format!("corrupt npz entry {i}: {}", lowercase(e)))?;
@@ -107,10 +112,18 @@ fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors,
         else {
             continue;
         };
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry
+        // Read one byte more than the budget allows, to tell "exactly at" from "over".
+        let mut bytes = Vec::new();
+        (&mut entry)
+            .take(budget + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| format!("corrupt npz entry '{entry_name}': {}", lowercase(e)))?;
+        if bytes.len() as u64 > budget {
+            return Err(format!(
+                "inflates to more than {MAX_NPZ_INFLATED_BYTES} bytes (the limit for one npz)"
+            ));
+        }
+        budget -= bytes.len() as u64;
         let tensor = crate::npy::decode(&bytes).map_err(|e| format!("array '{name}': {e}"))?;
         arrays.insert(name, tensor);
     }

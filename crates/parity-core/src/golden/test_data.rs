@@ -10,7 +10,8 @@ use crate::{Error, NamedTensors, Result};
 
 /// `cases.json`: `{"0": "name", ...}` or `["name", ...]`, index = N of `test_data_set_N`.
 pub(super) fn read_cases_json(path: &Path) -> Result<BTreeMap<usize, String>> {
-    let text = fs::read_to_string(path).map_err(io_err(path))?;
+    let text = String::from_utf8(crate::fsutil::read_regular(path)?)
+        .map_err(|_| Error::invalid(path, "invalid json: not UTF-8 text"))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::invalid(path, format!("invalid json: {e}")))?;
     let bad = || {

@@ -37,7 +37,7 @@ use proto::{GraphProto, ModelProto, ValueInfoProto};
 /// Reads and decodes the model at `path`. A file that is not a protobuf, or whose `ModelProto`
 /// has no graph or no graph outputs, is an [`Error::Invalid`] naming it.
 pub fn read_model(path: &Path) -> Result<ModelProto> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    let bytes = crate::fsutil::read_regular(path)?;
     decode_model(path, &bytes)
 }
 

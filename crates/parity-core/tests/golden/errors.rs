@@ -524,3 +524,74 @@ fn recorded_manifest_round_trips_the_model_info() {
     assert_eq!(json["inputs"]["input"]["shape"], serde_json::json!([1, 3, 64, 64]));
     assert_eq!(json["tolerance"]["age"], serde_json::json!({"atol": 1e-4, "rtol": 0.0}));
 }
+
+/// Sets the uncompressed size of every entry of a (non-zip64) zip file to `size`, in the local
+/// headers and the central directory, leaving the data as it is.
+fn declare_size(path: &Path, size: u32) {
+    let mut bytes = fs::read(path).unwrap();
+    let mut patched = 0;
+    for (signature, offset) in [(*b"PK\x03\x04", 22), (*b"PK\x01\x02", 24)] {
+        let mut i = 0;
+        while let Some(at) = bytes[i..].windows(4).position(|w| w == signature) {
+            let start = i + at + offset;
+            bytes[start..start + 4].copy_from_slice(&size.to_le_bytes());
+            patched += 1;
+            i += at + 4;
+        }
+    }
+    assert!(patched >= 2, "found the headers");
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn an_npz_declaring_huge_members_allocates_nothing_from_the_declaration() {
+    // Members declared 4 GiB each in a 50 KB file: only the bytes really stored are read.
+    let (_tmp, path) = one_case(vec![("input", input(1)), ("age", age(&[1.0]))]);
+    declare_size(&path, u32::MAX - 1);
+    match parity_core::golden::read_npz(&path) {
+        Ok(arrays) => assert_eq!(arrays["age"].as_f32(), Some(&[1.0f32][..])),
+        Err(e) => assert!(e.to_string().starts_with(&path.display().to_string()), "{e}"),
+    }
+}
+
+#[test]
+fn an_npz_inflating_past_the_limit_is_refused() {
+    // A zip bomb: a deflated array of zeros one element larger than the inflate limit.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bomb.npz");
+    let elements = parity_core::golden::MAX_NPZ_INFLATED_BYTES as usize;
+    let header = hand_npy("|u1", &format!("({elements},)"), &[]);
+    let mut zip = npyz::zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let options = npyz::zip::write::FileOptions::default()
+        .compression_method(npyz::zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("age.npy", options).unwrap();
+    zip.write_all(&header).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..elements >> 20 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+    assert!(fs::metadata(&path).unwrap().len() < 4 << 20, "a small file");
+    let e = parity_core::golden::read_npz(&path).unwrap_err().to_string();
+    assert!(e.contains("inflates to more than"), "{e}");
+}
+
+#[test]
+fn special_files_are_refused_before_they_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("case.npz");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // A FIFO would block the reader for ever; /dev/zero would never end.
+    for path in [fifo.as_path(), Path::new("/dev/zero")] {
+        let e = parity_core::golden::read_npz(path).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = parity_core::onnx::read_model(path).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = tensor_proto::read(path).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+    // A FIFO named like a golden case: the set is refused with the FIFO named.
+    let e = read_err(tmp.path());
+    assert!(e.contains("case.npz") && e.contains("not a regular file"), "{e}");
+}
