@@ -41,6 +41,52 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Checks the files a command is about to write before anything is written: each is a new path
+/// or an existing regular file (never a device, FIFO or directory, which would be replaced), no
+/// two are the same file, and none is one of the `inputs` (which would be overwritten).
+pub fn check_outputs(outputs: &[&Path], inputs: &[&Path]) -> Result<()> {
+    // The file a path names: its directory resolved, then the path itself when it exists (a link).
+    let identity = |p: &Path| -> Option<PathBuf> {
+        let joined = parent_of(p).canonicalize().ok()?.join(p.file_name()?);
+        Some(joined.canonicalize().unwrap_or(joined))
+    };
+    let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| identity(p)).collect();
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
+    for &out in outputs {
+        if let Ok(meta) = std::fs::metadata(out)
+            && !meta.is_file()
+        {
+            return Err(Error::invalid(
+                out,
+                "exists and is not a regular file; refusing to replace it",
+            ));
+        }
+        let Some(id) = identity(out) else { continue };
+        if inputs.contains(&id) {
+            return Err(Error::invalid(out, "is also an input; refusing to overwrite it"));
+        }
+        if let Some((_, other)) = seen.iter().find(|(s, _)| *s == id) {
+            return Err(Error::invalid(
+                out,
+                format!("is the same file as the output {}", other.display()),
+            ));
+        }
+        seen.push((id, out));
+    }
+    Ok(())
+}
+
+/// The mode a new file gets before the umask, as `open(2)` gives it (temporary files would
+/// otherwise keep tempfile's 0600 once renamed into place).
+pub fn new_file_permissions() -> std::fs::Permissions {
+    std::os::unix::fs::PermissionsExt::from_mode(0o666)
+}
+
+/// The mode a new directory gets before the umask, as `mkdir(2)` gives it.
+pub fn new_dir_permissions() -> std::fs::Permissions {
+    std::os::unix::fs::PermissionsExt::from_mode(0o777)
+}
+
 /// The directory that holds `path` (`.` for a bare file name).
 pub(crate) fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
@@ -55,8 +101,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.is_dir() {
         return Err(Error::invalid(path, "is a directory, expected a file path"));
     }
-    let mut tmp =
-        tempfile::Builder::new().prefix(".parity-tmp-").tempfile_in(parent_of(path)).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".parity-tmp-")
+        .permissions(new_file_permissions())
+        .tempfile_in(parent_of(path))
+        .map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -78,8 +127,11 @@ pub(crate) fn write_dir_atomic(
     };
     let parent = parent_of(dir);
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let tmp =
-        tempfile::Builder::new().prefix(".golden-tmp-").tempdir_in(&parent).map_err(io(&parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".golden-tmp-")
+        .permissions(new_dir_permissions())
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
     fill(tmp.path())?;
     let staged = tmp.keep();
     let result = if replace {

@@ -73,6 +73,10 @@ pub fn run(args: Args) -> anyhow::Result<Verdict> {
         },
         ..Preprocessor::default()
     };
+    let mut outputs = vec![args.out.as_path()];
+    outputs.extend(args.resized_out.as_deref());
+    let inputs: Vec<&Path> = args.images.iter().map(PathBuf::as_path).collect();
+    parity_core::fsutil::check_outputs(&outputs, &inputs)?;
     let batch = pre.run(&args.images)?;
     let shape: Vec<u64> = batch.shape.iter().map(|&d| d as u64).collect();
     // Both files are complete before either is renamed into place.
@@ -109,6 +113,7 @@ fn write_npy_temp<T: npyz::AutoSerialize>(
     let tmp = tempfile::Builder::new()
         .prefix(".preprocess-")
         .suffix(".npy.tmp")
+        .permissions(parity_core::fsutil::new_file_permissions())
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in '{}'", dir.display()))?;
     let write = || -> std::io::Result<()> {

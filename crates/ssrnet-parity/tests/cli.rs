@@ -8,6 +8,7 @@
 //! `.venv/bin/python`) with `onnx`; without it they print a skip message and return, unless
 //! `SSRNET_PARITY_STRICT=1`, which makes them fail.
 
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -902,6 +903,34 @@ fn special_files_are_refused_not_read() {
         assert_error(&run(&["preprocess", image, "--out", out.to_str().unwrap()]), &[image]);
         assert!(!out.exists());
     }
+}
+
+#[test]
+fn outputs_never_replace_special_files_inputs_or_each_other() {
+    let dir = tempdir();
+    let image = dir.path().join("face.png");
+    std::fs::copy(repo().join("fixtures/images/astronaut_face.png"), &image).unwrap();
+    let before = std::fs::read(&image).unwrap();
+    let fifo = dir.path().join("fifo.npy");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (img, f) = (image.to_str().unwrap(), fifo.to_str().unwrap());
+    let same = dir.path().join("same.npy");
+    let s = same.to_str().unwrap();
+    for (args, names) in [
+        (vec!["preprocess", img, "--out", f], vec![f, "not a regular file"]),
+        (vec!["preprocess", img, "--out", img], vec![img, "also an input"]),
+        (vec!["preprocess", img, "--out", s, "--resized-out", s], vec![s, "same file"]),
+    ] {
+        assert_error(&run(&args), &names);
+    }
+    assert_eq!(std::fs::read(&image).unwrap(), before, "the input is untouched");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is still a FIFO");
+    assert!(!same.exists());
+    // A new output gets the umask's mode (0644 under umask 022), not a temporary file's 0600.
+    let out = dir.path().join("x.npy");
+    assert_code(&run(&["preprocess", img, "--out", out.to_str().unwrap()]), 0);
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_ne!(mode & 0o044, 0, "readable by others as the umask allows: {mode:o}");
 }
 
 #[test]
