@@ -115,7 +115,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writes a directory atomically: `fill` writes into a temporary directory beside `dir`, which is
 /// then renamed to `dir`. With `replace`, an existing `dir` is moved aside first and removed only
 /// once the new one is in place (and put back if the rename fails). On any failure nothing is
-/// left behind.
+/// left behind by this process; a staging directory left by a process that was killed (its name
+/// carries its pid) is removed by the next write beside it.
 pub(crate) fn write_dir_atomic(
     dir: &Path,
     replace: bool,
@@ -127,8 +128,10 @@ pub(crate) fn write_dir_atomic(
     };
     let parent = parent_of(dir);
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    remove_stale_staging(&parent);
+    let prefix = format!("{STAGING_PREFIX}{}-", std::process::id());
     let tmp = tempfile::Builder::new()
-        .prefix(".golden-tmp-")
+        .prefix(&prefix)
         .permissions(new_dir_permissions())
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
@@ -157,4 +160,26 @@ pub(crate) fn write_dir_atomic(
         let _ = std::fs::remove_dir_all(&staged);
         io(dir)(e)
     })
+}
+
+/// Staging directories are `.golden-tmp-<pid>-<random>`.
+const STAGING_PREFIX: &str = ".golden-tmp-";
+
+/// Removes the staging directories in `parent` whose process is gone (killed mid-write), leaving
+/// those of live processes, which may be writing now. Best effort: errors are ignored.
+fn remove_stale_staging(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }

@@ -595,3 +595,19 @@ fn special_files_are_refused_before_they_are_read() {
     let e = read_err(tmp.path());
     assert!(e.contains("case.npz") && e.contains("not a regular file"), "{e}");
 }
+
+#[test]
+fn staging_left_by_a_killed_writer_is_removed_by_the_next_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    // pid 4194304 is above Linux's pid_max: no such process can be alive.
+    let stale = tmp.path().join(".golden-tmp-4194304-abcdef");
+    fs::create_dir(&stale).unwrap();
+    fs::write(stale.join("half.npz"), b"half-written").unwrap();
+    // One of a live process (this one) is left alone: it may be writing now.
+    let live = tmp.path().join(format!(".golden-tmp-{}-ghijkl", std::process::id()));
+    fs::create_dir(&live).unwrap();
+    let case = Case::new("c", named(vec![("input", input(1))]), named(vec![("age", age(&[1.0]))]));
+    write_npz(tmp.path().join("golden"), &[case], None).unwrap();
+    assert!(!stale.exists(), "the killed writer's staging is gone");
+    assert!(live.exists(), "a live writer's staging stays");
+}
