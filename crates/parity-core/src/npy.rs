@@ -30,8 +30,11 @@ pub fn write(path: impl AsRef<Path>, tensor: &Tensor) -> Result<()> {
 /// Decodes the bytes of one `.npy` array; the error is a lowercase message without the file name.
 pub fn decode(bytes: &[u8]) -> std::result::Result<Tensor, String> {
     let mut rest = bytes;
-    let header =
-        NpyHeader::from_reader(&mut rest).map_err(|e| format!("not a valid npy array: {e}"))?;
+    let header = NpyHeader::from_reader(&mut rest).map_err(|e| {
+        // npyz's header errors can quote the header over several lines: keep the first.
+        let e = e.to_string();
+        format!("not a valid npy array: {}", e.lines().next().unwrap_or_default().trim())
+    })?;
     let available = rest.len();
     let npy = NpyFile::with_header(header, rest);
     let dtype = match npy.dtype() {
