@@ -17,11 +17,15 @@ pub struct Limits {
     pub max_side: u32,
     /// Largest width x height accepted (default 2^27 = 134,217,728 pixels, a 384 MiB BGR image).
     pub max_pixels: u64,
+    /// Most bytes a decoded image may take before its conversion to BGR (default 1 GiB): a
+    /// 16-bit RGBA image takes 8 bytes a pixel, so a small file within `max_pixels` can still
+    /// be costly. Peak decode memory is about this plus the BGR result.
+    pub max_decode_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_side: 65_535, max_pixels: 1 << 27 }
+        Self { max_side: 65_535, max_pixels: 1 << 27, max_decode_bytes: 1 << 30 }
     }
 }
 
@@ -175,12 +179,22 @@ fn decode_other(data: &[u8], path: &Path, limits: &Limits) -> Result<Image, Erro
     let mut image_limits = image::Limits::default();
     image_limits.max_image_width = Some(limits.max_side);
     image_limits.max_image_height = Some(limits.max_side);
-    // Output (up to 4 channels of 16 bits) plus the decoder's working memory.
-    image_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16));
+    image_limits.max_alloc = Some(limits.max_decode_bytes);
     reader.limits(image_limits);
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
     check_size(path, width.into(), height.into(), limits)?;
+    let decoded_bytes = decoder.total_bytes();
+    if decoded_bytes > limits.max_decode_bytes {
+        return Err(Error::Decode {
+            path: path.to_owned(),
+            reason: format!(
+                "{width}x{height} {:?} needs {decoded_bytes} bytes to decode, more than the limit of {}",
+                decoder.color_type(),
+                limits.max_decode_bytes
+            ),
+        });
+    }
     let orientation = if applies_exif(format) {
         decoder.exif_metadata().ok().flatten().and_then(|e| exif_orientation_tiff(&e)).unwrap_or(1)
     } else {

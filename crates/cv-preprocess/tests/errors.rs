@@ -87,9 +87,13 @@ fn decompression_bomb_is_refused_from_the_header() {
     // The limit is configurable and applies to every format.
     let png = dir.path().join("small.png");
     image::RgbImage::new(20, 10).save(&png).unwrap();
-    let err = imread_with_limits(&png, &Limits { max_side: 65_535, max_pixels: 199 }).unwrap_err();
+    let err =
+        imread_with_limits(&png, &Limits { max_pixels: 199, ..Limits::default() }).unwrap_err();
     assert!(matches!(err, Error::TooLarge { width: 20, height: 10, .. }), "{err}");
-    assert!(imread_with_limits(&png, &Limits { max_side: 20, max_pixels: 200 }).is_ok());
+    assert!(
+        imread_with_limits(&png, &Limits { max_side: 20, max_pixels: 200, ..Limits::default() })
+            .is_ok()
+    );
 }
 
 #[test]
@@ -112,4 +116,22 @@ fn zero_width_bmp_is_refused() {
     let err = imread(&path).unwrap_err();
     assert!(matches!(err, Error::ZeroSize { .. } | Error::Decode { .. }), "{err}");
     assert_names_file(&err, &path, "zero.bmp");
+}
+
+#[test]
+fn decode_memory_is_bounded_before_decoding() {
+    // A 300x300 16-bit RGBA PNG needs 720,000 bytes decoded; with a 700,000-byte limit it is
+    // refused before any pixel is decoded, with the limit named.
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("deep.png");
+    let img = image::ImageBuffer::<image::Rgba<u16>, Vec<u16>>::from_pixel(
+        300,
+        300,
+        image::Rgba([1, 2, 3, 4]),
+    );
+    img.save(&png).unwrap();
+    let limits = Limits { max_decode_bytes: 700_000, ..Limits::default() };
+    let err = imread_with_limits(&png, &limits).unwrap_err().to_string();
+    assert!(err.contains("720000 bytes") && err.contains("700000"), "{err}");
+    assert!(imread_with_limits(&png, &Limits::default()).is_ok());
 }
