@@ -34,6 +34,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             "record needs inputs: --inputs DIR (images), --golden DIR, --random N or --tensors FILE..."
         );
     }
+    refuse_output_over_inputs(&args.out, &args.source)?;
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
     let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
@@ -106,4 +107,21 @@ fn relative(path: &Path, base: &Path) -> String {
         .unwrap_or_else(|| abs(path))
         .to_string_lossy()
         .into_owned()
+}
+
+/// `--out` must not be, or hold, the inputs it is recorded from: replacing it would destroy them.
+fn refuse_output_over_inputs(out: &Path, source: &crate::inputs::SourceArgs) -> Result<()> {
+    let Ok(out_dir) = out.canonicalize() else { return Ok(()) };
+    let dirs = source.golden.iter().chain(&source.inputs).cloned();
+    let parents = source.tensors.iter().filter_map(|t| t.parent().map(Path::to_path_buf));
+    for dir in dirs.chain(parents) {
+        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        if dir.canonicalize().is_ok_and(|d| d == out_dir) {
+            anyhow::bail!(
+                "{}: is also where the inputs are read from; refusing to replace it",
+                out.display()
+            );
+        }
+    }
+    Ok(())
 }

@@ -926,6 +926,20 @@ fn outputs_never_replace_special_files_inputs_or_each_other() {
     assert_eq!(std::fs::read(&image).unwrap(), before, "the input is untouched");
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is still a FIFO");
     assert!(!same.exists());
+    // record's --out may not be the golden set (or the tensors' directory) it reads from.
+    let golden = dir.path().join("golden");
+    assert_code(
+        &run(&["record", "--model", DEMO, "--random", "2", "--out", golden.to_str().unwrap()]),
+        0,
+    );
+    let listing_before = listing(&golden);
+    let g = golden.to_str().unwrap();
+    let r = run(&["record", "--model", DEMO, "--golden", g, "--out", g]);
+    assert_error(&r, &[g, "inputs are read from"]);
+    let npz = golden.join("random_s0.npz");
+    let r = run(&["record", "--model", DEMO, "--tensors", npz.to_str().unwrap(), "--out", g]);
+    assert_error(&r, &[g, "inputs are read from"]);
+    assert_eq!(listing(&golden), listing_before, "the inputs are untouched");
     // A new output gets the umask's mode (0644 under umask 022), not a temporary file's 0600.
     let out = dir.path().join("x.npy");
     assert_code(&run(&["preprocess", img, "--out", out.to_str().unwrap()]), 0);
