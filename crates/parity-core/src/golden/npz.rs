@@ -58,16 +58,7 @@ pub(super) fn read_npz_cases(
             extras.insert(key, tensor);
         }
         check_case(path, specs, &inputs, &outputs)?;
-        let mut case = Case {
-            name,
-            path: path.clone(),
-            inputs,
-            outputs,
-            extras,
-            image: None,
-            images: Vec::new(),
-            source: None,
-        };
+        let mut case = Case { path: path.clone(), extras, ..Case::new(name, inputs, outputs) };
         attach_source(&mut case, dir, manifest);
         cases.push(case);
     }

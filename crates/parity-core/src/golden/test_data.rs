@@ -54,16 +54,7 @@ pub(super) fn read_test_data_cases(
         let outputs = read_pb_group(set_dir, "output", &specs.outputs)?;
         check_case(set_dir, specs, &inputs, &outputs)?;
         let name = names.get(n).cloned().unwrap_or_else(|| format!("{TEST_DATA_PREFIX}{n}"));
-        let mut case = Case {
-            name,
-            path: set_dir.clone(),
-            inputs,
-            outputs,
-            extras: NamedTensors::new(),
-            image: None,
-            images: Vec::new(),
-            source: None,
-        };
+        let mut case = Case { path: set_dir.clone(), ..Case::new(name, inputs, outputs) };
         attach_source(&mut case, dir, manifest);
         cases.push(case);
     }
