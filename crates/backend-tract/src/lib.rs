@@ -47,9 +47,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use parity_core::{Options, Result, Runnable, Runtime};
-use tract_onnx::prelude::{InferenceModelExt, OutletId, TDim, TractResult};
+use tract_onnx::prelude::{InferenceModelExt, OutletId, TractResult};
 
-use crate::load::{backend_error, guard, parse, read_proto, unsupported};
+use crate::load::{backend_error, guard, parse, read_proto, unsupported, with_input_shapes};
 pub use crate::model::TractModel;
 
 const NAME: &str = "tract";
@@ -80,15 +80,7 @@ impl Tract {
             let proto = read_proto(model)?;
             let analyse = || -> TractResult<HashMap<String, Vec<usize>>> {
                 let typed = parse(&tract_onnx::onnx(), &proto, model)?.into_typed()?;
-                let mut subs = HashMap::new();
-                for (ix, shape) in shapes.iter().enumerate() {
-                    for (dim, &n) in typed.input_fact(ix)?.shape.iter().zip(shape) {
-                        if let TDim::Sym(symbol) = dim {
-                            subs.insert(symbol.clone(), TDim::Val(n as i64));
-                        }
-                    }
-                }
-                let typed = if subs.is_empty() { typed } else { typed.set_symbols(&subs)? };
+                let typed = with_input_shapes(typed, shapes)?;
                 let mut out = HashMap::new();
                 for node in typed.nodes() {
                     for (slot, outlet) in node.outputs.iter().enumerate() {

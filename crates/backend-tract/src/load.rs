@@ -1,7 +1,7 @@
 //! Reading and analysing a model with tract-onnx: the protobuf, tract's inference and typed
 //! models, op support, the declared interface and its batch axis; panics inside tract as errors.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use parity_core::{Dim, Error, IoInfo, ModelInfo, Result};
@@ -113,4 +113,22 @@ pub(crate) fn batch_axis(info: &ModelInfo) -> Option<String> {
             && !io.shape[1..].iter().any(|d| matches!(d, Dim::Symbolic(_)))
     });
     ok.then_some(first)
+}
+
+/// `typed` with its inputs' symbolic axes fixed to `shapes` (one per input, in order), by
+/// substituting the symbols (tract's `--set N=1`), not by re-typing the ONNX graph: a dynamo
+/// export's value_info repeats the symbolic shapes and would contradict a concrete input fact.
+pub(crate) fn with_input_shapes(
+    typed: TypedModel,
+    shapes: &[Vec<usize>],
+) -> TractResult<TypedModel> {
+    let mut subs = HashMap::new();
+    for (ix, shape) in shapes.iter().enumerate() {
+        for (dim, &n) in typed.input_fact(ix)?.shape.iter().zip(shape) {
+            if let TDim::Sym(symbol) = dim {
+                subs.insert(symbol.clone(), TDim::Val(n as i64));
+            }
+        }
+    }
+    if subs.is_empty() { Ok(typed) } else { typed.set_symbols(&subs) }
 }

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use parity_core::{Dim, Error, ModelInfo, NamedTensors, Options, Result, Tensor};
 use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::prelude::{
-    RunOptions, TDim, TValue, TractError, TractResult, TypedModel, TypedSimplePlan,
-    TypedSimpleState,
+    RunOptions, TValue, TractError, TractResult, TypedModel, TypedSimplePlan, TypedSimpleState,
 };
 use tract_onnx::tract_core::internal::{TVec, anyhow};
 
 use crate::convert::{from_tract, to_tract};
 use crate::load::{
     backend_error, batch_axis, guard, parse, read_proto, typed, unsupported, with_analysed_shapes,
+    with_input_shapes,
 };
 use crate::{MAX_CACHED_PLANS, NAME};
 
@@ -169,26 +169,13 @@ impl TractModel {
         backend_error(&self.path, e)
     }
 
-    /// Build an optimised plan for `shapes` (one per input), or for the declared symbolic shapes.
-    /// Concrete shapes are applied by substituting the typed model's symbols (tract's `--set
-    /// N=1`), not by re-typing the ONNX graph: a dynamo export's value_info repeats the symbolic
-    /// shapes and would contradict a concrete input fact.
+    /// Build an optimised plan for `shapes` (one per input, see [`with_input_shapes`]), or for the
+    /// declared symbolic shapes.
     pub(crate) fn build_plan(&self, shapes: Option<&[Vec<usize>]>) -> TractResult<Plan> {
-        let mut model = self.typed.clone();
-        if let Some(shapes) = shapes {
-            let mut subs = HashMap::new();
-            for (ix, shape) in shapes.iter().enumerate() {
-                let fact = self.typed.input_fact(ix)?;
-                for (dim, &n) in fact.shape.iter().zip(shape) {
-                    if let TDim::Sym(symbol) = dim {
-                        subs.insert(symbol.clone(), TDim::Val(n as i64));
-                    }
-                }
-            }
-            if !subs.is_empty() {
-                model = model.set_symbols(&subs)?;
-            }
-        }
+        let model = match shapes {
+            Some(shapes) => with_input_shapes(self.typed.clone(), shapes)?,
+            None => self.typed.clone(),
+        };
         let options = RunOptions::default();
         let plan = model.into_optimized()?.into_runnable_with_options(&options)?;
         let state = plan.spawn()?;
