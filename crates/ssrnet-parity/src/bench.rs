@@ -50,17 +50,15 @@ struct Row {
     iterations: usize,
 }
 
-/// FLOPs of one run of `model` on inputs of these shapes, or why they cannot be counted.
+/// FLOPs of one run of `model` on inputs of these shapes (one per declared input), or why they
+/// cannot be counted.
 fn count_flops(
     model: &std::path::Path,
     graph: &parity_core::onnx::proto::GraphProto,
-    inputs: &parity_core::NamedTensors,
-    info: &parity_core::ModelInfo,
+    shapes: &[Vec<usize>],
 ) -> std::result::Result<u64, String> {
-    let shapes: Vec<Vec<usize>> =
-        info.inputs.iter().map(|io| inputs[&io.name].shape().to_vec()).collect();
     let values = backend_tract::Tract
-        .value_shapes(model, &shapes)
+        .value_shapes(model, shapes)
         .map_err(|e| format!("no value shapes from tract ({e})"))?;
     let count = parity_graph::flops::count(graph, &values);
     if count.uncounted.is_empty() {
@@ -75,11 +73,16 @@ pub fn run(args: Args) -> Result<Verdict> {
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = crate::onnx_model::OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
-    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
+    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let mut flops_by_batch = std::collections::BTreeMap::new();
     for &batch in &args.batch {
-        let inputs = crate::inputs::random_inputs(&info, batch, 0)?;
-        flops_by_batch.insert(batch, count_flops(&model, onnx.graph(), &inputs, &info));
+        // The shapes the timed runs will have, without generating their data twice.
+        let shapes = info
+            .inputs
+            .iter()
+            .map(|io| crate::inputs::concrete_shape(&io.name, &io.shape, batch))
+            .collect::<Result<Vec<_>>>()?;
+        flops_by_batch.insert(batch, count_flops(&model, onnx.graph(), &shapes));
     }
     let backends = crate::backends::chosen(&args.backend);
     let configs = backends.len() * args.threads.len() * args.batch.len();

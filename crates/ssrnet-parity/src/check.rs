@@ -46,7 +46,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         None => model_of(&dir)?,
     };
     let onnx = OnnxModel::read(&model)?;
-    let golden = GoldenSet::read(&dir, &batch_agnostic(&onnx.model_info()?))?;
+    let info = onnx.model_info()?;
+    let golden = GoldenSet::read(&dir, &batch_agnostic(&info))?;
     let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
     if let Some(recorded) = recorded {
         let actual = sha256_hex(&model)?;
@@ -63,9 +64,9 @@ pub fn run(args: Args) -> Result<Verdict> {
             eprintln!("warning: {}", crate::output::escape_control(&why));
         }
     }
-    let profile = Profile::resolve(args.profile.profile, &onnx, golden.manifest.as_ref())?;
+    let profile = Profile::resolve(args.profile.profile, &onnx, &info, golden.manifest.as_ref())?;
     let options = profile.options(args.run.threads);
-    let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT), &onnx.model_info()?)?;
+    let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT), &info)?;
     let names: Vec<String> = golden.cases.iter().map(|c| c.name.clone()).collect();
     let expected: Vec<NamedTensors> = golden.cases.iter().map(|c| c.outputs.clone()).collect();
 

@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Verdict> {
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
-    let profile = Profile::resolve(args.profile.profile, &onnx, None)?;
+    let profile = Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let options = profile.options(args.run.threads);
     let (what, cases) = args.source.cases(&info, &profile)?;
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &info)?;

@@ -38,7 +38,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let old = OnnxModel::read(&args.old)?;
     let old_info = old.model_info()?;
     let new_info = OnnxModel::read(&args.new)?.model_info()?;
-    let profile = Profile::resolve(args.profile.profile, &old, None)?;
+    let profile = Profile::resolve(args.profile.profile, &old, &old_info, None)?;
     let options = profile.options(args.run.threads);
     let names_of = |info: &parity_core::ModelInfo| -> (Vec<String>, Vec<String>) {
         (

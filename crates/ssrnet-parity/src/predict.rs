@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
-    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
+    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let Some(output) = profile.age_output() else {
         bail!(
             "{}: predict estimates ages with SSRNet models; this model's metadata and signature \

@@ -76,18 +76,19 @@ pub fn ssrnet_image() -> ImageSpec {
 }
 
 impl Profile {
-    /// The profile for `model` (see the module docs), a golden manifest's `preprocess` section
+    /// The profile for `model`, whose declared interface is `info` (see the module docs), a golden
+    /// manifest's `preprocess` section
     /// giving the image preprocessing of a plain model.
     pub fn resolve(
         choice: ProfileChoice,
         model: &OnnxModel,
+        info: &ModelInfo,
         manifest: Option<&Manifest>,
     ) -> Result<Profile> {
-        let info = model.model_info()?;
         let ssrnet = match choice {
             ProfileChoice::Ssrnet => true,
             ProfileChoice::Plain => false,
-            ProfileChoice::Auto => names_ssrnet(model) || has_ssrnet_signature(&info),
+            ProfileChoice::Auto => names_ssrnet(model) || has_ssrnet_signature(info),
         };
         let image = match manifest.and_then(|m| m.preprocess.as_ref()) {
             Some(section) => Some(ImageSpec::from_manifest(section)?),

@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     refuse_output_over_inputs(&args.out, &args.source)?;
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
-    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, None)?;
+    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let (_, inputs) = args.source.cases(&info, &profile)?;
     let from_images = inputs.iter().any(|c| c.image.is_some());
     let options = profile.options(None);
