@@ -1,5 +1,5 @@
 """Wall time of `ssrnet-parity check` (no arguments: the demo model against fixtures/golden on ort,
-tract and candle) against `polygraphy run <demo model> --onnxrt --load-inputs ... --load-outputs ...`
+tract, candle and rten) against `polygraphy run <demo model> --onnxrt --load-inputs ... --load-outputs ...`
 doing only the onnxruntime half of the same golden cases. Prints both medians and the ratio.
 
     .venv/bin/python scripts/bench_check_vs_polygraphy.py [--runs 7] [--bin PATH] [--build]
@@ -109,7 +109,7 @@ def main() -> None:
 
     m_ours, m_theirs = statistics.median(t_ours), statistics.median(t_theirs)
     print(f"golden cases: {cases} ({samples} samples), model {MODEL.relative_to(REPO)}, {args.runs} timed runs each")
-    print(f"ssrnet-parity check (ort + tract + candle): median {m_ours:.3f} s  (min {min(t_ours):.3f}, max {max(t_ours):.3f})")
+    print(f"ssrnet-parity check (ort + tract + candle + rten): median {m_ours:.3f} s  (min {min(t_ours):.3f}, max {max(t_ours):.3f})")
     print(f"polygraphy run --onnxrt (onnxruntime only): median {m_theirs:.3f} s  (min {min(t_theirs):.3f}, max {max(t_theirs):.3f})")
     print(f"ratio polygraphy / ssrnet-parity (wall): {m_theirs / m_ours:.2f}x")
     cu, ct = statistics.median(c_ours), statistics.median(c_theirs)

@@ -66,6 +66,14 @@ use crate::support::CeilCheck;
 
 const NAME: &str = "candle";
 
+/// The default-domain opsets candle-onnx 0.11.1 (with this crate's rewrites, see [`prepare`])
+/// implements: its newest operator is opset 20's `Gelu`, and the attributes opsets 19 and 20
+/// added to older ops (`Pad`'s `wrap`, `AveragePool`'s `dilations`, ...) default to the older
+/// behaviour it implements (a node that sets one is refused by [`support`]'s variant checks or by
+/// candle-onnx itself). Opset 21 changed operator semantics (`GroupNormalization`) and added
+/// types it does not know.
+pub const OPSETS: std::ops::RangeInclusive<i64> = 1..=20;
+
 /// The candle-onnx backend (CPU).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Candle;
@@ -73,6 +81,10 @@ pub struct Candle;
 impl Runtime for Candle {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn opsets(&self) -> std::ops::RangeInclusive<i64> {
+        OPSETS
     }
 
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
@@ -124,7 +136,9 @@ fn graph(model: &ModelProto) -> &GraphProto {
 impl CandleModel {
     /// Read, check and prepare the model at `path`.
     pub fn load(path: &Path, options: &Options) -> Result<Self> {
-        let declared = parity_core::onnx::read_model_with_data(path)?;
+        let mut declared = parity_core::onnx::read_model(path)?;
+        parity_core::onnx::check_opset(path, NAME, parity_core::onnx::opset(&declared), &OPSETS)?;
+        parity_core::onnx::load_external_data(&mut declared, path)?;
         let mut model = load::to_candle(path, &declared)?;
         let fail = |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
         let g = graph(&model);

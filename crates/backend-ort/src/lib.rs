@@ -37,6 +37,11 @@ use parity_core::{
 
 const NAME: &str = "ort";
 
+/// The default-domain opsets onnxruntime 1.31.1 loads: it refuses models below opset 7 and above
+/// 26 (measured with its Python wheel on a one-`Relu` model relabelled opset 20 to 29: 26 loads
+/// and runs, 27 fails in `ValidateOpsetForDomain`).
+pub const OPSETS: std::ops::RangeInclusive<i64> = 7..=26;
+
 /// The onnxruntime backend.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ort;
@@ -90,6 +95,10 @@ impl Runtime for Ort {
         NAME
     }
 
+    fn opsets(&self) -> std::ops::RangeInclusive<i64> {
+        OPSETS
+    }
+
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
         Ok(Box::new(OrtModel::load(model, options)?))
     }
@@ -113,6 +122,7 @@ impl OrtModel {
         // The declared interface, through parity-core's one converter (and a clean error for a
         // file that is not a model, before onnxruntime sees it).
         let proto = parity_core::onnx::read_model(model)?;
+        parity_core::onnx::check_opset(model, NAME, parity_core::onnx::opset(&proto), &OPSETS)?;
         let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
         let info = parity_core::onnx::model_info(graph)
             .map_err(|e| Error::backend(NAME, format!("{}: {e}", model.display())))?;

@@ -54,6 +54,10 @@ pub use crate::model::TractModel;
 
 const NAME: &str = "tract";
 
+/// The default-domain opsets tract-onnx 0.23.9 implements: the newest operator version its
+/// translation distinguishes is opset 21's (`GroupNormalization`'s per-channel affine).
+pub const OPSETS: std::ops::RangeInclusive<i64> = 1..=21;
+
 /// How many concrete input shapes get their own optimised plan before the symbolic-shape plan
 /// takes over (bounds memory when a caller feeds ever-new shapes).
 pub const MAX_CACHED_PLANS: usize = 8;
@@ -107,6 +111,10 @@ impl Tract {
 impl Runtime for Tract {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn opsets(&self) -> std::ops::RangeInclusive<i64> {
+        OPSETS
     }
 
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {

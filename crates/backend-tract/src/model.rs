@@ -17,7 +17,7 @@ use crate::load::{
     backend_error, batch_axis, guard, parse, read_proto, typed, unsupported, with_analysed_shapes,
     with_input_shapes,
 };
-use crate::{MAX_CACHED_PLANS, NAME};
+use crate::{MAX_CACHED_PLANS, NAME, OPSETS};
 
 /// A prepared model: its declared interface, the parsed graph, and the cached plans.
 pub struct TractModel {
@@ -58,6 +58,12 @@ impl TractModel {
     pub(crate) fn load(path: &Path, options: &Options) -> Result<Self> {
         let threads = options.threads()?.unwrap_or(1);
         let proto = read_proto(path)?;
+        let opset = proto
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map(|o| o.version);
+        parity_core::onnx::check_opset(path, NAME, opset, &OPSETS)?;
         let onnx = tract_onnx::onnx();
         let missing = unsupported(&onnx, &proto);
         if !missing.is_empty() {

@@ -6,6 +6,6 @@
 //!
 //! This crate has no code of its own: `tests/conformance.rs` holds one line per case and
 //! `tests/suite/mod.rs` the test body and the `conformance!` macro that stamps each line out as
-//! `case::ort`, `case::tract` and `case::candle`, with a backend's known failure (the op it lacks)
+//! `case::ort`, `case::tract`, `case::candle` and `case::rten`, with a backend's known failure (the op it lacks)
 //! asserted on the case's line. Run it with `cargo test -p conformance`; `cargo test -p
 //! conformance -- ::tract` runs one backend.

@@ -7,10 +7,11 @@
 //! (candle-onnx's `simple_eval` convention, and the golden format's: tensors keyed by ONNX name).
 //! A path, not bytes, because ONNX external data (`model.onnx.data`) is resolved relative to the
 //! model's directory. `run` takes `&mut self` so a backend may cache per-input-shape plans without
-//! interior mutability. Optional capabilities (`unsupported_ops`) have default bodies.
+//! interior mutability. Optional capabilities (`unsupported_ops`, `read_values`) have default bodies.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 use crate::{DType, Error, Result, Tensor};
@@ -205,6 +206,10 @@ pub trait Runtime {
     /// Short lowercase name used on the command line and in reports (`ort`, `tract`, `candle`).
     fn name(&self) -> &'static str;
 
+    /// The default-domain ONNX opsets this backend implements; `prepare` refuses a model outside
+    /// them ([`crate::onnx::check_opset`]) and `inspect` reports them.
+    fn opsets(&self) -> RangeInclusive<i64>;
+
     /// Load and optimise the model at `model` once.
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>>;
 
@@ -224,4 +229,17 @@ pub trait Runnable {
     /// Run once: every declared input by name in, every declared output by name out. A tensor whose
     /// name, dtype or shape does not fit is an [`crate::Error::Input`], never a panic.
     fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors>;
+
+    /// Run once and return the values named in `names`, any value of the graph (not only its
+    /// outputs), where the backend can read them out natively without rewriting the graph.
+    /// `Ok(None)`, the default, says it cannot; a caller then exposes the values as graph outputs
+    /// instead. A name the graph does not have is an [`crate::Error::Input`].
+    fn read_values(
+        &mut self,
+        inputs: &NamedTensors,
+        names: &[String],
+    ) -> Result<Option<NamedTensors>> {
+        let _ = (inputs, names);
+        Ok(None)
+    }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use crate::{Error, Result, staging};
 
 /// The largest file any reader of this crate reads whole: 2 GiB, protobuf's own limit for a model.
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
@@ -101,14 +101,18 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.is_dir() {
         return Err(Error::invalid(path, "is a directory, expected a file path"));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".parity-tmp-")
-        .permissions(new_file_permissions())
-        .tempfile_in(parent_of(path))
+    let make = || {
+        tempfile::Builder::new()
+            .prefix(".parity-tmp-")
+            .permissions(new_file_permissions())
+            .tempfile_in(parent_of(path))
+    };
+    let mut tmp = staging::create(make, |t| t.path()).map_err(io)?;
+    let staged = tmp.path().to_path_buf();
+    let written = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all());
+    // On failure the temporary file is removed when `tmp` drops, still inside `commit`.
+    staging::commit(&staged, || written.and_then(|()| tmp.persist(path).map_err(|e| e.error)))
         .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
 
@@ -122,31 +126,47 @@ pub(crate) fn write_dir_atomic(
     replace: bool,
     fill: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
-    };
+    let io = io_at;
     let parent = parent_of(dir);
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     remove_stale_staging(&parent);
     let prefix = format!("{STAGING_PREFIX}{}-", std::process::id());
-    let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .permissions(new_dir_permissions())
-        .tempdir_in(&parent)
-        .map_err(io(&parent))?;
-    fill(tmp.path())?;
-    let staged = tmp.keep();
+    let make = || {
+        tempfile::Builder::new()
+            .prefix(&prefix)
+            .permissions(new_dir_permissions())
+            .tempdir_in(&parent)
+    };
+    let tmp = staging::create(make, |t| t.path()).map_err(io(&parent))?;
+    let staged = tmp.path().to_path_buf();
+    let filled = fill(&staged);
+    staging::commit(&staged, || {
+        // On failure the staging directory is removed as `tmp` drops, still inside `commit`.
+        filled?;
+        rename_into_place(&tmp.keep(), dir, &parent, replace)
+    })
+}
+
+/// The [`Error::Io`] of a failed operation on `path`.
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
+    let path = path.to_path_buf();
+    move |source| Error::Io { path, source }
+}
+
+/// Renames the complete `staged` directory to `dir` (moving an existing `dir` aside first when
+/// `replace`); on failure removes `staged` and leaves `dir` as it was.
+fn rename_into_place(staged: &Path, dir: &Path, parent: &Path, replace: bool) -> Result<()> {
+    let io = io_at;
     let result = if replace {
         let backup = tempfile::Builder::new()
             .prefix(".golden-old-")
-            .tempdir_in(&parent)
-            .map_err(io(&parent))?
+            .tempdir_in(parent)
+            .map_err(io(parent))?
             .keep();
         std::fs::remove_dir(&backup).ok();
         std::fs::rename(dir, &backup)
             .and_then(|()| {
-                std::fs::rename(&staged, dir).inspect_err(|_| {
+                std::fs::rename(staged, dir).inspect_err(|_| {
                     let _ = std::fs::rename(&backup, dir);
                 })
             })
@@ -154,10 +174,10 @@ pub(crate) fn write_dir_atomic(
                 let _ = std::fs::remove_dir_all(&backup);
             })
     } else {
-        std::fs::rename(&staged, dir)
+        std::fs::rename(staged, dir)
     };
     result.map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staged);
+        let _ = std::fs::remove_dir_all(staged);
         io(dir)(e)
     })
 }

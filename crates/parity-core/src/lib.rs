@@ -56,6 +56,7 @@ pub mod golden;
 pub mod npy;
 pub mod onnx;
 pub mod panic;
+pub mod staging;
 pub mod tensor;
 pub mod tensor_proto;
 

@@ -13,17 +13,21 @@ pub enum BackendName {
     Tract,
     /// candle-onnx.
     Candle,
+    /// RTen, a pure-Rust runtime.
+    Rten,
 }
 
 impl BackendName {
     /// Every backend, in report order.
-    pub const ALL: [BackendName; 3] = [BackendName::Ort, BackendName::Tract, BackendName::Candle];
+    pub const ALL: [BackendName; 4] =
+        [BackendName::Ort, BackendName::Tract, BackendName::Candle, BackendName::Rten];
 
     pub fn runtime(self) -> Box<dyn Runtime> {
         match self {
             BackendName::Ort => Box::new(backend_ort::Ort),
             BackendName::Tract => Box::new(backend_tract::Tract),
             BackendName::Candle => Box::new(backend_candle::Candle),
+            BackendName::Rten => Box::new(backend_rten::Rten),
         }
     }
 
@@ -32,11 +36,12 @@ impl BackendName {
             BackendName::Ort => "ort",
             BackendName::Tract => "tract",
             BackendName::Candle => "candle",
+            BackendName::Rten => "rten",
         }
     }
 }
 
-/// The chosen backends, deduplicated, in the order given; all three when none were given.
+/// The chosen backends, deduplicated, in the order given; all four when none were given.
 pub fn chosen(given: &[BackendName]) -> Vec<BackendName> {
     if given.is_empty() {
         return BackendName::ALL.to_vec();

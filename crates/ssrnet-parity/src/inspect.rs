@@ -31,7 +31,12 @@ struct Io {
 #[derive(Serialize)]
 struct Support {
     backend: &'static str,
+    /// Whether the backend runs every op of the model at the model's opset.
     supported: bool,
+    /// The default-domain opsets the backend implements, `[first, last]`.
+    opsets: [i64; 2],
+    /// Whether the model's opset is among them.
+    opset_supported: bool,
     unsupported_ops: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -63,19 +68,29 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let backends = crate::backends::chosen(&args.backend)
         .into_iter()
-        .map(|b| match b.runtime().unsupported_ops(&args.model) {
-            Ok(ops) => Support {
-                backend: b.as_str(),
-                supported: ops.is_empty(),
-                unsupported_ops: ops,
-                error: None,
-            },
-            Err(e) => Support {
-                backend: b.as_str(),
-                supported: false,
-                unsupported_ops: Vec::new(),
-                error: Some(e.to_string()),
-            },
+        .map(|b| {
+            let runtime = b.runtime();
+            let range = runtime.opsets();
+            let opsets = [*range.start(), *range.end()];
+            let opset_supported = model.opset().is_none_or(|v| range.contains(&v));
+            match runtime.unsupported_ops(&args.model) {
+                Ok(ops) => Support {
+                    backend: b.as_str(),
+                    supported: ops.is_empty() && opset_supported,
+                    opsets,
+                    opset_supported,
+                    unsupported_ops: ops,
+                    error: None,
+                },
+                Err(e) => Support {
+                    backend: b.as_str(),
+                    supported: false,
+                    opsets,
+                    opset_supported,
+                    unsupported_ops: Vec::new(),
+                    error: Some(e.to_string()),
+                },
+            }
         })
         .collect();
     let report = Inspection {
@@ -135,14 +150,18 @@ fn print_text(r: &Inspection, format: Format) {
         ops.add_row(vec![e(op), n.to_string()]);
     }
     println!("{ops}");
-    let mut support = table(format, &["backend", "runs every op"]);
+    let mut support = table(format, &["backend", "opsets", "runs every op"]);
     for s in &r.backends {
-        let detail = match (&s.error, s.supported) {
+        let mut detail = match (&s.error, s.unsupported_ops.is_empty()) {
             (Some(err), _) => format!("error: {}", e(err)),
             (None, true) => "yes".to_string(),
             (None, false) => format!("no: {}", e(&s.unsupported_ops.join(", "))),
         };
-        support.add_row(vec![s.backend.to_string(), detail]);
+        if !s.opset_supported {
+            detail = format!("no: opset {opset} is not supported ({detail})");
+        }
+        let opsets = format!("{}-{}", s.opsets[0], s.opsets[1]);
+        support.add_row(vec![s.backend.to_string(), opsets, detail]);
     }
     println!("{support}");
 }

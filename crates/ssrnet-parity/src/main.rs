@@ -1,5 +1,5 @@
 //! `ssrnet-parity`: proves that an ONNX export of SSRNet computes what PyTorch computes, on onnxruntime,
-//! tract and candle. `main` parses the command line and calls one subcommand module's `run`.
+//! tract, candle and RTen. `main` parses the command line and calls one subcommand module's `run`.
 //!
 //! Exit codes: 0 pass, 1 a negative verdict (parity mismatch), 2 an error (bad input, bad usage).
 
@@ -22,6 +22,7 @@ mod predict;
 mod preprocess;
 mod profile;
 mod record;
+mod signals;
 
 #[derive(Parser)]
 #[command(name = "ssrnet-parity", version, about, propagate_version = true)]
@@ -62,7 +63,7 @@ pub enum Verdict {
 }
 
 fn main() -> ExitCode {
-    reset_sigpipe();
+    signals::install();
     // A panic inside a backend library is caught and reported as that backend's error; the quiet
     // hook keeps Rust's panic text and backtrace off stderr, which must stay one `error:` line.
     parity_core::panic::install_quiet_hook();
@@ -133,14 +134,4 @@ fn one_line(rendered: &str) -> String {
     }
     let line = parts.join(" ");
     if line.starts_with("error:") { line } else { format!("error: {line}") }
-}
-
-/// A closed pipe (`ssrnet-parity check | head`) ends the process quietly instead of panicking in
-/// `println!`.
-fn reset_sigpipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread or output exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }

@@ -242,13 +242,13 @@ fn perturbed(py: &Path, dir: &Path, name: &str, value: &str) -> PathBuf {
 // check
 
 #[test]
-fn check_without_arguments_passes_on_all_three_backends() {
+fn check_without_arguments_passes_on_all_four_backends() {
     let r = run(&["check"]);
     assert_code(&r, 0);
     assert!(r.stderr.is_empty(), "no progress or warnings when stderr is not a terminal: {r:?}");
     let cases = golden_case_names().len();
     assert!(r.stdout.contains(&format!("({cases} cases)")), "{r:?}");
-    for b in ["ort", "tract", "candle"] {
+    for b in ["ort", "tract", "candle", "rten"] {
         let row = r
             .stdout
             .lines()
@@ -261,7 +261,7 @@ fn check_without_arguments_passes_on_all_three_backends() {
             "{row}"
         );
     }
-    assert!(r.stdout.lines().last().unwrap().starts_with("PASS: 3 backend(s)"), "{r:?}");
+    assert!(r.stdout.lines().last().unwrap().starts_with("PASS: 4 backend(s)"), "{r:?}");
     assert!(!r.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
 }
 
@@ -269,7 +269,7 @@ fn check_without_arguments_passes_on_all_three_backends() {
 fn check_json_is_one_document_with_the_documented_keys() {
     let (r, v) = run_json(&["check", "--format", "json"]);
     assert_code(&r, 0);
-    assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
+    assert_pass_report(&v, &["ort", "tract", "candle", "rten"], golden_samples(), 1e-4);
     assert_eq!(v["command"], "check");
     assert_eq!(v["profile"], "ssrnet", "the demo model's metadata names SSRNet");
     assert_eq!(v["cases"].as_u64().unwrap() as usize, golden_case_names().len());
@@ -344,7 +344,7 @@ fn check_onnx_test_data_layout_with_model() {
         run_json(&["check", "--golden", "fixtures/golden_pb", "--model", DEMO, "--format", "json"]);
     assert_code(&r, 0);
     assert_eq!(v["cases"].as_u64().unwrap() as usize, pb_cases);
-    assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
+    assert_pass_report(&v, &["ort", "tract", "candle", "rten"], golden_samples(), 1e-4);
     // The test-data layout names no model: without --model it is an error that says so.
     assert_error(
         &run(&["check", "--golden", "fixtures/golden_pb"]),
@@ -358,7 +358,7 @@ fn check_static_model_splits_batched_cases() {
         run_json(&["check", "--model", "models/ssrnet_legacy_static.onnx", "--format", "json"]);
     assert_code(&r, 0);
     // Every sample, including the 8 of batch8_images, was compared.
-    assert_pass_report(&v, &["ort", "tract", "candle"], golden_samples(), 1e-4);
+    assert_pass_report(&v, &["ort", "tract", "candle", "rten"], golden_samples(), 1e-4);
     assert!(golden_case_names().contains(&"batch8_images".to_string()));
 }
 
@@ -376,7 +376,7 @@ fn perturbed_model_fails_check_and_diff_naming_the_cases() {
     let (r, v) = run_json(&["check", "--model", m, "--format", "json"]);
     assert_code(&r, 1);
     assert_eq!(v["verdict"], "fail");
-    assert_eq!(backend_names(&v), ["ort", "tract", "candle"]);
+    assert_eq!(backend_names(&v), ["ort", "tract", "candle", "rten"]);
     for b in v["backends"].as_array().unwrap() {
         assert_eq!(b["verdict"], "fail");
         // Every age moved by 0.01 > atol 1e-4: every case fails, each named.
@@ -783,7 +783,7 @@ fn several_inputs_of_every_type_through_record_check_compare_and_diff() {
     assert_code(&r, 0);
     let (r, v) = run_json(&["check", "--golden", random.to_str().unwrap(), "--format", "json"]);
     assert_code(&r, 0);
-    assert_eq!(backend_names(&v), ["ort", "tract", "candle"]);
+    assert_eq!(backend_names(&v), ["ort", "tract", "candle", "rten"]);
     for b in v["backends"].as_array().unwrap() {
         let outputs: Vec<&str> =
             b["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
@@ -1198,7 +1198,7 @@ fn record_then_check_against_the_recording() {
     let (r, v) = run_json(&["check", "--golden", g, "--format", "json"]);
     assert_code(&r, 0);
     assert_eq!(v["cases"].as_u64().unwrap() as usize, images);
-    assert_pass_report(&v, &["ort", "tract", "candle"], images, 1e-4);
+    assert_pass_report(&v, &["ort", "tract", "candle", "rten"], images, 1e-4);
     // ort against its own recording is exact.
     assert_eq!(v["backends"][0]["outputs"][0]["max_abs"], 0.0);
     // Recording again over an existing golden set replaces it.
@@ -1232,7 +1232,7 @@ fn compare_random_and_images() {
     assert_code(&r, 0);
     assert_eq!(v["cases"], 4);
     assert_eq!(v["command"], "compare");
-    assert_pass_report(&v, &["tract", "candle"], 4, 1e-4);
+    assert_pass_report(&v, &["tract", "candle", "rten"], 4, 1e-4);
     assert!(v["reference"].as_str().unwrap().contains("ort"));
 
     let images = std::fs::read_dir(repo().join("fixtures/images")).unwrap().count();
@@ -1327,7 +1327,7 @@ fn inspect_text_and_json() {
         assert_eq!(b["supported"], true, "{b:#}");
         assert_eq!(b["unsupported_ops"], serde_json::json!([]));
     }
-    assert_eq!(v["backends"].as_array().unwrap().len(), 3);
+    assert_eq!(v["backends"].as_array().unwrap().len(), 4);
     for key in ["ir_version", "opset", "producer", "nodes", "parameters", "op_histogram"] {
         assert!(v.get(key).is_some(), "missing key {key}");
     }
@@ -1431,4 +1431,106 @@ onnx.save(m, sys.argv[1])
     let flops: Vec<u64> =
         v.as_array().unwrap().iter().map(|r| r["flops"].as_u64().unwrap()).collect();
     assert_eq!(flops, [2 * 8 * 16 * 32 + 8 * 16, 3 * (2 * 8 * 16 * 32 + 8 * 16)]);
+}
+
+#[test]
+fn a_model_beyond_a_backends_opsets_is_refused() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    // The demo export relabelled opset 99: nothing in it changes, only what it claims to be.
+    let relabelled = dir.path().join("opset99.onnx");
+    python_run(
+        &py,
+        r#"
+import sys, onnx
+m = onnx.load(sys.argv[1])
+for o in m.opset_import:
+    if o.domain in ("", "ai.onnx"):
+        o.version = 99
+onnx.save(m, sys.argv[2])
+"#,
+        &[&repo().join(DEMO), &relabelled],
+    );
+    let m = relabelled.to_str().unwrap();
+    for backend in ["ort", "tract", "candle", "rten"] {
+        let r = run(&[
+            "predict",
+            "--model",
+            m,
+            "--backend",
+            backend,
+            "fixtures/images/astronaut_face.png",
+        ]);
+        assert_error(&r, &[backend, m, "opset 99", "supports opsets"]);
+    }
+    // inspect says which opsets each backend supports, and that 99 is not among them.
+    let (r, v) = run_json(&["inspect", m, "--format", "json"]);
+    assert_code(&r, 0);
+    for b in v["backends"].as_array().unwrap() {
+        assert_eq!(b["opset_supported"], false, "{r:?}");
+        assert_eq!(b["supported"], false, "{r:?}");
+        assert!(b["opsets"][1].as_i64().unwrap() < 99, "{r:?}");
+    }
+    // The original opset (11) is within every backend's range.
+    let (r, v) = run_json(&["inspect", DEMO, "--format", "json"]);
+    assert_code(&r, 0);
+    assert!(
+        v["backends"].as_array().unwrap().iter().all(|b| b["opset_supported"] == true),
+        "{r:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interrupts
+
+/// Starts `record` of `cases` random cases into `<dir>/out`, waits until its staging directory
+/// appears beside `--out` (the output is being written), sends `signal`, and returns the run.
+fn interrupt_record(dir: &Path, cases: &str, signal: libc::c_int) -> Run {
+    let out = dir.join("out");
+    let args = ["record", "--model", DEMO, "--random", cases, "--out", out.to_str().unwrap()];
+    let child = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let staging = || {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".golden-tmp-"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !staging() {
+        assert!(std::time::Instant::now() < deadline, "record never started writing");
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    // SAFETY: signalling our own child process by its pid.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    let done = child.wait_with_output().unwrap();
+    Run {
+        code: done.status.code().expect("exited through the handler, not killed by the signal"),
+        stdout: String::from_utf8(done.stdout).unwrap(),
+        stderr: String::from_utf8(done.stderr).unwrap(),
+        args: args.join(" "),
+    }
+}
+
+#[test]
+fn an_interrupted_record_leaves_nothing_behind() {
+    // 2,000 cases of 48 KB: the golden set takes long enough to write that the signal lands while
+    // the staging directory exists.
+    for (signal, name, code) in [(libc::SIGINT, "SIGINT", 130), (libc::SIGTERM, "SIGTERM", 143)] {
+        let dir = tempdir();
+        let r = interrupt_record(dir.path(), "2000", signal);
+        assert_code(&r, code);
+        assert_eq!(
+            r.stderr,
+            format!("error: interrupted by {name}; removed 1 unfinished output\n"),
+            "{r:?}"
+        );
+        assert!(listing(dir.path()).is_empty(), "no staging directory and no --out: {r:?}");
+    }
 }

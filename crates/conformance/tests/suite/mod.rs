@@ -352,7 +352,7 @@ fn demo_model(variant: &str) -> PathBuf {
 }
 
 /// The conformance suite: one line per case, `name => Case`, each stamped out once per backend as
-/// `name::ort`, `name::tract`, `name::candle`, so that no backend can skip a case and adding one
+/// `name::ort`, `name::tract`, `name::candle`, `name::rten`, so that no backend can skip a case and adding one
 /// is one edit.
 macro_rules! conformance {
     ($($name:ident => $case:expr;)*) => {
@@ -377,6 +377,11 @@ macro_rules! conformance {
                 #[test]
                 fn candle() {
                     run(&backend_candle::Candle, case())
+                }
+
+                #[test]
+                fn rten() {
+                    run(&backend_rten::Rten, case())
                 }
             }
         )*

@@ -115,6 +115,31 @@ pub fn opset(model: &ModelProto) -> Option<i64> {
         .map(|o| o.version())
 }
 
+/// Refuses, before `backend` loads it, a model at `path` whose default-domain opset (`opset`, from
+/// [`opset`] or the backend's own protobuf) is outside the range the backend implements
+/// (`supported`, its [`crate::Runtime::opsets`]). A newer opset may change an operator's meaning
+/// in ways an older implementation does not know of; running it anyway could pass or fail for the
+/// wrong reason. A model that imports no default-domain opset is left to the backend.
+pub fn check_opset(
+    path: &Path,
+    backend: &'static str,
+    opset: Option<i64>,
+    supported: &std::ops::RangeInclusive<i64>,
+) -> Result<()> {
+    match opset {
+        Some(v) if !supported.contains(&v) => Err(Error::backend(
+            backend,
+            format!(
+                "{}: the model imports opset {v}; {backend} supports opsets {} to {}",
+                path.display(),
+                supported.start(),
+                supported.end()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// ONNX's name for a `TensorProto.DataType` code (`FLOAT`, `BFLOAT16`, ...), for messages.
 pub fn onnx_type_name(code: i32) -> String {
     DataType::try_from(code)
