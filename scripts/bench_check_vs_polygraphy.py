@@ -35,6 +35,25 @@ def default_bin() -> Path:
     return target / "release" / "ssrnet-parity"
 
 
+def add_binary_args(ap: argparse.ArgumentParser) -> None:
+    """--bin and --build, shared by the benchmark scripts."""
+    ap.add_argument("--bin", type=Path, default=None, help="the ssrnet-parity release binary")
+    ap.add_argument("--build", action="store_true", help="cargo build --release -p ssrnet-parity first")
+
+
+def tools(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The release binary (built first with --build) and this environment's polygraphy; exits on absence."""
+    if args.build:
+        subprocess.run(["cargo", "build", "--release", "-p", "ssrnet-parity"], cwd=REPO, check=True)
+    binary = args.bin or default_bin()
+    if not binary.is_file():
+        sys.exit(f"error: {binary}: no release binary (run with --build, or pass --bin)")
+    polygraphy = Path(sys.executable).parent / "polygraphy"
+    if not polygraphy.is_file():
+        sys.exit(f"error: {polygraphy}: polygraphy is not installed in this Python environment")
+    return binary, polygraphy
+
+
 def write_polygraphy_files(tmp: Path) -> tuple[Path, Path, int, int]:
     """The goldens as Polygraphy input (list of feed dicts) and output (RunResults) files."""
     from polygraphy.comparator import RunResults
@@ -82,18 +101,9 @@ def time_runs(cmd: list[str], runs: int, label: str) -> tuple[list[float], list[
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7, help="timed runs of each command (after one warm-up run)")
-    ap.add_argument("--bin", type=Path, default=None, help="the ssrnet-parity release binary")
-    ap.add_argument("--build", action="store_true", help="cargo build --release -p ssrnet-parity first")
+    add_binary_args(ap)
     args = ap.parse_args()
-
-    if args.build:
-        subprocess.run(["cargo", "build", "--release", "-p", "ssrnet-parity"], cwd=REPO, check=True)
-    binary = args.bin or default_bin()
-    if not binary.is_file():
-        sys.exit(f"error: {binary}: no release binary (run with --build, or pass --bin)")
-    polygraphy = Path(sys.executable).parent / "polygraphy"
-    if not polygraphy.is_file():
-        sys.exit(f"error: {polygraphy}: polygraphy is not installed in this Python environment")
+    binary, polygraphy = tools(args)
 
     with tempfile.TemporaryDirectory(prefix="bench-polygraphy-") as tmp:
         in_path, out_path, cases, samples = write_polygraphy_files(Path(tmp))

@@ -56,6 +56,17 @@ pub(crate) fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<
         DatumType::Bool => TensorData::Bool(
             t.to_plain_array_view::<bool>().map_err(err)?.iter().copied().collect(),
         ),
+        // A shape value tract keeps symbolic (`Shape` of a dynamic input) is int64 in ONNX; once
+        // the input is concrete, so is every dimension.
+        DatumType::TDim => TensorData::I64(
+            t.cast_to::<i64>()
+                .map_err(err)?
+                .to_plain_array_view::<i64>()
+                .map_err(err)?
+                .iter()
+                .copied()
+                .collect(),
+        ),
         other => {
             return Err(Error::backend(
                 NAME,

@@ -212,8 +212,8 @@ impl OutputReport {
 }
 
 /// Writes finite floats as numbers and infinities / NaN as the strings `"inf"`, `"-inf"`, `"nan"`
-/// (JSON has no literal for them).
-fn ser_f64<S: Serializer>(v: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+/// (JSON has no literal for them); for `#[serde(serialize_with = "ser_f64")]` on any report.
+pub fn ser_f64<S: Serializer>(v: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
     if v.is_finite() {
         s.serialize_f64(*v)
     } else if v.is_nan() {
@@ -337,6 +337,30 @@ pub fn compare_tensors(
         mean_abs: if total == 0 { 0.0 } else { sum_abs / total as f64 },
         min_atol,
         worst,
+    }
+}
+
+/// The cosine similarity of two tensors of the same shape, read as flat vectors of f64: `1` for
+/// equal directions. Two all-zero tensors count as `1` (equal), one all-zero tensor against another
+/// as `0`; a non-finite element or another shape gives NaN, which no threshold admits.
+pub fn cosine(actual: &Tensor, expected: &Tensor) -> f64 {
+    if actual.shape() != expected.shape() {
+        return f64::NAN;
+    }
+    let (a, b) = (actual.data().to_f64_vec(), expected.data().to_f64_vec());
+    let (mut dot, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(&b) {
+        dot += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if !(dot.is_finite() && aa.is_finite() && bb.is_finite()) {
+        return f64::NAN;
+    }
+    match (aa == 0.0, bb == 0.0) {
+        (true, true) => 1.0,
+        (true, false) | (false, true) => 0.0,
+        (false, false) => dot / (aa.sqrt() * bb.sqrt()),
     }
 }
 

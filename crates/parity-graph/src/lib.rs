@@ -1,6 +1,11 @@
-//! ONNX graph work that runs nothing. Today: the FLOP count of a graph ([`flops`]), from its
-//! nodes, attributes and initializers plus the concrete shape of each value (which a caller
-//! obtains from any shape analysis, e.g. tract's, for the input shapes it runs).
+//! ONNX graph work that runs nothing:
+//! - the FLOP count of a graph ([`flops`]), from its nodes, attributes and initializers plus the
+//!   concrete shape of each value (which a caller obtains from any shape analysis, e.g. tract's,
+//!   for the input shapes it runs);
+//! - the values a graph computes, in order, and the graph rewritten to return them all
+//!   ([`values`], Polygraphy's "mark all"), typed by [`dtypes`];
+//! - one node cut out as a model of its own ([`extract`]), to run it alone or write it as a repro;
+//! - the values of two exports whose names differ, paired by sequence alignment ([`align`]).
 //!
 //! The graph types are parity-core's ([`parity_core::onnx::proto`]); this crate knows no backend.
 //!
@@ -27,4 +32,8 @@
 //! assert_eq!(count.total, 48);
 //! ```
 
+pub mod align;
+pub mod dtypes;
+pub mod extract;
 pub mod flops;
+pub mod values;

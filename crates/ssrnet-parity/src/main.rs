@@ -14,6 +14,7 @@ mod compare;
 mod diff;
 mod inputs;
 mod inspect;
+mod localize;
 mod onnx_model;
 mod output;
 mod parity;
@@ -48,6 +49,9 @@ enum Command {
     Record(record::Args),
     /// Describe a model: IO, opset, producer, metadata, ops, external data, backend support.
     Inspect(inspect::Args),
+    /// Where two runs part: the first node whose own error (run alone) or cumulative error exceeds
+    /// the tolerance, backend against backend or export against export.
+    Localize(localize::Args),
     /// Median/p90 latency, throughput and GFLOP/s per backend, batch and thread count.
     Bench(bench::Args),
     /// Decode, resize and normalise images exactly as cv2.imread + cv2.resize; write NCHW float32 .npy.
@@ -98,6 +102,7 @@ fn dispatch(command: Command) -> anyhow::Result<Verdict> {
         Command::Predict(args) => predict::run(args),
         Command::Record(args) => record::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Localize(args) => localize::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Preprocess(args) => preprocess::run(args),
     }

@@ -1534,3 +1534,166 @@ fn an_interrupted_record_leaves_nothing_behind() {
         assert!(listing(dir.path()).is_empty(), "no staging directory and no --out: {r:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// localize
+
+/// `scripts/localize_cases.py ARGS...`, its stdout.
+fn localize_case(py: &Path, args: &[&str]) -> String {
+    let out = Command::new(py)
+        .arg("scripts/localize_cases.py")
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "localize_cases.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn localize_names_a_perturbed_conv_on_every_backend_and_its_repro_reproduces_it() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let perturbed = dir.path().join("perturbed.onnx");
+    let named = localize_case(
+        &py,
+        &["perturb-conv", DEMO, perturbed.to_str().unwrap(), "--index", "3", "--scale", "1e-3"],
+    );
+    let (node, value) = named.trim().split_once('\t').unwrap();
+    let repro = dir.path().join("repro");
+    let (r, v) = run_json(&[
+        "localize",
+        "--model",
+        perturbed.to_str().unwrap(),
+        "--against",
+        DEMO,
+        "--repro",
+        repro.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 1);
+    assert_eq!(v["verdict"], "culprit", "{r:?}");
+    assert_eq!(v["culprit"]["node"], node, "{r:?}");
+    assert_eq!(v["culprit"]["op"], "Conv");
+    assert_eq!(v["culprit"]["value"], value);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "every backend: {r:?}");
+    for run in runs {
+        assert_eq!(run["culprit"]["node"], node, "{run:#}");
+        assert_eq!(run["aligned"]["values"], run["aligned"]["of"], "same names: all aligned");
+        // Upstream of the Conv nothing differs at all.
+        let first =
+            run["nodes"].as_array().unwrap().iter().position(|n| n["node"] == node).unwrap();
+        for n in &run["nodes"].as_array().unwrap()[..first] {
+            assert_eq!(n["cumulative"]["max_abs"], 0.0, "{n:#}");
+        }
+    }
+    // The repro: the Conv alone, with the original's values of its input and output.
+    assert!(repro.join("model.onnx").is_file() && repro.join("test_data_set_0").is_dir());
+    let m = repro.join("model.onnx");
+    for backend in ["ort", "tract", "candle", "rten"] {
+        let r = run(&[
+            "check",
+            "--model",
+            m.to_str().unwrap(),
+            "--golden",
+            repro.to_str().unwrap(),
+            "--backend",
+            backend,
+        ]);
+        assert_code(&r, 1);
+    }
+    // The model against itself: no culprit, so no repro.
+    let original = dir.path().join("original");
+    let (r, v) = run_json(&[
+        "localize",
+        "--model",
+        DEMO,
+        "--against",
+        DEMO,
+        "--repro",
+        original.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 0);
+    assert_eq!(v["verdict"], "none");
+    assert!(!original.exists(), "no culprit, no repro");
+}
+
+#[test]
+fn localize_blames_the_early_error_not_the_amplifier() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    let early = localize_case(&py, &["amplify", dir.path().to_str().unwrap()]);
+    let a = dir.path().join("amplify_perturbed.onnx");
+    let b = dir.path().join("amplify_reference.onnx");
+    let (r, v) = run_json(&[
+        "localize",
+        "--model",
+        a.to_str().unwrap(),
+        "--against",
+        b.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 1);
+    assert_eq!(v["culprit"]["node"], early.trim(), "{r:?}");
+    for run in v["runs"].as_array().unwrap() {
+        let amplify =
+            run["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "amplify").unwrap();
+        // Run alone on the reference's input, the amplifier is exact; in the whole graph it is
+        // where the error is largest.
+        assert_eq!(amplify["isolated"]["max_abs"], 0.0, "{run:#}");
+        assert!(amplify["cumulative"]["max_abs"].as_f64().unwrap() > 1.0, "{run:#}");
+    }
+}
+
+#[test]
+fn localize_legacy_against_dynamo_aligns_most_values_and_finds_no_culprit() {
+    let (r, v) = run_json(&[
+        "localize",
+        "--model",
+        "models/ssrnet_legacy_dynamic.onnx",
+        "--against",
+        "models/ssrnet_dynamo_dynamic.onnx",
+        "--golden",
+        "fixtures/golden",
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 0);
+    assert_eq!(v["verdict"], "none", "{r:?}");
+    assert!(v["culprit"].is_null());
+    let (aligned, of) =
+        (v["aligned"]["values"].as_u64().unwrap(), v["aligned"]["of"].as_u64().unwrap());
+    assert!(aligned * 10 >= of * 9, "{aligned} of {of} aligned: {r:?}");
+}
+
+#[test]
+fn localize_backends_against_ort_on_the_demo_model() {
+    let r = run(&["localize", "--model", DEMO, "--golden", "fixtures/golden"]);
+    assert_code(&r, 0);
+    for b in ["tract vs ort", "candle vs ort", "rten vs ort"] {
+        assert!(r.stdout.contains(&format!("{b}: NONE")), "{r:?}");
+    }
+    assert!(r.stdout.trim_end().ends_with("NONE: no divergence"), "{r:?}");
+    let (r, v) = run_json(&["localize", "--model", DEMO, "--backend", "rten", "--format", "json"]);
+    assert_code(&r, 0);
+    let rten = &v["runs"][0];
+    assert_eq!(rten["read_out"], "native", "rten reads values itself: {rten:#}");
+    let nodes = rten["nodes"].as_array().unwrap();
+    assert!(nodes.len() > 50, "every value of SSRNet: {}", nodes.len());
+    for n in nodes {
+        for k in ["node", "op", "value", "shape", "cumulative", "isolated"] {
+            assert!(n.get(k).is_some(), "{k} missing: {n:#}");
+        }
+    }
+    let r = run(&["localize", "--model", DEMO, "--backend", "ort"]);
+    assert_error(&r, &["nothing to compare"]);
+}

@@ -48,7 +48,7 @@ use npz::read_npz_cases;
 pub use npz::{MAX_NPZ_INFLATED_BYTES, read_npz};
 use spec::{Spec, Specs};
 use test_data::read_test_data_cases;
-pub use test_data::write_test_data;
+pub use test_data::{write_test_data, write_test_data_with};
 pub use write::write_npz;
 
 use crate::compare::{Tolerance, Tolerances};

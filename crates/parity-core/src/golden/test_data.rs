@@ -123,6 +123,19 @@ pub fn write_test_data<S: AsRef<str>>(
     input_names: &[S],
     output_names: &[S],
 ) -> Result<()> {
+    write_test_data_with(dir, cases, input_names, output_names, &[])
+}
+
+/// [`write_test_data`] with more files beside the test data sets, written in the same atomic
+/// step: `(file name, bytes)`, e.g. the `model.onnx` the cases belong to (a self-contained repro
+/// that `onnx_test_runner` reads as it is).
+pub fn write_test_data_with<S: AsRef<str>>(
+    dir: impl AsRef<Path>,
+    cases: &[Case],
+    input_names: &[S],
+    output_names: &[S],
+    files: &[(&str, &[u8])],
+) -> Result<()> {
     let dir = dir.as_ref();
     if dir.exists() {
         return Err(Error::invalid(dir, "already exists; refusing to overwrite"));
@@ -152,6 +165,9 @@ pub fn write_test_data<S: AsRef<str>>(
                 }
             }
             names.push(case.name.clone());
+        }
+        for (file, bytes) in files {
+            fs::write(staging.join(file), bytes).map_err(io_err(&dir.join(file)))?;
         }
         let text =
             serde_json::to_string_pretty(&names).map_err(|e| Error::invalid(dir, e.to_string()))?;

@@ -1,7 +1,7 @@
 //! Comparison edge cases. Expected values are worked by hand from the rule
 //! `|a - b| <= atol + rtol * |b|`; inputs are dyadic fractions so the arithmetic is exact.
 
-use parity_core::compare::{compare_outputs, compare_tensors, summarize};
+use parity_core::compare::{compare_outputs, compare_tensors, cosine, summarize};
 use parity_core::{CompareOptions, NamedTensors, Tensor, Tolerance, Tolerances};
 
 fn f64t(shape: &[usize], v: &[f64]) -> Tensor {
@@ -328,4 +328,16 @@ fn overflowing_difference_needs_no_finite_atol() {
     );
     assert!(!r.pass);
     assert_eq!((r.max_abs, r.min_atol), (f64::INFINITY, None));
+}
+
+#[test]
+fn cosine_of_equal_opposite_zero_and_nonfinite_tensors() {
+    let t = |v: &[f64]| f64t(&[v.len()], v);
+    assert!((cosine(&t(&[1.0, 2.0]), &t(&[2.0, 4.0])) - 1.0).abs() < 1e-12);
+    assert_eq!(cosine(&t(&[1.0, 0.0]), &t(&[-1.0, 0.0])), -1.0);
+    assert_eq!(cosine(&t(&[1.0, 0.0]), &t(&[0.0, 1.0])), 0.0);
+    assert_eq!(cosine(&t(&[0.0, 0.0]), &t(&[0.0, 0.0])), 1.0);
+    assert_eq!(cosine(&t(&[0.0, 0.0]), &t(&[1.0, 0.0])), 0.0);
+    assert!(cosine(&t(&[f64::NAN, 0.0]), &t(&[1.0, 0.0])).is_nan());
+    assert!(cosine(&t(&[1.0]), &t(&[1.0, 0.0])).is_nan());
 }

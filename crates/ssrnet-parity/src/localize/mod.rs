@@ -1,0 +1,496 @@
+//! `ssrnet-parity localize`: where two runs of a model part, node by node.
+//!
+//! Two comparisons, on one input case:
+//! - **backends against a reference backend** (default: every backend against ort), on one model;
+//! - **two exports on each backend** (`--against B`): B's values are expected, A's are under test,
+//!   and A's values are paired with B's by [`parity_graph::align`] (names may differ).
+//!
+//! For every value, in topological order: the *cumulative* error (the whole graph run, every value
+//! read out: [`mod@trace`]) and the *isolated* error (the node run alone on the expected values of its
+//! inputs: [`isolate`]). The verdict: the first node whose isolated error exceeds the tolerance is
+//! the **culprit**; if none does, the first value whose cumulative error exceeds it marks an
+//! **accumulation**; else **none**. Exit 0 for none, 1 for a culprit or an accumulation, 2 for an
+//! error.
+
+mod isolate;
+mod model;
+mod report;
+mod repro;
+mod trace;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use parity_core::{NamedTensors, Options, Tolerance};
+
+use self::model::Model;
+use self::report::{Aligned, LocalizeVerdict, Metrics, NodeRow, Report, Run, Timing};
+use self::trace::{Trace, trace};
+use crate::Verdict;
+use crate::backends::BackendName;
+use crate::inputs::SourceArgs;
+use crate::onnx_model::OnnxModel;
+use crate::output::Format;
+use crate::profile::{Profile, ProfileArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model under test.
+    #[arg(long)]
+    model: PathBuf,
+    /// Another export of the same model, taken as expected: A and B are compared on each backend.
+    #[arg(long, value_name = "B.onnx")]
+    against: Option<PathBuf>,
+    /// Backends to run (default: all; without --against, all but the reference).
+    #[arg(long, value_delimiter = ',')]
+    backend: Vec<BackendName>,
+    /// The backend whose values are expected (without --against).
+    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    reference: BackendName,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The case to localize (default: the first).
+    #[arg(long, value_name = "NAME")]
+    case: Option<String>,
+    /// Absolute tolerance of every value.
+    #[arg(long, default_value_t = 1e-4)]
+    atol: f64,
+    /// Relative tolerance of every value.
+    #[arg(long, default_value_t = 0.0)]
+    rtol: f64,
+    /// How many of the worst nodes the text report lists per run.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// Intra-op threads per backend (default: the backend's choice).
+    #[arg(long, value_parser = crate::output::thread_count)]
+    threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the culprit node as DIR/model.onnx plus DIR/test_data_set_0 (must not exist).
+    #[arg(long, value_name = "DIR")]
+    repro: Option<PathBuf>,
+    #[command(flatten)]
+    profile: ProfileArg,
+}
+
+pub fn run(args: Args) -> Result<Verdict> {
+    let started = Instant::now();
+    let tol = Tolerance::new(args.atol, args.rtol)?;
+    if let Some(dir) = &args.repro
+        && dir.exists()
+    {
+        bail!("{}: --repro must name a new directory; refusing to overwrite", dir.display());
+    }
+    let onnx = OnnxModel::read(&args.model)?;
+    let info = onnx.model_info()?;
+    let profile = Profile::resolve(args.profile.profile, &onnx, &info, None)?;
+    let options = profile.options(args.threads);
+    let (case, inputs) = pick_case(&args, &info, &profile)?;
+    let a = Model::from_onnx(&onnx)?;
+    let scratch = tempfile::Builder::new().prefix("ssrnet-parity-localize-").tempdir()?;
+    let mut timing = Timing::default();
+    let mut culprit_repro = None;
+    let runs = match &args.against {
+        None => {
+            let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
+                .into_iter()
+                .filter(|b| *b != args.reference)
+                .collect();
+            if others.is_empty() {
+                bail!(
+                    "nothing to compare: --backend names only the reference '{}'",
+                    args.reference.as_str()
+                );
+            }
+            let expected = trace(args.reference, &a, &inputs, &options, scratch.path())?;
+            timing.load_s += expected.load_s;
+            timing.cumulative_s += expected.run_s;
+            let bar = crate::output::progress(others.len() as u64, "localizing");
+            let runs = others
+                .into_iter()
+                .map(|backend| {
+                    bar.set_message(format!(
+                        "{} against {}",
+                        backend.as_str(),
+                        args.reference.as_str()
+                    ));
+                    let name = format!("{} vs {}", backend.as_str(), args.reference.as_str());
+                    let run = trace(backend, &a, &inputs, &options, scratch.path()).map(|actual| {
+                        let same: HashMap<String, String> =
+                            a.values.iter().map(|v| (v.value.clone(), v.value.clone())).collect();
+                        let side = Side {
+                            model: &a,
+                            actual: &actual,
+                            expected: &expected.values,
+                            pairs: &same,
+                            inputs: &inputs,
+                        };
+                        let (rows, repro) =
+                            side.rows(backend, tol, &options, scratch.path(), &mut timing);
+                        let mut run = Run::judged(name.clone(), backend.as_str(), rows);
+                        finish_run(&mut run, &actual, &mut timing, None);
+                        if culprit_repro.is_none() {
+                            culprit_repro = repro;
+                        }
+                        run
+                    });
+                    bar.inc(1);
+                    run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e))
+                })
+                .collect();
+            bar.finish_and_clear();
+            runs
+        }
+        Some(b_path) => {
+            let b_onnx = OnnxModel::read(b_path)?;
+            let b_info = b_onnx.model_info()?;
+            let names = |i: &parity_core::ModelInfo| {
+                i.inputs.iter().map(|x| x.name.clone()).collect::<Vec<_>>()
+            };
+            if names(&info) != names(&b_info) {
+                bail!(
+                    "{}: its inputs ({}) are not {}'s ({}): localize compares exports of one model",
+                    b_path.display(),
+                    names(&b_info).join(", "),
+                    args.model.display(),
+                    names(&info).join(", ")
+                );
+            }
+            let b = Model::from_onnx(&b_onnx)?;
+            let backends = crate::backends::chosen(&args.backend);
+            let bar = crate::output::progress(backends.len() as u64, "localizing");
+            let runs = backends
+                .into_iter()
+                .map(|backend| {
+                    bar.set_message(format!("A against B on {}", backend.as_str()));
+                    let name = format!("{}: A vs B", backend.as_str());
+                    let run = (|| -> Result<Run> {
+                        let expected = trace(backend, &b, &inputs, &options, scratch.path())?;
+                        timing.load_s += expected.load_s;
+                        timing.cumulative_s += expected.run_s;
+                        let actual = trace(backend, &a, &inputs, &options, scratch.path())?;
+                        let known_b = known_values(&b, &expected);
+                        let pairs = align(&a, &actual, &b, &expected, &known_b, tol);
+                        let computed = a.values.iter().filter(|v| v.op != "Constant");
+                        let aligned = Aligned {
+                            values: computed
+                                .clone()
+                                .filter(|v| pairs.contains_key(&v.value))
+                                .count(),
+                            of: computed.count(),
+                        };
+                        let expected_by_a: NamedTensors = pairs
+                            .iter()
+                            .filter_map(|(av, bv)| Some((av.clone(), known_b.get(bv)?.clone())))
+                            .collect();
+                        let same: HashMap<String, String> =
+                            pairs.keys().map(|k| (k.clone(), k.clone())).collect();
+                        let side = Side {
+                            model: &a,
+                            actual: &actual,
+                            expected: &expected_by_a,
+                            pairs: &same,
+                            inputs: &inputs,
+                        };
+                        let (mut rows, repro) =
+                            side.rows(backend, tol, &options, scratch.path(), &mut timing);
+                        for row in &mut rows {
+                            row.aligned_to = Some(pairs.get(&row.value).cloned());
+                        }
+                        let mut run = Run::judged(name.clone(), backend.as_str(), rows);
+                        finish_run(&mut run, &actual, &mut timing, Some(aligned));
+                        if culprit_repro.is_none() {
+                            culprit_repro = repro;
+                        }
+                        Ok(run)
+                    })();
+                    bar.inc(1);
+                    run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e))
+                })
+                .collect();
+            bar.finish_and_clear();
+            runs
+        }
+    };
+    let mut report = Report {
+        command: "localize",
+        verdict: LocalizeVerdict::None,
+        culprit: None,
+        crossing: None,
+        aligned: None,
+        model: args.model.display().to_string(),
+        against: args.against.as_ref().map(|p| p.display().to_string()),
+        reference: args.reference.as_str().to_string(),
+        case,
+        tolerance: tol,
+        runs,
+        timing,
+        repro: None,
+        top: args.top,
+    };
+    report.summarise();
+    if let (Some(dir), Some((cut, feed, expected))) = (&args.repro, &culprit_repro) {
+        repro::write(dir, cut, feed, expected)?;
+        report.repro = Some(dir.display().to_string());
+    }
+    report.timing.total_s = started.elapsed().as_secs_f64();
+    report.print(args.format)?;
+    match report.verdict {
+        LocalizeVerdict::None => Ok(Verdict::Pass),
+        LocalizeVerdict::Culprit | LocalizeVerdict::Accumulation => Ok(Verdict::Fail),
+        LocalizeVerdict::Error => {
+            let errors: Vec<String> = report.runs.iter().filter_map(|r| r.error.clone()).collect();
+            bail!("{}", errors.join("; "))
+        }
+    }
+}
+
+/// The case to localize: `--case NAME`, else the first; from the given source, else one seeded
+/// random input. A model whose batch axis is fixed to 1 gets the case's first sample.
+fn pick_case(
+    args: &Args,
+    info: &parity_core::ModelInfo,
+    profile: &Profile,
+) -> Result<(String, NamedTensors)> {
+    let mut source = args.source.clone();
+    if source.is_empty() {
+        source.random = Some(1);
+    }
+    let (what, cases) = source.cases(info, profile)?;
+    let case = match &args.case {
+        Some(name) => cases
+            .into_iter()
+            .find(|c| &c.name == name)
+            .ok_or_else(|| anyhow::anyhow!("--case {name}: no case of that name in the {what}"))?,
+        None => {
+            cases.into_iter().next().ok_or_else(|| anyhow::anyhow!("no cases in the {what}"))?
+        }
+    };
+    let fixed_one =
+        info.inputs.iter().all(|i| matches!(i.shape.first(), Some(parity_core::Dim::Fixed(1))));
+    let mut inputs = case.inputs;
+    if fixed_one {
+        for t in inputs.values_mut() {
+            if t.shape().first().is_some_and(|&n| n > 1) {
+                *t = t.split0()?.swap_remove(0);
+            }
+        }
+    }
+    Ok((case.name, inputs))
+}
+
+/// Adds what a finished run's trace says about itself.
+fn finish_run(run: &mut Run, actual: &Trace, timing: &mut Timing, aligned: Option<Aligned>) {
+    timing.load_s += actual.load_s;
+    timing.cumulative_s += actual.run_s;
+    run.read_out = Some(actual.read_out);
+    run.exposure_drift = actual.exposure_drift;
+    run.aligned = aligned;
+}
+
+/// The pairs `(A value, B value)` of two exports' values: first by sequence alignment of their
+/// computed values (op kind, shape and numbers, [`parity_graph::align`]), then, for what is left,
+/// any of B's values or constants holding the same numbers (an exporter may fold into a constant
+/// what the other computes, e.g. index arithmetic). `known_b` is B's values and initializers.
+fn align(
+    a: &Model,
+    ta: &Trace,
+    b: &Model,
+    tb: &Trace,
+    known_b: &NamedTensors,
+    tol: Tolerance,
+) -> HashMap<String, String> {
+    let slots = |m: &'_ Model, t: &'_ Trace| -> Vec<(String, String, Vec<usize>)> {
+        m.values
+            .iter()
+            .filter(|v| v.op != "Constant")
+            .map(|v| {
+                let shape = t.values.get(&v.value).map(|x| x.shape().to_vec()).unwrap_or_default();
+                (v.value.clone(), v.op.clone(), shape)
+            })
+            .collect()
+    };
+    let (sa, sb) = (slots(a, ta), slots(b, tb));
+    let (va, vb) = (slot_views(&sa), slot_views(&sb));
+    let pairs = parity_graph::align::align(&va, &vb, |i, j| {
+        match (ta.values.get(&sa[i].0), tb.values.get(&sb[j].0)) {
+            (Some(x), Some(y)) => same_numbers(x, y, tol),
+            _ => false,
+        }
+    });
+    let mut aligned: HashMap<String, String> =
+        pairs.into_iter().map(|(i, j)| (sa[i].0.clone(), sb[j].0.clone())).collect();
+    for v in &a.values {
+        if aligned.contains_key(&v.value) {
+            continue;
+        }
+        let Some(x) = ta.values.get(&v.value) else { continue };
+        let equal = |y: &parity_core::Tensor| {
+            y.dtype() == x.dtype()
+                && y.shape() == x.shape()
+                && !Metrics::of(x, y, Tolerance { atol: 0.0, rtol: 0.0 }).exceeds
+        };
+        // The value of the same name first, else the first of B's with the same numbers.
+        let twin = known_b
+            .get_key_value(&v.value)
+            .filter(|(_, y)| equal(y))
+            .or_else(|| known_b.iter().find(|(_, y)| equal(y)));
+        if let Some((name, _)) = twin {
+            aligned.insert(v.value.clone(), name.clone());
+        }
+    }
+    aligned
+}
+
+/// B's values and its initializers, by name.
+fn known_values(b: &Model, tb: &Trace) -> NamedTensors {
+    let graph = b.proto.graph.as_ref().expect("checked at read");
+    let mut known = tb.values.clone();
+    for t in &graph.initializer {
+        if let Ok(tensor) = parity_core::tensor_proto::to_tensor(t.clone()) {
+            known.entry(t.name().to_string()).or_insert(tensor);
+        }
+    }
+    known
+}
+
+fn slot_views(s: &[(String, String, Vec<usize>)]) -> Vec<parity_graph::align::Slot<'_>> {
+    s.iter().map(|(n, o, sh)| parity_graph::align::Slot { name: n, op: o, shape: sh }).collect()
+}
+
+/// The fingerprint test of alignment: the same numbers up to a relative L2 difference of 1e-2, or
+/// within the tolerance (values near zero).
+fn same_numbers(x: &parity_core::Tensor, y: &parity_core::Tensor, tol: Tolerance) -> bool {
+    let m = Metrics::of(x, y, tol);
+    if !m.exceeds {
+        return true;
+    }
+    let (a, b) = (x.data().to_f64_vec(), y.data().to_f64_vec());
+    let diff: f64 = a.iter().zip(&b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt();
+    let norm: f64 = b.iter().map(|q| q * q).sum::<f64>().sqrt();
+    diff.is_finite() && norm > 0.0 && diff <= 1e-2 * norm
+}
+
+/// The culprit's repro: its cut model, what it is fed, what it should give.
+type ReproParts = (parity_core::onnx::proto::ModelProto, NamedTensors, NamedTensors);
+
+/// One side of a comparison: model A's values on a backend against the expected values, keyed by
+/// A's value names (`pairs` says which of A's values have an expected value).
+struct Side<'a> {
+    model: &'a Model,
+    actual: &'a Trace,
+    expected: &'a NamedTensors,
+    pairs: &'a HashMap<String, String>,
+    inputs: &'a NamedTensors,
+}
+
+impl Side<'_> {
+    /// The node rows, cumulative and isolated, and the repro of the first culprit.
+    fn rows(
+        &self,
+        backend: BackendName,
+        tol: Tolerance,
+        options: &Options,
+        scratch: &Path,
+        timing: &mut Timing,
+    ) -> (Vec<NodeRow>, Option<ReproParts>) {
+        let started = Instant::now();
+        let mut isolated: HashMap<
+            usize,
+            Result<(NamedTensors, NamedTensors, parity_core::onnx::proto::ModelProto), String>,
+        > = HashMap::new();
+        let mut rows = Vec::with_capacity(self.model.values.len());
+        let mut repro = None;
+        for v in &self.model.values {
+            let expected = self.pairs.get(&v.value).and_then(|_| self.expected.get(&v.value));
+            let actual = self.actual.values.get(&v.value);
+            let cumulative = match (actual, expected) {
+                (Some(a), Some(e)) => Some(Metrics::of(a, e, tol)),
+                _ => None,
+            };
+            let outcome = isolated
+                .entry(v.node)
+                .or_insert_with(|| self.isolate(backend, v.node, options, scratch));
+            let (iso, note) = match (&*outcome, expected) {
+                (Ok((outputs, _, _)), Some(e)) => match outputs.get(&v.value) {
+                    Some(a) => (Some(Metrics::of(a, e, tol)), None),
+                    None => {
+                        (None, Some("the node run alone did not return this value".to_string()))
+                    }
+                },
+                (Ok(_), None) => (None, Some("no expected value".to_string())),
+                (Err(why), _) => (None, Some(why.clone())),
+            };
+            if repro.is_none()
+                && iso.is_some_and(|m| m.exceeds)
+                && let Ok((_, feed, cut)) = &*outcome
+            {
+                let want: NamedTensors = cut
+                    .graph
+                    .as_ref()
+                    .map(|g| {
+                        g.output
+                            .iter()
+                            .filter_map(|o| {
+                                Some((o.name().to_string(), self.expected.get(o.name())?.clone()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                repro = Some((cut.clone(), feed.clone(), want));
+            }
+            rows.push(NodeRow {
+                node: v.node_name.clone(),
+                op: v.op.clone(),
+                value: v.value.clone(),
+                shape: actual.map(|t| t.shape().to_vec()),
+                aligned_to: None,
+                cumulative,
+                isolated: iso,
+                isolated_note: note,
+            });
+        }
+        timing.isolated_s += started.elapsed().as_secs_f64();
+        (rows, repro)
+    }
+
+    /// Node `index` run alone on the expected values of its inputs: its outputs, its feed and its
+    /// cut model; or why it could not be.
+    fn isolate(
+        &self,
+        backend: BackendName,
+        index: usize,
+        options: &Options,
+        scratch: &Path,
+    ) -> Result<(NamedTensors, NamedTensors, parity_core::onnx::proto::ModelProto), String> {
+        let mut feed = NamedTensors::new();
+        for name in self.model.fed_inputs(index) {
+            let value = if self.model.inputs.contains(&name) {
+                self.inputs.get(&name)
+            } else {
+                self.pairs.get(&name).and_then(|_| self.expected.get(&name))
+            };
+            match value {
+                Some(t) => {
+                    feed.insert(name, t.clone());
+                }
+                None => return Err(format!("input '{name}' has no expected value (not aligned)")),
+            }
+        }
+        let graph = self.model.proto.graph.as_ref().expect("checked at read");
+        let expected: NamedTensors = graph.node[index]
+            .output
+            .iter()
+            .filter_map(|o| Some((o.clone(), self.expected.get(o)?.clone())))
+            .collect();
+        if expected.is_empty() {
+            return Err("no output of the node has an expected value".into());
+        }
+        let cut = isolate::cut(self.model, index, &feed, &expected)
+            .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
+        let outputs = isolate::run(backend, &cut, index, &feed, options, scratch)?;
+        Ok((outputs, feed, cut))
+    }
+}

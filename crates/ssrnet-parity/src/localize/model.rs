@@ -1,0 +1,50 @@
+//! A model as `localize` needs it: the protobuf with its external data in memory, and the values
+//! its nodes compute, in topological order.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use parity_core::onnx::proto::ModelProto;
+use parity_graph::values::NodeValue;
+
+use crate::onnx_model::OnnxModel;
+
+pub struct Model {
+    pub path: PathBuf,
+    pub proto: ModelProto,
+    /// Every node output, in graph order.
+    pub values: Vec<NodeValue>,
+    /// Names of the graph's inputs (not initializers).
+    pub inputs: HashSet<String>,
+    /// Names of the graph's initializers.
+    pub initializers: HashSet<String>,
+}
+
+impl Model {
+    /// The model `onnx` was read from, its external data loaded through parity-core's resolver.
+    pub fn from_onnx(onnx: &OnnxModel) -> Result<Model> {
+        let path = onnx.path.as_path();
+        let mut proto = onnx.proto.clone();
+        parity_core::onnx::load_external_data(&mut proto, path)?;
+        let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
+        let values = parity_graph::values::node_values(graph);
+        let inputs =
+            parity_core::onnx::graph_inputs(graph).iter().map(|v| v.name().to_string()).collect();
+        let initializers = graph.initializer.iter().map(|t| t.name().to_string()).collect();
+        Ok(Model { path: path.to_path_buf(), proto, values, inputs, initializers })
+    }
+
+    /// The input names of node `index` that must be fed when it runs alone (not initializers,
+    /// not omitted optional inputs), each once, in order.
+    pub fn fed_inputs(&self, index: usize) -> Vec<String> {
+        let graph = self.proto.graph.as_ref().expect("checked at read");
+        let mut out: Vec<String> = Vec::new();
+        for name in &graph.node[index].input {
+            if !name.is_empty() && !self.initializers.contains(name) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+}
