@@ -1697,3 +1697,62 @@ fn localize_backends_against_ort_on_the_demo_model() {
     let r = run(&["localize", "--model", DEMO, "--backend", "ort"]);
     assert_error(&r, &["nothing to compare"]);
 }
+
+#[test]
+fn localize_markdown_and_bad_input() {
+    let r = run(&[
+        "localize",
+        "--model",
+        DEMO,
+        "--backend",
+        "tract",
+        "--format",
+        "markdown",
+        "--top",
+        "2",
+    ]);
+    assert_code(&r, 0);
+    assert!(r.stdout.starts_with("### ssrnet-parity localize: NONE\n"), "{r:?}");
+    assert!(r.stdout.contains("#### tract vs ort: NONE"), "{r:?}");
+    assert!(r.stdout.lines().any(|l| l.starts_with("| node")), "a Markdown table: {r:?}");
+
+    let dir = tempdir();
+    let missing = dir.path().join("missing.onnx");
+    let r = run(&["localize", "--model", missing.to_str().unwrap()]);
+    assert_error(&r, &["missing.onnx"]);
+    let r = run(&["localize", "--model", DEMO, "--repro", dir.path().to_str().unwrap()]);
+    assert_error(&r, &["--repro", "refusing to overwrite"]);
+    let r = run(&[
+        "localize",
+        "--model",
+        DEMO,
+        "--golden",
+        "fixtures/golden",
+        "--case",
+        "no_such_case",
+    ]);
+    assert_error(&r, &["--case no_such_case"]);
+    let r = run(&[
+        "localize",
+        "--model",
+        DEMO,
+        "--against",
+        "models/ssrnet_legacy_static.onnx",
+        "--atol=-1",
+    ]);
+    assert_error(&r, &["atol"]);
+    // A static export takes the first sample of a batched golden case.
+    let (r, v) = run_json(&[
+        "localize",
+        "--model",
+        "models/ssrnet_legacy_static.onnx",
+        "--golden",
+        "fixtures/golden",
+        "--backend",
+        "rten",
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 0);
+    assert_eq!(v["verdict"], "none", "{r:?}");
+}
