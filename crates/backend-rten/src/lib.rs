@@ -13,15 +13,37 @@
 //!   runs on an `n`-thread RTen pool (one per thread count, shared by the process's models, passed
 //!   per run through `RunOptions`); `None` uses RTen's global pool, sized to the physical cores
 //!   (or `RTEN_NUM_THREADS`).
-//! - **Batches run as one call.** RTen's optimiser works on the graph with its declared, possibly
-//!   symbolic shapes and plans nothing per shape, so there is no per-shape plan cache to build and
-//!   no chunking: the measurements are in `benches/rten.rs`.
-//! - **Any value can be read out** ([`Runnable::read_values`]): RTen's `Model::run` returns any
-//!   value of the graph by name, so `localize` needs no graph rewrite for RTen. Read-outs run the
-//!   unoptimised graph, because the optimiser fuses nodes and a fused value no longer exists.
-//! - **dtypes**: RTen computes in `f32`, `i32`, `i8` and `u8`; `int64`/`bool` inputs are narrowed
-//!   (an out-of-range `int64` is an error) and outputs come back in their declared dtype.
-//! - A panic inside RTen becomes an error naming the model.
+//! - **Strategy: optimised graph, prepacked weights, a batch as one call** (the fastest measured,
+//!   below). RTen plans nothing per input shape, so there is no plan cache to build, and splitting a
+//!   batch never paid.
+//!
+//! ## Speed
+//! SSRNet (`ssrnet_dynamo_dynamic.onnx`, 43.53 MFLOP per image), release build, the 2-core AVX-512
+//! development VM. `cargo bench -p backend-rten` (RTen's strategies, two runs; medians in ms):
+//!
+//! | strategy | threads | batch 1 | batch 32 | batch 32 as 32 calls |
+//! |---|---|---|---|---|
+//! | optimised | 1 | 1.89 / 2.43 | 72.9 / 55.4 | 68.5 / 58.7 |
+//! | optimised, prepacked weights | 1 | 1.84 / 1.74 | 60.1 / 55.9 | 79.7 / 57.0 |
+//! | unoptimised | 1 | 2.37 / 1.91 | 59.1 / 58.8 | 79.9 / 60.1 |
+//! | optimised | 2 | 1.71 / 1.45 | 37.6 / 32.1 | 45.6 / 44.3 |
+//! | optimised, prepacked weights | 2 | 1.39 / 1.42 | 36.5 / 32.6 | 51.6 / 48.3 |
+//! | unoptimised | 2 | 1.42 / 1.54 | 33.2 / 45.2 | 49.1 / 53.3 |
+//!
+//! Prepacking is as fast or faster at batch 1 and within the noise at batch 32, so runs use it
+//! (it costs a copy of the weights in memory); one call per batch beats 32 single-sample calls in
+//! every configuration. Beside the other backends, in one run of `ssrnet-parity bench --backend
+//! ort,tract,candle,rten --batch 1,32 --threads 1,2` (release, prepacked RTen), median ms
+//! (GFLOP/s):
+//!
+//! | backend | batch 1, 1 thread | batch 1, 2 threads | batch 32, 1 thread | batch 32, 2 threads |
+//! |---|---|---|---|---|
+//! | ort | 0.82 (52.9) | 0.49 (89.4) | 24.9 (55.9) | 14.0 (99.2) |
+//! | tract | 2.69 (16.2) | 2.67 (16.3) | 106.8 (13.0) | 55.9 (24.9) |
+//! | candle | 11.4 (3.8) | 10.3 (4.2) | 302 (4.6) | 256 (5.4) |
+//! | rten | 2.53 (17.2) | 1.60 (27.1) | 59.2 (23.5) | 38.2 (36.5) |
+//!
+//! RTen is second to onnxruntime: 2.4-3.3x its latency, and 1.1-1.8x faster than tract.
 //!
 //! ```no_run
 //! use parity_core::{NamedTensors, Options, Runtime, Tensor};
