@@ -1693,6 +1693,8 @@ fn localize_backends_against_ort_on_the_demo_model() {
         for k in ["node", "op", "value", "shape", "cumulative", "isolated"] {
             assert!(n.get(k).is_some(), "{k} missing: {n:#}");
         }
+        // Every node runs alone, shape arithmetic included (its integer inputs become constants).
+        assert!(!n["isolated"].is_null(), "{n:#}");
     }
     let r = run(&["localize", "--model", DEMO, "--backend", "ort"]);
     assert_error(&r, &["nothing to compare"]);

@@ -1,25 +1,28 @@
 //! One node run alone on given values of its inputs (the *isolated* run): a node whose isolated
 //! error exceeds the tolerance computes differently itself, whatever its inputs did.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use parity_core::onnx::proto::ModelProto;
-use parity_core::{NamedTensors, Options, Tensor};
+use parity_core::onnx::proto::{ModelProto, TensorProto};
+use parity_core::{DType, NamedTensors, Options, Tensor};
 use parity_graph::extract::{ValueType, node_model};
 use prost::Message;
 
 use super::model::Model;
 use crate::backends::BackendName;
 
-/// Node `index` of `model` as a one-node model: inputs typed from `feed`, outputs from `expected`
-/// (only the outputs named there), or `None` when the node cannot stand alone (sub-graphs).
+/// Node `index` of `model` as a one-node model, with what it is fed: inputs typed from `feed`,
+/// outputs from `expected` (only the outputs named there); `None` when the node cannot stand alone
+/// (sub-graphs). Integer inputs (axes, shapes, indices) and outputs of the graph's `Constant`
+/// nodes become initializers holding the fed numbers: runtimes may need them constant (tract reads
+/// `ReduceSum`'s axes only from a constant), and the node computes the same either way.
 pub fn cut(
     model: &Model,
     index: usize,
     feed: &NamedTensors,
     expected: &NamedTensors,
-) -> Option<ModelProto> {
+) -> Option<(ModelProto, NamedTensors)> {
     let types: HashMap<String, ValueType> = feed
         .iter()
         .chain(expected)
@@ -28,7 +31,30 @@ pub fn cut(
     let mut cut = node_model(&model.proto, index, &types)?;
     let graph = cut.graph.as_mut().expect("node_model builds a graph");
     graph.output.retain(|o| expected.contains_key(o.name()));
-    Some(cut)
+    let constants: HashSet<&str> = model
+        .proto
+        .graph
+        .iter()
+        .flat_map(|g| &g.node)
+        .filter(|n| n.op_type() == "Constant")
+        .flat_map(|n| n.output.iter().map(String::as_str))
+        .collect();
+    let mut fed = NamedTensors::new();
+    for input in std::mem::take(&mut graph.input) {
+        let name = input.name().to_string();
+        let Some(t) = feed.get(&name) else {
+            graph.input.push(input);
+            continue;
+        };
+        if constants.contains(name.as_str()) || matches!(t.dtype(), DType::I64 | DType::I32) {
+            let bytes = parity_core::tensor_proto::encode(Some(&name), t);
+            graph.initializer.push(TensorProto::decode(bytes.as_slice()).ok()?);
+        } else {
+            fed.insert(name, t.clone());
+            graph.input.push(input);
+        }
+    }
+    Some((cut, fed))
 }
 
 /// Runs `cut` (node `index`) on `backend`, fed `feed`; the model is written to `scratch` first.

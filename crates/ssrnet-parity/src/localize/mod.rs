@@ -488,7 +488,7 @@ impl Side<'_> {
         if expected.is_empty() {
             return Err("no output of the node has an expected value".into());
         }
-        let cut = isolate::cut(self.model, index, &feed, &expected)
+        let (cut, feed) = isolate::cut(self.model, index, &feed, &expected)
             .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
         let outputs = isolate::run(backend, &cut, index, &feed, options, scratch)?;
         Ok((outputs, feed, cut))
