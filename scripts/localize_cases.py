@@ -71,6 +71,29 @@ def amplify(out: Path) -> None:
     print("early")
 
 
+def accumulate(out: Path) -> None:
+    rng = np.random.default_rng(1)
+    weights = [rng.uniform(0.97, 1.03, size=(1, 16)).astype(np.float32) for _ in range(8)]
+    for name, delta in [("reference", 0.0), ("perturbed", 2e-5)]:
+        nodes, inits, prev = [], [], "x"
+        for i, w in enumerate(weights):
+            out_name = "y" if i == len(weights) - 1 else f"v{i}"
+            nodes.append(helper.make_node("Mul", [prev, f"w{i}"], [out_name], name=f"mul_{i}"))
+            inits.append(numpy_helper.from_array((w + np.float32(delta)).astype(np.float32), f"w{i}"))
+            prev = out_name
+        graph = helper.make_graph(
+            nodes,
+            "accumulate",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
+            initializer=inits,
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, str(out / f"accumulate_{name}.onnx"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,14 +102,14 @@ def main() -> None:
     p.add_argument("dst", type=Path)
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--scale", type=float, default=1e-3)
-    a = sub.add_parser("amplify")
-    a.add_argument("out", type=Path)
+    for command in ("amplify", "accumulate"):
+        sub.add_parser(command).add_argument("out", type=Path)
     args = parser.parse_args()
     if args.command == "perturb-conv":
         perturb_conv(args.src, args.dst, args.index, args.scale)
     else:
         args.out.mkdir(parents=True, exist_ok=True)
-        amplify(args.out)
+        (amplify if args.command == "amplify" else accumulate)(args.out)
 
 
 if __name__ == "__main__":

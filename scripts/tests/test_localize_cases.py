@@ -48,3 +48,12 @@ def test_amplify_pair_differs_only_in_the_early_weight(tmp_path):
     ya = ort.InferenceSession(str(ref)).run(None, x)[0]
     yb = ort.InferenceSession(str(per)).run(None, x)[0]
     assert np.abs(ya - yb).max() > 1.0, "the gain of 1e4 makes the early 2e-4 large"
+
+
+def test_accumulate_pair_differs_by_2e5_in_every_weight(tmp_path):
+    run("accumulate", str(tmp_path))
+    a = weights(tmp_path / "accumulate_reference.onnx")
+    b = weights(tmp_path / "accumulate_perturbed.onnx")
+    assert sorted(a) == [f"w{i}" for i in range(8)]
+    for k in a:
+        np.testing.assert_allclose(b[k] - a[k], 2e-5, atol=1e-7)

@@ -1,11 +1,12 @@
-//! One node of a graph cut out as a model of its own, to run it alone on given inputs.
+//! One node, or a chain of nodes, of a graph cut out as a model of its own, to run it alone on
+//! given inputs.
 //!
 //! `localize` runs each node by itself on the reference backend's values of its inputs (the
 //! node's *isolated* error), and writes the culprit node as a repro model. The node keeps its
 //! attributes; inputs that are initializers of the graph stay initializers (so weights are
 //! weights), every other input becomes a graph input, typed from the values that will be fed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use parity_core::onnx::proto::tensor_shape_proto::{Dimension, dimension};
 use parity_core::onnx::proto::{
@@ -47,45 +48,73 @@ pub fn node_model(
     index: usize,
     types: &HashMap<String, ValueType>,
 ) -> Option<ModelProto> {
+    let node = model.graph.as_ref()?.node.get(index)?;
+    let outputs: Vec<String> = node.output.iter().filter(|n| !n.is_empty()).cloned().collect();
+    subgraph_model(model, &[index], &outputs, types)
+}
+
+/// Nodes `indices` (in graph order) of `model`'s main graph as a model returning `outputs`, or
+/// `None` when one of them cannot stand alone (sub-graphs). Values the nodes read but do not
+/// compute become graph inputs (initializers stay initializers), typed from `types`.
+pub fn subgraph_model(
+    model: &ModelProto,
+    indices: &[usize],
+    outputs: &[String],
+    types: &HashMap<String, ValueType>,
+) -> Option<ModelProto> {
     let graph = model.graph.as_ref()?;
-    let node = graph.node.get(index)?;
-    if node.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty()) {
+    let nodes: Vec<_> = indices.iter().map(|&i| graph.node.get(i)).collect::<Option<_>>()?;
+    if nodes.iter().any(|n| n.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty())) {
         return None;
     }
     let declare = |name: &str| match types.get(name) {
         Some((dtype, shape)) => typed_value(name, *dtype, shape),
         None => ValueInfoProto { name: Some(name.to_string()), ..Default::default() },
     };
-    let mut input = Vec::new();
-    let mut initializer = Vec::new();
-    for name in node.input.iter().filter(|n| !n.is_empty()) {
-        if input.iter().any(|v: &ValueInfoProto| v.name() == name.as_str())
-            || initializer
-                .iter()
-                .any(|t: &parity_core::onnx::proto::TensorProto| t.name() == name.as_str())
-        {
-            continue;
+    let mut computed: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let (mut input, mut initializer) = (Vec::new(), Vec::new());
+    for node in &nodes {
+        for name in node.input.iter().filter(|n| !n.is_empty()) {
+            if computed.contains(name.as_str()) || !seen.insert(name.as_str()) {
+                continue;
+            }
+            match graph.initializer.iter().find(|t| t.name() == name.as_str()) {
+                Some(t) => initializer.push(t.clone()),
+                None => input.push(declare(name)),
+            }
         }
-        match graph.initializer.iter().find(|t| t.name() == name.as_str()) {
-            Some(t) => initializer.push(t.clone()),
-            None => input.push(declare(name)),
-        }
+        computed.extend(node.output.iter().map(String::as_str));
     }
-    let output = node.output.iter().filter(|n| !n.is_empty()).map(|n| declare(n)).collect();
+    let first = indices.first().copied().unwrap_or(0);
     Some(ModelProto {
         ir_version: model.ir_version,
         opset_import: model.opset_import.clone(),
         producer_name: Some("ssrnet-parity localize".into()),
         graph: Some(GraphProto {
-            name: Some(crate::values::node_name(node, index)),
-            node: vec![node.clone()],
+            name: Some(crate::values::node_name(nodes.first()?, first)),
+            node: nodes.into_iter().cloned().collect(),
             input,
-            output,
+            output: outputs.iter().map(|n| declare(n)).collect(),
             initializer,
             ..Default::default()
         }),
         ..Default::default()
     })
+}
+
+/// The nodes among `0..=last` whose outputs `last` depends on, and `last`, in graph order.
+pub fn ancestors(graph: &GraphProto, last: usize) -> Vec<usize> {
+    let mut needed: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for (i, node) in graph.node.iter().enumerate().take(last + 1).rev() {
+        if i == last || node.output.iter().any(|o| needed.contains(o.as_str())) {
+            needed.extend(node.input.iter().map(String::as_str));
+            out.push(i);
+        }
+    }
+    out.reverse();
+    out
 }
 
 #[cfg(test)]
@@ -121,5 +150,31 @@ mod tests {
         assert_eq!(g.output[0].name(), "y");
         assert!(g.input[0].r#type.is_some() && g.output[0].r#type.is_none());
         assert!(node_model(&model, 1, &types).is_none());
+    }
+
+    #[test]
+    fn a_chain_keeps_its_inner_values_inside_and_its_ancestors_only() {
+        let n = |op: &str, i: &[&str], o: &str| NodeProto {
+            op_type: Some(op.into()),
+            input: i.iter().map(|s| s.to_string()).collect(),
+            output: vec![o.into()],
+            ..Default::default()
+        };
+        let graph = GraphProto {
+            node: vec![
+                n("Relu", &["x"], "a"),
+                n("Neg", &["x"], "side"),
+                n("Mul", &["a", "a"], "b"),
+                n("Add", &["b", "x"], "y"),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(ancestors(&graph, 3), [0, 2, 3], "the side branch is not needed");
+        let model = ModelProto { graph: Some(graph), ..Default::default() };
+        let cut = subgraph_model(&model, &[2, 3], &["y".to_string()], &HashMap::new()).unwrap();
+        let g = cut.graph.unwrap();
+        let inputs: Vec<&str> = g.input.iter().map(|v| v.name()).collect();
+        assert_eq!(inputs, ["a", "x"], "b is computed inside; a and x come in");
+        assert_eq!(g.node.len(), 2);
     }
 }

@@ -4,7 +4,8 @@
 //!   for the input shapes it runs);
 //! - the values a graph computes, in order, and the graph rewritten to return them all
 //!   ([`values`], Polygraphy's "mark all"), typed by [`dtypes`];
-//! - one node cut out as a model of its own ([`extract`]), to run it alone or write it as a repro;
+//! - one node, or a chain of nodes, cut out as a model of its own ([`extract`]), to run it alone or
+//!   write it as a repro;
 //! - the values of two exports whose names differ, paired by sequence alignment ([`align`]).
 //!
 //! The graph types are parity-core's ([`parity_core::onnx::proto`]); this crate knows no backend.

@@ -1758,3 +1758,50 @@ fn localize_markdown_and_bad_input() {
     assert_code(&r, 0);
     assert_eq!(v["verdict"], "none", "{r:?}");
 }
+
+#[test]
+fn localize_reports_an_accumulation_and_repros_the_smallest_failing_chain() {
+    let Some(py) = python() else { return };
+    let dir = tempdir();
+    localize_case(&py, &["accumulate", dir.path().to_str().unwrap()]);
+    let a = dir.path().join("accumulate_perturbed.onnx");
+    let b = dir.path().join("accumulate_reference.onnx");
+    let repro = dir.path().join("repro");
+    let (r, v) = run_json(&[
+        "localize",
+        "--model",
+        a.to_str().unwrap(),
+        "--against",
+        b.to_str().unwrap(),
+        "--repro",
+        repro.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 1);
+    assert_eq!(v["verdict"], "accumulation", "{r:?}");
+    assert!(v["culprit"].is_null());
+    let crossing = v["crossing"]["node"].as_str().unwrap();
+    assert_ne!(crossing, "mul_0", "the first node alone is within the tolerance: {r:?}");
+    for run in v["runs"].as_array().unwrap() {
+        for n in run["nodes"].as_array().unwrap() {
+            assert_eq!(n["isolated"]["exceeds"], false, "{n:#}");
+        }
+    }
+    // The repro is a chain of several nodes, and it fails.
+    let (r, info) =
+        run_json(&["inspect", repro.join("model.onnx").to_str().unwrap(), "--format", "json"]);
+    assert_code(&r, 0);
+    assert!(info["nodes"].as_u64().unwrap() >= 2, "{info:#}");
+    let m = repro.join("model.onnx");
+    let r = run(&[
+        "check",
+        "--model",
+        m.to_str().unwrap(),
+        "--golden",
+        repro.to_str().unwrap(),
+        "--backend",
+        "ort",
+    ]);
+    assert_code(&r, 1);
+}

@@ -6,20 +6,20 @@ use std::path::{Path, PathBuf};
 
 use parity_core::onnx::proto::{ModelProto, TensorProto};
 use parity_core::{DType, NamedTensors, Options, Tensor};
-use parity_graph::extract::{ValueType, node_model};
+use parity_graph::extract::{ValueType, subgraph_model};
 use prost::Message;
 
 use super::model::Model;
 use crate::backends::BackendName;
 
-/// Node `index` of `model` as a one-node model, with what it is fed: inputs typed from `feed`,
-/// outputs from `expected` (only the outputs named there); `None` when the node cannot stand alone
-/// (sub-graphs). Integer inputs (axes, shapes, indices) and outputs of the graph's `Constant`
+/// Nodes `indices` of `model` (one node, or a chain) as a model of their own, with what it is fed:
+/// inputs typed from `feed`, the outputs named in `expected` typed from it; `None` when a node
+/// cannot stand alone (sub-graphs). Integer inputs (axes, shapes, indices) and outputs of the graph's `Constant`
 /// nodes become initializers holding the fed numbers: runtimes may need them constant (tract reads
 /// `ReduceSum`'s axes only from a constant), and the node computes the same either way.
 pub fn cut(
     model: &Model,
-    index: usize,
+    indices: &[usize],
     feed: &NamedTensors,
     expected: &NamedTensors,
 ) -> Option<(ModelProto, NamedTensors)> {
@@ -28,9 +28,9 @@ pub fn cut(
         .chain(expected)
         .map(|(name, t): (&String, &Tensor)| (name.clone(), (t.dtype(), t.shape().to_vec())))
         .collect();
-    let mut cut = node_model(&model.proto, index, &types)?;
-    let graph = cut.graph.as_mut().expect("node_model builds a graph");
-    graph.output.retain(|o| expected.contains_key(o.name()));
+    let outputs: Vec<String> = expected.keys().cloned().collect();
+    let mut cut = subgraph_model(&model.proto, indices, &outputs, &types)?;
+    let graph = cut.graph.as_mut().expect("subgraph_model builds a graph");
     let constants: HashSet<&str> = model
         .proto
         .graph
@@ -57,18 +57,18 @@ pub fn cut(
     Some((cut, fed))
 }
 
-/// Runs `cut` (node `index`) on `backend`, fed `feed`; the model is written to `scratch` first.
+/// Runs `cut` on `backend`, fed `feed`; the model is written to `scratch` first, named by `tag`.
 /// An error is a message: a backend that cannot run a node alone leaves that node's isolated
 /// error unknown, it does not end the run.
 pub fn run(
     backend: BackendName,
     cut: &ModelProto,
-    index: usize,
+    tag: &str,
     feed: &NamedTensors,
     options: &Options,
     scratch: &Path,
 ) -> Result<NamedTensors, String> {
-    let path: PathBuf = scratch.join(format!("node-{index}-{}.onnx", backend.as_str()));
+    let path: PathBuf = scratch.join(format!("{tag}-{}.onnx", backend.as_str()));
     std::fs::write(&path, cut.encode_to_vec()).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut runnable = backend.runtime().prepare(&path, options).map_err(|e| e.to_string())?;
     runnable.run(feed).map_err(|e| e.to_string())

@@ -92,6 +92,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let scratch = tempfile::Builder::new().prefix("ssrnet-parity-localize-").tempdir()?;
     let mut timing = Timing::default();
     let mut culprit_repro = None;
+    let mut accumulation_repro = None;
     let runs = match &args.against {
         None => {
             let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
@@ -133,6 +134,20 @@ pub fn run(args: Args) -> Result<Verdict> {
                         finish_run(&mut run, &actual, &mut timing, None);
                         if culprit_repro.is_none() {
                             culprit_repro = repro;
+                        }
+                        if args.repro.is_some()
+                            && accumulation_repro.is_none()
+                            && run.verdict == LocalizeVerdict::Accumulation
+                        {
+                            accumulation_repro = run.crossing.as_ref().and_then(|k| {
+                                side.smallest_failing(
+                                    backend,
+                                    &k.value,
+                                    tol,
+                                    &options,
+                                    scratch.path(),
+                                )
+                            });
                         }
                         run
                     });
@@ -204,6 +219,20 @@ pub fn run(args: Args) -> Result<Verdict> {
                         if culprit_repro.is_none() {
                             culprit_repro = repro;
                         }
+                        if args.repro.is_some()
+                            && accumulation_repro.is_none()
+                            && run.verdict == LocalizeVerdict::Accumulation
+                        {
+                            accumulation_repro = run.crossing.as_ref().and_then(|k| {
+                                side.smallest_failing(
+                                    backend,
+                                    &k.value,
+                                    tol,
+                                    &options,
+                                    scratch.path(),
+                                )
+                            });
+                        }
                         Ok(run)
                     })();
                     bar.inc(1);
@@ -231,7 +260,12 @@ pub fn run(args: Args) -> Result<Verdict> {
         top: args.top,
     };
     report.summarise();
-    if let (Some(dir), Some((cut, feed, expected))) = (&args.repro, &culprit_repro) {
+    let repro_parts = match report.verdict {
+        LocalizeVerdict::Culprit => culprit_repro,
+        LocalizeVerdict::Accumulation => accumulation_repro,
+        _ => None,
+    };
+    if let (Some(dir), Some((cut, feed, expected))) = (&args.repro, &repro_parts) {
         repro::write(dir, cut, feed, expected)?;
         report.repro = Some(dir.display().to_string());
     }
@@ -465,8 +499,27 @@ impl Side<'_> {
         options: &Options,
         scratch: &Path,
     ) -> Result<(NamedTensors, NamedTensors, parity_core::onnx::proto::ModelProto), String> {
+        let feed = self.feed(&[index])?;
+        let graph = self.model.proto.graph.as_ref().expect("checked at read");
+        let expected: NamedTensors = graph.node[index]
+            .output
+            .iter()
+            .filter_map(|o| Some((o.clone(), self.expected.get(o)?.clone())))
+            .collect();
+        if expected.is_empty() {
+            return Err("no output of the node has an expected value".into());
+        }
+        let (cut, feed) = isolate::cut(self.model, &[index], &feed, &expected)
+            .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
+        let outputs =
+            isolate::run(backend, &cut, &format!("node-{index}"), &feed, options, scratch)?;
+        Ok((outputs, feed, cut))
+    }
+
+    /// The expected values of what nodes `indices` read from outside themselves.
+    fn feed(&self, indices: &[usize]) -> Result<NamedTensors, String> {
         let mut feed = NamedTensors::new();
-        for name in self.model.fed_inputs(index) {
+        for name in self.model.fed_inputs(indices) {
             let value = if self.model.inputs.contains(&name) {
                 self.inputs.get(&name)
             } else {
@@ -479,18 +532,36 @@ impl Side<'_> {
                 None => return Err(format!("input '{name}' has no expected value (not aligned)")),
             }
         }
-        let graph = self.model.proto.graph.as_ref().expect("checked at read");
-        let expected: NamedTensors = graph.node[index]
-            .output
-            .iter()
-            .filter_map(|o| Some((o.clone(), self.expected.get(o)?.clone())))
-            .collect();
-        if expected.is_empty() {
-            return Err("no output of the node has an expected value".into());
+        Ok(feed)
+    }
+
+    /// With an accumulation crossing at `value`: the smallest chain of the nodes it depends on,
+    /// ending at its node, that exceeds the tolerance when run on the expected values of its
+    /// inputs (grown one ancestor at a time from the crossing node back), as a repro.
+    fn smallest_failing(
+        &self,
+        backend: BackendName,
+        value: &str,
+        tol: Tolerance,
+        options: &Options,
+        scratch: &Path,
+    ) -> Option<ReproParts> {
+        let last = self.model.values.iter().find(|v| v.value == value)?.node;
+        let graph = self.model.proto.graph.as_ref()?;
+        let chain = parity_graph::extract::ancestors(graph, last);
+        let expected = NamedTensors::from([(value.to_string(), self.expected.get(value)?.clone())]);
+        for start in (0..chain.len()).rev() {
+            let nodes = &chain[start..];
+            let Ok(feed) = self.feed(nodes) else { continue };
+            let (cut, feed) = isolate::cut(self.model, nodes, &feed, &expected)?;
+            let tag = format!("chain-{}-{last}", chain[start]);
+            let Ok(out) = isolate::run(backend, &cut, &tag, &feed, options, scratch) else {
+                continue;
+            };
+            if out.get(value).is_some_and(|a| Metrics::of(a, &expected[value], tol).exceeds) {
+                return Some((cut, feed, expected));
+            }
         }
-        let (cut, feed) = isolate::cut(self.model, index, &feed, &expected)
-            .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
-        let outputs = isolate::run(backend, &cut, index, &feed, options, scratch)?;
-        Ok((outputs, feed, cut))
+        None
     }
 }

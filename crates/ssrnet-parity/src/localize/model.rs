@@ -35,15 +35,24 @@ impl Model {
         Ok(Model { path: path.to_path_buf(), proto, values, inputs, initializers })
     }
 
-    /// The input names of node `index` that must be fed when it runs alone (not initializers,
-    /// not omitted optional inputs), each once, in order.
-    pub fn fed_inputs(&self, index: usize) -> Vec<String> {
+    /// The values nodes `indices` read that must be fed when they run by themselves: not computed
+    /// by one of them, not initializers, not omitted optional inputs; each once, in order.
+    pub fn fed_inputs(&self, indices: &[usize]) -> Vec<String> {
         let graph = self.proto.graph.as_ref().expect("checked at read");
+        let mut computed: HashSet<&str> = HashSet::new();
         let mut out: Vec<String> = Vec::new();
-        for name in &graph.node[index].input {
-            if !name.is_empty() && !self.initializers.contains(name) && !out.contains(name) {
-                out.push(name.clone());
+        for &index in indices {
+            let node = &graph.node[index];
+            for name in &node.input {
+                if !name.is_empty()
+                    && !computed.contains(name.as_str())
+                    && !self.initializers.contains(name)
+                    && !out.contains(name)
+                {
+                    out.push(name.clone());
+                }
             }
+            computed.extend(node.output.iter().map(String::as_str));
         }
         out
     }
