@@ -6,8 +6,8 @@
 //! `Cast` (its `to`), `CastLike` (its second input), `Constant` and `ConstantOfShape` (their
 //! value), ops that produce indices or shapes (`Shape`, `Size`, `ArgMax`, `NonZero`, `TopK`'s
 //! second output, `MaxPool`'s indices: int64), comparisons and logic (bool), `Dropout`'s mask (bool),
-//! `Where` (its second input), the quantisation ops, and the random generators (their `dtype`,
-//! float by default). Sub-graph ops (`If`, `Loop`, `Scan`) are not entered; their outputs stay
+//! `Where` (its second input), `OneHot` (its values), the quantisation ops (`MatMulInteger` and
+//! `ConvInteger`: int32), and the random generators (their `dtype`, float by default). Sub-graph ops (`If`, `Loop`, `Scan`) are not entered; their outputs stay
 //! untyped unless the graph declares them.
 
 use std::collections::HashMap;
@@ -95,6 +95,10 @@ pub fn infer(graph: &GraphProto) -> HashMap<String, i32> {
                 ("TopK", 1) | ("MaxPool", 1) => Some(int64),
                 ("Dropout", 1) => Some(boolean),
                 ("Where", _) => input(1),
+                ("OneHot", _) => input(2),
+                ("MatMulInteger" | "ConvInteger", _) => Some(DataType::Int32 as i32),
+                ("QLinearConv", _) => input(7),
+                ("QLinearMatMul", _) => input(7),
                 ("QuantizeLinear", _) => input(2).or(Some(DataType::Uint8 as i32)),
                 ("DequantizeLinear", _) => input(1),
                 ("DynamicQuantizeLinear", 1) => Some(float),
@@ -154,6 +158,8 @@ mod tests {
                 node("Where", &["lt", "k", "k"], &["w"]),
                 node("Dropout", &["r"], &["d", "mask"]),
                 node("If", &["lt"], &["branch"]),
+                node("OneHot", &["s", "s", "r"], &["hot"]),
+                node("MatMulInteger", &["k", "k"], &["acc"]),
             ],
             ..Default::default()
         };
@@ -167,5 +173,7 @@ mod tests {
         assert_eq!(code("d"), Some(DataType::Float as i32));
         assert_eq!(code("mask"), Some(DataType::Bool as i32));
         assert_eq!(code("branch"), None);
+        assert_eq!(code("hot"), Some(DataType::Float as i32), "OneHot takes its values' type");
+        assert_eq!(code("acc"), Some(DataType::Int32 as i32));
     }
 }
