@@ -136,8 +136,7 @@ fn graph(model: &ModelProto) -> &GraphProto {
 impl CandleModel {
     /// Read, check and prepare the model at `path`.
     pub fn load(path: &Path, options: &Options) -> Result<Self> {
-        let mut declared = parity_core::onnx::read_model(path)?;
-        parity_core::onnx::check_opset(path, NAME, parity_core::onnx::opset(&declared), &OPSETS)?;
+        let mut declared = parity_core::onnx::read_model_for(path, NAME, &OPSETS)?;
         parity_core::onnx::load_external_data(&mut declared, path)?;
         let mut model = load::to_candle(path, &declared)?;
         let fail = |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));

@@ -121,8 +121,7 @@ impl OrtModel {
         }
         // The declared interface, through parity-core's one converter (and a clean error for a
         // file that is not a model, before onnxruntime sees it).
-        let proto = parity_core::onnx::read_model(model)?;
-        parity_core::onnx::check_opset(model, NAME, parity_core::onnx::opset(&proto), &OPSETS)?;
+        let proto = parity_core::onnx::read_model_for(model, NAME, &OPSETS)?;
         let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
         let info = parity_core::onnx::model_info(graph)
             .map_err(|e| Error::backend(NAME, format!("{}: {e}", model.display())))?;

@@ -60,8 +60,7 @@ impl RtenModel {
         guard(path, || {
             let fail =
                 |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
-            let mut proto = parity_core::onnx::read_model(path)?;
-            parity_core::onnx::check_opset(path, NAME, parity_core::onnx::opset(&proto), &OPSETS)?;
+            let mut proto = parity_core::onnx::read_model_for(path, NAME, &OPSETS)?;
             let missing = support::unsupported_ops(&proto);
             if !missing.is_empty() {
                 return Err(fail(format!(

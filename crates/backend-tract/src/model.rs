@@ -57,13 +57,9 @@ impl std::fmt::Debug for TractModel {
 impl TractModel {
     pub(crate) fn load(path: &Path, options: &Options) -> Result<Self> {
         let threads = options.threads()?.unwrap_or(1);
+        // The declared interface (and the opset check) through parity-core, before tract parses.
+        let declared = parity_core::onnx::read_model_for(path, NAME, &OPSETS)?;
         let proto = read_proto(path)?;
-        let opset = proto
-            .opset_import
-            .iter()
-            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-            .map(|o| o.version);
-        parity_core::onnx::check_opset(path, NAME, opset, &OPSETS)?;
         let onnx = tract_onnx::onnx();
         let missing = unsupported(&onnx, &proto);
         if !missing.is_empty() {
@@ -86,7 +82,6 @@ impl TractModel {
                 )
             })?,
         };
-        let declared = parity_core::onnx::read_model(path)?;
         let declared = declared.graph.as_ref().expect("read_model guarantees a graph");
         let info = parity_core::onnx::model_info(declared).map_err(|m| Error::invalid(path, m))?;
         let info = with_analysed_shapes(info, &typed);

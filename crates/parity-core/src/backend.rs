@@ -207,7 +207,7 @@ pub trait Runtime {
     fn name(&self) -> &'static str;
 
     /// The default-domain ONNX opsets this backend implements; `prepare` refuses a model outside
-    /// them ([`crate::onnx::check_opset`]) and `inspect` reports them.
+    /// them ([`crate::onnx::read_model_for`]) and `inspect` reports them.
     fn opsets(&self) -> RangeInclusive<i64>;
 
     /// Load and optimise the model at `model` once.

@@ -115,18 +115,18 @@ pub fn opset(model: &ModelProto) -> Option<i64> {
         .map(|o| o.version())
 }
 
-/// Refuses, before `backend` loads it, a model at `path` whose default-domain opset (`opset`, from
-/// [`opset`] or the backend's own protobuf) is outside the range the backend implements
-/// (`supported`, its [`crate::Runtime::opsets`]). A newer opset may change an operator's meaning
-/// in ways an older implementation does not know of; running it anyway could pass or fail for the
-/// wrong reason. A model that imports no default-domain opset is left to the backend.
-pub fn check_opset(
+/// [`read_model`] for `backend`, refusing a model whose default-domain opset is outside the range
+/// the backend implements (`supported`, its [`crate::Runtime::opsets`]), before the backend loads
+/// it: a newer opset may change an operator's meaning in ways an older implementation does not know
+/// of, and running it anyway could pass or fail for the wrong reason. A model that imports no
+/// default-domain opset is left to the backend.
+pub fn read_model_for(
     path: &Path,
     backend: &'static str,
-    opset: Option<i64>,
     supported: &std::ops::RangeInclusive<i64>,
-) -> Result<()> {
-    match opset {
+) -> Result<ModelProto> {
+    let model = read_model(path)?;
+    match opset(&model) {
         Some(v) if !supported.contains(&v) => Err(Error::backend(
             backend,
             format!(
@@ -136,7 +136,7 @@ pub fn check_opset(
                 supported.end()
             ),
         )),
-        _ => Ok(()),
+        _ => Ok(model),
     }
 }
 
