@@ -18,6 +18,7 @@ mod report;
 mod repro;
 mod trace;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -91,9 +92,9 @@ pub fn run(args: Args) -> Result<Verdict> {
     let a = Model::from_onnx(&onnx)?;
     let scratch = tempfile::Builder::new().prefix("ssrnet-parity-localize-").tempdir()?;
     let mut timing = Timing::default();
-    let mut culprit_repro = None;
-    let mut accumulation_repro = None;
-    let runs = match &args.against {
+    // The expected values come from the reference backend (one trace, shared) or, with
+    // --against, from B on each backend, aligned to A's values.
+    let (backends, reference, b) = match &args.against {
         None => {
             let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
                 .into_iter()
@@ -106,143 +107,92 @@ pub fn run(args: Args) -> Result<Verdict> {
                 );
             }
             let expected = trace(args.reference, &a, &inputs, &options, scratch.path())?;
-            timing.load_s += expected.load_s;
-            timing.cumulative_s += expected.run_s;
-            let bar = crate::output::progress(others.len() as u64, "localizing");
-            let runs = others
-                .into_iter()
-                .map(|backend| {
-                    bar.set_message(format!(
-                        "{} against {}",
-                        backend.as_str(),
-                        args.reference.as_str()
-                    ));
-                    let name = format!("{} vs {}", backend.as_str(), args.reference.as_str());
-                    let run = trace(backend, &a, &inputs, &options, scratch.path()).map(|actual| {
-                        let same: HashMap<String, String> =
-                            a.values.iter().map(|v| (v.value.clone(), v.value.clone())).collect();
-                        let side = Side {
-                            model: &a,
-                            actual: &actual,
-                            expected: &expected.values,
-                            pairs: &same,
-                            inputs: &inputs,
-                        };
-                        let (rows, repro) =
-                            side.rows(backend, tol, &options, scratch.path(), &mut timing);
-                        let mut run = Run::judged(name.clone(), backend.as_str(), rows);
-                        finish_run(&mut run, &actual, &mut timing, None);
-                        if culprit_repro.is_none() {
-                            culprit_repro = repro;
-                        }
-                        if args.repro.is_some()
-                            && accumulation_repro.is_none()
-                            && run.verdict == LocalizeVerdict::Accumulation
-                        {
-                            accumulation_repro = run.crossing.as_ref().and_then(|k| {
-                                side.smallest_failing(
-                                    backend,
-                                    &k.value,
-                                    tol,
-                                    &options,
-                                    scratch.path(),
-                                )
-                            });
-                        }
-                        run
-                    });
-                    bar.inc(1);
-                    run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e))
-                })
-                .collect();
-            bar.finish_and_clear();
-            runs
+            timing.add(&expected);
+            (others, Some(expected), None)
         }
         Some(b_path) => {
             let b_onnx = OnnxModel::read(b_path)?;
-            let b_info = b_onnx.model_info()?;
             let names = |i: &parity_core::ModelInfo| {
                 i.inputs.iter().map(|x| x.name.clone()).collect::<Vec<_>>()
             };
-            if names(&info) != names(&b_info) {
+            let b_inputs = names(&b_onnx.model_info()?);
+            if names(&info) != b_inputs {
                 bail!(
                     "{}: its inputs ({}) are not {}'s ({}): localize compares exports of one model",
                     b_path.display(),
-                    names(&b_info).join(", "),
+                    b_inputs.join(", "),
                     args.model.display(),
                     names(&info).join(", ")
                 );
             }
             let b = Model::from_onnx(&b_onnx)?;
-            let backends = crate::backends::chosen(&args.backend);
-            let bar = crate::output::progress(backends.len() as u64, "localizing");
-            let runs = backends
-                .into_iter()
-                .map(|backend| {
-                    bar.set_message(format!("A against B on {}", backend.as_str()));
-                    let name = format!("{}: A vs B", backend.as_str());
-                    let run = (|| -> Result<Run> {
-                        let expected = trace(backend, &b, &inputs, &options, scratch.path())?;
-                        timing.load_s += expected.load_s;
-                        timing.cumulative_s += expected.run_s;
-                        let actual = trace(backend, &a, &inputs, &options, scratch.path())?;
-                        let known_b = known_values(&b, &expected);
-                        let pairs = align(&a, &actual, &b, &expected, &known_b, tol);
-                        let computed = a.values.iter().filter(|v| v.op != "Constant");
-                        let aligned = Aligned {
-                            values: computed
-                                .clone()
-                                .filter(|v| pairs.contains_key(&v.value))
-                                .count(),
-                            of: computed.count(),
-                        };
-                        let expected_by_a: NamedTensors = pairs
-                            .iter()
-                            .filter_map(|(av, bv)| Some((av.clone(), known_b.get(bv)?.clone())))
-                            .collect();
-                        let same: HashMap<String, String> =
-                            pairs.keys().map(|k| (k.clone(), k.clone())).collect();
-                        let side = Side {
-                            model: &a,
-                            actual: &actual,
-                            expected: &expected_by_a,
-                            pairs: &same,
-                            inputs: &inputs,
-                        };
-                        let (mut rows, repro) =
-                            side.rows(backend, tol, &options, scratch.path(), &mut timing);
-                        for row in &mut rows {
-                            row.aligned_to = Some(pairs.get(&row.value).cloned());
-                        }
-                        let mut run = Run::judged(name.clone(), backend.as_str(), rows);
-                        finish_run(&mut run, &actual, &mut timing, Some(aligned));
-                        if culprit_repro.is_none() {
-                            culprit_repro = repro;
-                        }
-                        if args.repro.is_some()
-                            && accumulation_repro.is_none()
-                            && run.verdict == LocalizeVerdict::Accumulation
-                        {
-                            accumulation_repro = run.crossing.as_ref().and_then(|k| {
-                                side.smallest_failing(
-                                    backend,
-                                    &k.value,
-                                    tol,
-                                    &options,
-                                    scratch.path(),
-                                )
-                            });
-                        }
-                        Ok(run)
-                    })();
-                    bar.inc(1);
-                    run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e))
-                })
-                .collect();
-            bar.finish_and_clear();
-            runs
+            let constants = b.constants();
+            (crate::backends::chosen(&args.backend), None, Some((b, constants)))
         }
     };
+    let mut culprit_repro = None;
+    let mut accumulation_repro = None;
+    let bar = crate::output::progress(backends.len() as u64, "localizing");
+    let mut runs = Vec::with_capacity(backends.len());
+    for backend in backends {
+        let name = match &reference {
+            Some(_) => format!("{} vs {}", backend.as_str(), args.reference.as_str()),
+            None => format!("{}: A vs B", backend.as_str()),
+        };
+        bar.set_message(name.clone());
+        let run = (|| -> Result<Run> {
+            let actual = trace(backend, &a, &inputs, &options, scratch.path())?;
+            timing.add(&actual);
+            let (expected, pairs) = match (&reference, &b) {
+                (Some(r), _) => (Cow::Borrowed(&r.values), None),
+                (None, Some((b, constants))) => {
+                    let tb = trace(backend, b, &inputs, &options, scratch.path())?;
+                    timing.add(&tb);
+                    let pairs = align(&a, &actual, b, &tb, constants, tol);
+                    let expected = pairs
+                        .iter()
+                        .filter_map(|(av, bv)| {
+                            Some((av.clone(), tb.values.get(bv).or(constants.get(bv))?.clone()))
+                        })
+                        .collect();
+                    (Cow::Owned(expected), Some(pairs))
+                }
+                (None, None) => unreachable!("one source of expected values"),
+            };
+            let side = Side { model: &a, actual: &actual, expected: &expected, inputs: &inputs };
+            let (mut rows, repro) = side.rows(backend, tol, &options, scratch.path(), &mut timing);
+            if let Some(pairs) = &pairs {
+                for row in &mut rows {
+                    row.aligned_to = Some(pairs.get(&row.value).cloned());
+                }
+            }
+            let mut run = Run::judged(name.clone(), backend.as_str(), rows);
+            run.read_out = Some(actual.read_out);
+            run.exposure_drift = actual.exposure_drift;
+            run.aligned = pairs.as_ref().map(|pairs| {
+                let computed = a.values.iter().filter(|v| v.op != "Constant");
+                Aligned {
+                    values: computed.clone().filter(|v| pairs.contains_key(&v.value)).count(),
+                    of: computed.count(),
+                }
+            });
+            if culprit_repro.is_none() {
+                culprit_repro = repro;
+            }
+            if args.repro.is_some()
+                && accumulation_repro.is_none()
+                && run.verdict == LocalizeVerdict::Accumulation
+                && let Some(k) = &run.crossing
+            {
+                accumulation_repro =
+                    side.smallest_failing(backend, &k.value, tol, &options, scratch.path());
+            }
+            Ok(run)
+        })();
+        bar.inc(1);
+        runs.push(run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e)));
+    }
+    bar.finish_and_clear();
     let mut report = Report {
         command: "localize",
         verdict: LocalizeVerdict::None,
@@ -315,25 +265,16 @@ fn pick_case(
     Ok((case.name, inputs))
 }
 
-/// Adds what a finished run's trace says about itself.
-fn finish_run(run: &mut Run, actual: &Trace, timing: &mut Timing, aligned: Option<Aligned>) {
-    timing.load_s += actual.load_s;
-    timing.cumulative_s += actual.run_s;
-    run.read_out = Some(actual.read_out);
-    run.exposure_drift = actual.exposure_drift;
-    run.aligned = aligned;
-}
-
 /// The pairs `(A value, B value)` of two exports' values: first by sequence alignment of their
 /// computed values (op kind, shape and numbers, [`parity_graph::align`]), then, for what is left,
 /// any of B's values or constants holding the same numbers (an exporter may fold into a constant
-/// what the other computes, e.g. index arithmetic). `known_b` is B's values and initializers.
+/// what the other computes, e.g. index arithmetic). `constants` are B's initializers.
 fn align(
     a: &Model,
     ta: &Trace,
     b: &Model,
     tb: &Trace,
-    known_b: &NamedTensors,
+    constants: &NamedTensors,
     tol: Tolerance,
 ) -> HashMap<String, String> {
     let slots = |m: &'_ Model, t: &'_ Trace| -> Vec<(String, String, Vec<usize>)> {
@@ -367,27 +308,15 @@ fn align(
                 && !Metrics::of(x, y, Tolerance { atol: 0.0, rtol: 0.0 }).exceeds
         };
         // The value of the same name first, else the first of B's with the same numbers.
-        let twin = known_b
-            .get_key_value(&v.value)
-            .filter(|(_, y)| equal(y))
-            .or_else(|| known_b.iter().find(|(_, y)| equal(y)));
+        let known = || tb.values.iter().chain(constants);
+        let twin = known()
+            .find(|(name, y)| **name == v.value && equal(y))
+            .or_else(|| known().find(|(_, y)| equal(y)));
         if let Some((name, _)) = twin {
             aligned.insert(v.value.clone(), name.clone());
         }
     }
     aligned
-}
-
-/// B's values and its initializers, by name.
-fn known_values(b: &Model, tb: &Trace) -> NamedTensors {
-    let graph = b.proto.graph.as_ref().expect("checked at read");
-    let mut known = tb.values.clone();
-    for t in &graph.initializer {
-        if let Ok(tensor) = parity_core::tensor_proto::to_tensor(t.clone()) {
-            known.entry(t.name().to_string()).or_insert(tensor);
-        }
-    }
-    known
 }
 
 fn slot_views(s: &[(String, String, Vec<usize>)]) -> Vec<parity_graph::align::Slot<'_>> {
@@ -411,12 +340,11 @@ fn same_numbers(x: &parity_core::Tensor, y: &parity_core::Tensor, tol: Tolerance
 type ReproParts = (parity_core::onnx::proto::ModelProto, NamedTensors, NamedTensors);
 
 /// One side of a comparison: model A's values on a backend against the expected values, keyed by
-/// A's value names (`pairs` says which of A's values have an expected value).
+/// A's value names (a value without one, unaligned, is not compared).
 struct Side<'a> {
     model: &'a Model,
     actual: &'a Trace,
     expected: &'a NamedTensors,
-    pairs: &'a HashMap<String, String>,
     inputs: &'a NamedTensors,
 }
 
@@ -431,14 +359,12 @@ impl Side<'_> {
         timing: &mut Timing,
     ) -> (Vec<NodeRow>, Option<ReproParts>) {
         let started = Instant::now();
-        let mut isolated: HashMap<
-            usize,
-            Result<(NamedTensors, NamedTensors, parity_core::onnx::proto::ModelProto), String>,
-        > = HashMap::new();
+        let mut isolated: HashMap<usize, Result<(NamedTensors, ReproParts), String>> =
+            HashMap::new();
         let mut rows = Vec::with_capacity(self.model.values.len());
         let mut repro = None;
         for v in &self.model.values {
-            let expected = self.pairs.get(&v.value).and_then(|_| self.expected.get(&v.value));
+            let expected = self.expected.get(&v.value);
             let actual = self.actual.values.get(&v.value);
             let cumulative = match (actual, expected) {
                 (Some(a), Some(e)) => Some(Metrics::of(a, e, tol)),
@@ -448,7 +374,7 @@ impl Side<'_> {
                 .entry(v.node)
                 .or_insert_with(|| self.isolate(backend, v.node, options, scratch));
             let (iso, note) = match (&*outcome, expected) {
-                (Ok((outputs, _, _)), Some(e)) => match outputs.get(&v.value) {
+                (Ok((outputs, _)), Some(e)) => match outputs.get(&v.value) {
                     Some(a) => (Some(Metrics::of(a, e, tol)), None),
                     None => {
                         (None, Some("the node run alone did not return this value".to_string()))
@@ -459,21 +385,9 @@ impl Side<'_> {
             };
             if repro.is_none()
                 && iso.is_some_and(|m| m.exceeds)
-                && let Ok((_, feed, cut)) = &*outcome
+                && let Ok((_, parts)) = &*outcome
             {
-                let want: NamedTensors = cut
-                    .graph
-                    .as_ref()
-                    .map(|g| {
-                        g.output
-                            .iter()
-                            .filter_map(|o| {
-                                Some((o.name().to_string(), self.expected.get(o.name())?.clone()))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                repro = Some((cut.clone(), feed.clone(), want));
+                repro = Some(parts.clone());
             }
             rows.push(NodeRow {
                 node: v.node_name.clone(),
@@ -490,15 +404,15 @@ impl Side<'_> {
         (rows, repro)
     }
 
-    /// Node `index` run alone on the expected values of its inputs: its outputs, its feed and its
-    /// cut model; or why it could not be.
+    /// Node `index` run alone on the expected values of its inputs: its outputs and its repro
+    /// (cut model, feed, expected outputs); or why it could not be.
     fn isolate(
         &self,
         backend: BackendName,
         index: usize,
         options: &Options,
         scratch: &Path,
-    ) -> Result<(NamedTensors, NamedTensors, parity_core::onnx::proto::ModelProto), String> {
+    ) -> Result<(NamedTensors, ReproParts), String> {
         let feed = self.feed(&[index])?;
         let graph = self.model.proto.graph.as_ref().expect("checked at read");
         let expected: NamedTensors = graph.node[index]
@@ -513,7 +427,7 @@ impl Side<'_> {
             .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
         let outputs =
             isolate::run(backend, &cut, &format!("node-{index}"), &feed, options, scratch)?;
-        Ok((outputs, feed, cut))
+        Ok((outputs, (cut, feed, expected)))
     }
 
     /// The expected values of what nodes `indices` read from outside themselves.
@@ -523,7 +437,7 @@ impl Side<'_> {
             let value = if self.model.inputs.contains(&name) {
                 self.inputs.get(&name)
             } else {
-                self.pairs.get(&name).and_then(|_| self.expected.get(&name))
+                self.expected.get(&name)
             };
             match value {
                 Some(t) => {

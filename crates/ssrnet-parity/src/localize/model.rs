@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use parity_core::NamedTensors;
 use parity_core::onnx::proto::ModelProto;
 use parity_graph::values::NodeValue;
 
@@ -33,6 +34,19 @@ impl Model {
             parity_core::onnx::graph_inputs(graph).iter().map(|v| v.name().to_string()).collect();
         let initializers = graph.initializer.iter().map(|t| t.name().to_string()).collect();
         Ok(Model { path: path.to_path_buf(), proto, values, inputs, initializers })
+    }
+
+    /// The graph's initializers as tensors, by name (those a tensor here cannot hold are left out).
+    pub fn constants(&self) -> NamedTensors {
+        let graph = self.proto.graph.as_ref().expect("checked at read");
+        graph
+            .initializer
+            .iter()
+            .filter_map(|t| {
+                let tensor = parity_core::tensor_proto::to_tensor(t.clone()).ok()?;
+                Some((t.name().to_string(), tensor))
+            })
+            .collect()
     }
 
     /// The values nodes `indices` read that must be fed when they run by themselves: not computed

@@ -25,16 +25,17 @@ impl Metrics {
     /// `actual` against `expected` at `tol`. Values of two integer widths (RTen computes int64
     /// as int32) are compared by value.
     pub fn of(actual: &Tensor, expected: &Tensor, tol: Tolerance) -> Metrics {
-        let widen = |t: &Tensor| Tensor::from_f64(t.shape().to_vec(), t.data().to_f64_vec());
-        let (a, e) = match (actual.dtype() == expected.dtype(), widen(actual), widen(expected)) {
-            (false, Ok(a), Ok(e)) => (a, e),
-            _ => (actual.clone(), expected.clone()),
-        };
-        let report = compare_tensors("value", &a, &e, tol, CompareOptions::default());
+        if actual.dtype() != expected.dtype() {
+            let widen = |t: &Tensor| Tensor::from_f64(t.shape().to_vec(), t.data().to_f64_vec());
+            if let (Ok(a), Ok(e)) = (widen(actual), widen(expected)) {
+                return Metrics::of(&a, &e, tol);
+            }
+        }
+        let report = compare_tensors("value", actual, expected, tol, CompareOptions::default());
         Metrics {
             max_abs: report.max_abs,
             max_rel: report.max_rel,
-            cosine: cosine(&a, &e),
+            cosine: cosine(actual, expected),
             exceeds: !report.pass,
         }
     }
@@ -182,6 +183,14 @@ pub struct Timing {
     pub cumulative_s: f64,
     pub isolated_s: f64,
     pub total_s: f64,
+}
+
+impl Timing {
+    /// Counts a cumulative run's loading and running.
+    pub fn add(&mut self, trace: &super::trace::Trace) {
+        self.load_s += trace.load_s;
+        self.cumulative_s += trace.run_s;
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -54,7 +54,6 @@ pub fn trace(
     let mut plain = prepare(backend, &model.path, options)?;
     let mut load_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let outputs = plain.run(inputs).map_err(|e| fail("run", e))?;
     let names: Vec<String> = model.values.iter().map(|v| v.value.clone()).collect();
     if let Some(values) = plain.read_values(inputs, &names).map_err(|e| fail("read values", e))? {
         return Ok(Trace {
@@ -65,6 +64,8 @@ pub fn trace(
             run_s: started.elapsed().as_secs_f64(),
         });
     }
+    // Exposed: the plain graph's outputs are what exposing must not move.
+    let outputs = plain.run(inputs).map_err(|e| fail("run", e))?;
     let mut run_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let exposed_path = scratch.join(format!("exposed-{}.onnx", backend.as_str()));
