@@ -174,8 +174,7 @@ impl parity_core::Runnable for RtenModel {
     ) -> Result<Option<NamedTensors>> {
         self.info.check_inputs(inputs)?;
         if self.unoptimised.is_none() {
-            let mut proto = parity_core::onnx::read_model(&self.path)?;
-            parity_core::onnx::load_external_data(&mut proto, &self.path)?;
+            let proto = parity_core::onnx::read_model_with_data(&self.path)?;
             self.unoptimised = Some(guard(&self.path, || load_bytes(&self.path, &proto, false))?);
         }
         let model = self.unoptimised.as_ref().expect("loaded above");
