@@ -105,11 +105,22 @@ pub fn subgraph_model(
 
 /// The nodes among `0..=last` whose outputs `last` depends on, and `last`, in graph order.
 pub fn ancestors(graph: &GraphProto, last: usize) -> Vec<usize> {
+    ancestors_until(graph, last, |_| false)
+}
+
+/// The nodes `last` depends on back to the values that are `known` (given, so not computed
+/// again), and `last`, in graph order: the segment that computes `last`'s outputs from known
+/// values. With every value known it is `[last]`.
+pub fn ancestors_until(
+    graph: &GraphProto,
+    last: usize,
+    known: impl Fn(&str) -> bool,
+) -> Vec<usize> {
     let mut needed: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
     for (i, node) in graph.node.iter().enumerate().take(last + 1).rev() {
         if i == last || node.output.iter().any(|o| needed.contains(o.as_str())) {
-            needed.extend(node.input.iter().map(String::as_str));
+            needed.extend(node.input.iter().map(String::as_str).filter(|n| !known(n)));
             out.push(i);
         }
     }
@@ -170,6 +181,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ancestors(&graph, 3), [0, 2, 3], "the side branch is not needed");
+        assert_eq!(ancestors_until(&graph, 3, |v| v == "b"), [3], "b is given");
+        assert_eq!(ancestors_until(&graph, 3, |v| v == "a"), [2, 3], "from a on");
         let model = ModelProto { graph: Some(graph), ..Default::default() };
         let cut = subgraph_model(&model, &[2, 3], &["y".to_string()], &HashMap::new()).unwrap();
         let g = cut.graph.unwrap();

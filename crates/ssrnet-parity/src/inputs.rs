@@ -20,11 +20,21 @@ pub struct InputCase {
     pub image: Option<PathBuf>,
     /// Where a case not made from an image came from (`random seed 3`, a file).
     pub source: Option<String>,
+    /// A golden case's other arrays: its expected outputs and dotted extras (PyTorch's
+    /// `intermediate.<value>` among them), read by `localize`; empty for other sources.
+    pub golden_arrays: NamedTensors,
 }
 
 impl InputCase {
     fn plain(name: String, inputs: NamedTensors, source: String) -> InputCase {
-        InputCase { name, inputs, extras: NamedTensors::new(), image: None, source: Some(source) }
+        InputCase {
+            name,
+            inputs,
+            extras: NamedTensors::new(),
+            image: None,
+            source: Some(source),
+            golden_arrays: NamedTensors::new(),
+        }
     }
 }
 
@@ -151,7 +161,9 @@ impl SourceArgs {
                 .into_iter()
                 .map(|c| {
                     let source = format!("inputs of {}", c.path.display());
-                    InputCase::plain(c.name, c.inputs, source)
+                    let mut case = InputCase::plain(c.name, c.inputs, source);
+                    case.golden_arrays = c.outputs.into_iter().chain(c.extras).collect();
+                    case
                 })
                 .collect();
             return Ok((format!("inputs of goldens {}", dir.display()), cases));
@@ -241,5 +253,6 @@ pub fn image_case(
         extras: NamedTensors::from([("preprocess.resized_bgr_u8".to_string(), resized)]),
         image: Some(path.to_path_buf()),
         source: None,
+        golden_arrays: NamedTensors::new(),
     })
 }

@@ -1,19 +1,23 @@
 //! `ssrnet-parity localize`: where two runs of a model part, node by node.
 //!
-//! Two comparisons, on one input case:
+//! Three comparisons, on one input case:
 //! - **backends against a reference backend** (default: every backend against ort), on one model;
 //! - **two exports on each backend** (`--against B`): B's values are expected, A's are under test,
-//!   and A's values are paired with B's by [`parity_graph::align`] (names may differ).
+//!   and A's values are paired with B's by [`parity_graph::align`] (names may differ);
+//! - **A on each backend against PyTorch** (`--golden DIR` whose cases hold PyTorch's
+//!   intermediate values, [`pytorch`]).
 //!
 //! For every value, in topological order: the *cumulative* error (the whole graph run, every value
 //! read out: [`mod@trace`]) and the *isolated* error (the node run alone on the expected values of its
-//! inputs: [`isolate`]). The verdict: the first node whose isolated error exceeds the tolerance is
+//! inputs: [`isolate`]; where an input has no expected value, as between PyTorch's module outputs,
+//! the nodes computing it from expected values run with it). The verdict: the first node whose isolated error exceeds the tolerance is
 //! the **culprit**; if none does, the first value whose cumulative error exceeds it marks an
 //! **accumulation**; else **none**. Exit 0 for none, 1 for a culprit or an accumulation, 2 for an
 //! error.
 
 mod isolate;
 mod model;
+mod pytorch;
 mod report;
 mod repro;
 mod trace;
@@ -88,13 +92,18 @@ pub fn run(args: Args) -> Result<Verdict> {
     let info = onnx.model_info()?;
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let options = profile.options(args.threads);
-    let (case, inputs) = pick_case(&args, &info, &profile)?;
+    let (case, inputs, golden_arrays) = pick_case(&args, &info, &profile)?;
     let a = Model::from_onnx(&onnx)?;
+    let pytorch = match (&args.source.golden, &args.against) {
+        (Some(dir), None) => pytorch::expected(dir, &a, &golden_arrays)?,
+        _ => None,
+    };
     let scratch = tempfile::Builder::new().prefix("ssrnet-parity-localize-").tempdir()?;
     let mut timing = Timing::default();
-    // The expected values come from the reference backend (one trace, shared) or, with
-    // --against, from B on each backend, aligned to A's values.
+    // The expected values come from PyTorch (a golden set's intermediates), from the reference
+    // backend (one trace, shared) or, with --against, from B on each backend, aligned to A's values.
     let (backends, reference, b) = match &args.against {
+        None if pytorch.is_some() => (crate::backends::chosen(&args.backend), None, None),
         None => {
             let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
                 .into_iter()
@@ -135,17 +144,19 @@ pub fn run(args: Args) -> Result<Verdict> {
     let bar = crate::output::progress(backends.len() as u64, "localizing");
     let mut runs = Vec::with_capacity(backends.len());
     for backend in backends {
-        let name = match &reference {
-            Some(_) => format!("{} vs {}", backend.as_str(), args.reference.as_str()),
-            None => format!("{}: A vs B", backend.as_str()),
+        let name = match (&reference, &b) {
+            (Some(_), _) => format!("{} vs {}", backend.as_str(), args.reference.as_str()),
+            (None, Some(_)) => format!("{}: A vs B", backend.as_str()),
+            (None, None) => format!("{} vs pytorch", backend.as_str()),
         };
         bar.set_message(name.clone());
         let run = (|| -> Result<Run> {
             let actual = trace(backend, &a, &inputs, &options, scratch.path())?;
             timing.add(&actual);
-            let (expected, pairs) = match (&reference, &b) {
-                (Some(r), _) => (Cow::Borrowed(&r.values), None),
-                (None, Some((b, constants))) => {
+            let (expected, pairs) = match (&reference, &b, &pytorch) {
+                (Some(r), ..) => (Cow::Borrowed(&r.values), None),
+                (None, None, Some((values, _))) => (Cow::Borrowed(values), None),
+                (None, Some((b, constants)), _) => {
                     let tb = trace(backend, b, &inputs, &options, scratch.path())?;
                     timing.add(&tb);
                     let pairs = align(&a, &actual, b, &tb, constants, tol);
@@ -157,7 +168,7 @@ pub fn run(args: Args) -> Result<Verdict> {
                         .collect();
                     (Cow::Owned(expected), Some(pairs))
                 }
-                (None, None) => unreachable!("one source of expected values"),
+                (None, None, None) => unreachable!("one source of expected values"),
             };
             let side = Side { model: &a, actual: &actual, expected: &expected, inputs: &inputs };
             let (mut rows, repro) = side.rows(backend, tol, &options, scratch.path(), &mut timing);
@@ -201,7 +212,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         aligned: None,
         model: args.model.display().to_string(),
         against: args.against.as_ref().map(|p| p.display().to_string()),
-        reference: args.reference.as_str().to_string(),
+        reference: match &pytorch {
+            Some(_) => "pytorch".to_string(),
+            None => args.reference.as_str().to_string(),
+        },
+        intermediates: pytorch.map(|(_, info)| info),
         case,
         tolerance: tol,
         runs,
@@ -232,12 +247,13 @@ pub fn run(args: Args) -> Result<Verdict> {
 }
 
 /// The case to localize: `--case NAME`, else the first; from the given source, else one seeded
-/// random input. A model whose batch axis is fixed to 1 gets the case's first sample.
+/// random input; its inputs and its golden arrays (none for other sources). A model whose batch
+/// axis is fixed to 1 gets the case's first sample.
 fn pick_case(
     args: &Args,
     info: &parity_core::ModelInfo,
     profile: &Profile,
-) -> Result<(String, NamedTensors)> {
+) -> Result<(String, NamedTensors, NamedTensors)> {
     let mut source = args.source.clone();
     if source.is_empty() {
         source.random = Some(1);
@@ -254,15 +270,15 @@ fn pick_case(
     };
     let fixed_one =
         info.inputs.iter().all(|i| matches!(i.shape.first(), Some(parity_core::Dim::Fixed(1))));
-    let mut inputs = case.inputs;
+    let (mut inputs, mut golden_arrays) = (case.inputs, case.golden_arrays);
     if fixed_one {
-        for t in inputs.values_mut() {
+        for t in inputs.values_mut().chain(golden_arrays.values_mut()) {
             if t.shape().first().is_some_and(|&n| n > 1) {
                 *t = t.split0()?.swap_remove(0);
             }
         }
     }
-    Ok((case.name, inputs))
+    Ok((case.name, inputs, golden_arrays))
 }
 
 /// The pairs `(A value, B value)` of two exports' values: first by sequence alignment of their
@@ -404,8 +420,9 @@ impl Side<'_> {
         (rows, repro)
     }
 
-    /// Node `index` run alone on the expected values of its inputs: its outputs and its repro
-    /// (cut model, feed, expected outputs); or why it could not be.
+    /// Node `index` run alone on the expected values of its inputs (with the nodes that compute
+    /// an input without one from inputs with one): its outputs and its repro (cut model, feed,
+    /// expected outputs); or why it could not be.
     fn isolate(
         &self,
         backend: BackendName,
@@ -413,7 +430,6 @@ impl Side<'_> {
         options: &Options,
         scratch: &Path,
     ) -> Result<(NamedTensors, ReproParts), String> {
-        let feed = self.feed(&[index])?;
         let graph = self.model.proto.graph.as_ref().expect("checked at read");
         let expected: NamedTensors = graph.node[index]
             .output
@@ -423,7 +439,13 @@ impl Side<'_> {
         if expected.is_empty() {
             return Err("no output of the node has an expected value".into());
         }
-        let (cut, feed) = isolate::cut(self.model, &[index], &feed, &expected)
+        let segment = parity_graph::extract::ancestors_until(graph, index, |v| {
+            self.model.inputs.contains(v)
+                || self.model.initializers.contains(v)
+                || self.expected.contains_key(v)
+        });
+        let feed = self.feed(&segment)?;
+        let (cut, feed) = isolate::cut(self.model, &segment, &feed, &expected)
             .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
         let outputs =
             isolate::run(backend, &cut, &format!("node-{index}"), &feed, options, scratch)?;

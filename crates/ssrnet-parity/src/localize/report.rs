@@ -202,7 +202,11 @@ pub struct Report {
     pub aligned: Option<Aligned>,
     pub model: String,
     pub against: Option<String>,
+    /// The backend whose values are expected, or `pytorch`.
     pub reference: String,
+    /// With PyTorch as the reference: what was mapped of its module outputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intermediates: Option<super::pytorch::Intermediates>,
     pub case: String,
     pub tolerance: Tolerance,
     pub runs: Vec<Run>,
@@ -252,6 +256,20 @@ impl Report {
             println!("against:   {}", escape_control(b));
         } else {
             println!("reference: {}", self.reference);
+        }
+        if let Some(i) = &self.intermediates {
+            println!(
+                "pytorch:   {} of {} module outputs mapped ({:.0}%), {} values compared; unmapped: {}",
+                i.modules_mapped,
+                i.modules,
+                100.0 * i.fraction,
+                i.values,
+                if i.unmapped.is_empty() {
+                    "none".to_string()
+                } else {
+                    escape_control(&i.unmapped.keys().cloned().collect::<Vec<_>>().join(", "))
+                }
+            );
         }
         println!(
             "case:      {} (atol {}, rtol {})",
