@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Error, NamedTensors, Result, Tensor};
 
@@ -135,24 +135,24 @@ pub struct CompareOptions {
 
 /// The element that needs the largest atol (first one on ties; a non-finite mismatch beats any
 /// finite error).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Worst {
     /// Row-major flat index.
     pub flat_index: usize,
     /// Multi-index in the expected shape (empty for a scalar).
     pub index: Vec<usize>,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub actual: f64,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub expected: f64,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub abs_err: f64,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub rel_err: f64,
 }
 
 /// The comparison of one output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputReport {
     pub name: String,
     pub pass: bool,
@@ -171,11 +171,11 @@ pub struct OutputReport {
     /// Expected elements that are NaN (a reference may legitimately compute NaN, e.g. `sqrt` of a
     /// negative number); they pass only against NaN with [`CompareOptions::nan_equal`].
     pub expected_nan: usize,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub max_abs: f64,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub max_rel: f64,
-    #[serde(serialize_with = "ser_f64")]
+    #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub mean_abs: f64,
     /// Smallest atol with which every element would pass at this rtol; `None` when none would
     /// (a non-finite mismatch, or a `problem`).
@@ -222,6 +222,25 @@ pub fn ser_f64<S: Serializer>(v: &f64, s: S) -> std::result::Result<S::Ok, S::Er
         s.serialize_str("inf")
     } else {
         s.serialize_str("-inf")
+    }
+}
+
+/// Reads what [`ser_f64`] writes: a number, or `"nan"`, `"inf"`, `"-inf"`.
+pub fn de_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Float(f64),
+        Word(String),
+    }
+    match Number::deserialize(d)? {
+        Number::Float(v) => Ok(v),
+        Number::Word(w) => match w.as_str() {
+            "nan" => Ok(f64::NAN),
+            "inf" => Ok(f64::INFINITY),
+            "-inf" => Ok(f64::NEG_INFINITY),
+            other => Err(serde::de::Error::custom(format!("not a number: {other:?}"))),
+        },
     }
 }
 
@@ -365,7 +384,7 @@ pub fn cosine(actual: &Tensor, expected: &Tensor) -> f64 {
 }
 
 /// The comparison of one case: one report per expected output, in name order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseReport {
     pub case: String,
     pub pass: bool,

@@ -66,5 +66,5 @@ pub use backend::{
 };
 pub use compare::{CaseReport, CompareOptions, OutputReport, OutputSummary, Tolerance, Tolerances};
 pub use error::{Error, Result};
-pub use golden::{Case, GoldenSet, Layout, Manifest};
+pub use golden::{Case, GoldenIndex, GoldenSet, Layout, Manifest};
 pub use tensor::{DType, Tensor, TensorData};

@@ -1,18 +1,19 @@
 //! `ssrnet-parity check`: every case of a golden set on every chosen backend, against the goldens.
+//!
+//! The cases stream from disk one at a time ([`GoldenIndex`]) through the backends, which run
+//! concurrently ([`crate::parity::stream`]); `--shard` runs part of the cases for `merge`.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use parity_core::golden::{GoldenSet, MANIFEST, Manifest};
-use parity_core::{NamedTensors, Tolerance};
+use parity_core::Tolerance;
+use parity_core::golden::{GoldenIndex, MANIFEST, Manifest};
 
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::onnx_model::OnnxModel;
-use crate::parity::{
-    ParityArgs, ParityReport, SideReport, backend_error, batch_agnostic, compare_cases, prepare,
-    run_inputs,
-};
+use crate::parity::stream::{Comparison, StreamCase, run_backends};
+use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, SideReport, batch_agnostic};
 use crate::profile::{Profile, ProfileArg};
 
 #[derive(clap::Args)]
@@ -29,6 +30,8 @@ pub struct Args {
     backend: Vec<BackendName>,
     #[command(flatten)]
     run: ParityArgs,
+    #[command(flatten)]
+    scale: ScaleArgs,
     #[command(flatten)]
     profile: ProfileArg,
 }
@@ -47,67 +50,101 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
-    let golden = GoldenSet::read(&dir, &batch_agnostic(&info))?;
+    let golden = GoldenIndex::open(&dir, &batch_agnostic(&info))?;
+    let model_sha = sha256_hex(&model)?;
     let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
-    if let Some(recorded) = recorded {
-        let actual = sha256_hex(&model)?;
-        if !actual.eq_ignore_ascii_case(&recorded) {
-            let why = format!(
-                "{} (sha256 {actual}) is not the model the golden set {} was recorded with \
-                 (sha256 {recorded})",
-                model.display(),
-                dir.display()
-            );
-            if args.model.is_none() {
-                bail!("{why}");
-            }
-            eprintln!("warning: {}", crate::output::escape_control(&why));
+    let mut other_model = None;
+    if let Some(recorded) = recorded
+        && !model_sha.eq_ignore_ascii_case(&recorded)
+    {
+        let why = format!(
+            "{} (sha256 {model_sha}) is not the model the golden set {} was recorded with \
+             (sha256 {recorded})",
+            model.display(),
+            dir.display()
+        );
+        if args.model.is_none() {
+            bail!("{why}");
         }
+        other_model = Some(why);
     }
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, golden.manifest.as_ref())?;
     let options = profile.options(args.run.threads);
     let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT), &info)?;
-    let names: Vec<String> = golden.cases.iter().map(|c| c.name.clone()).collect();
-    let expected: Vec<NamedTensors> = golden.cases.iter().map(|c| c.outputs.clone()).collect();
+    let shard = args.scale.shard.map(|s| s.resolve()).transpose()?;
+    let all_names: Vec<&str> = golden.names().collect();
+    let positions: Vec<usize> = match shard {
+        Some(s) => s.select(golden.len()),
+        None => (0..golden.len()).collect(),
+    };
+    let names: Vec<String> = positions.iter().map(|&i| all_names[i].to_string()).collect();
 
     let backends = crate::backends::chosen(&args.backend);
-    let bar = crate::output::progress((backends.len() * golden.cases.len()) as u64, "checking");
-    let mut sides = Vec::new();
-    for backend in backends {
-        bar.set_message(format!("checking {}", backend.as_str()));
-        let outcome = (|| -> Result<Vec<NamedTensors>> {
-            let mut runnable = prepare(backend, &model, &options)?;
-            golden
-                .cases
-                .iter()
-                .map(|case| {
-                    let out = run_inputs(runnable.as_mut(), &case.inputs).map_err(|e| {
-                        backend_error(backend, &model, &format!("case {}", case.name), e)
-                    });
-                    bar.inc(1);
-                    out
-                })
-                .collect()
-        })();
-        sides.push(match outcome {
-            Ok(actual) => SideReport::from_cases(
-                backend.as_str(),
-                compare_cases(&names, &actual, &expected, &tols, args.run.options()),
-            ),
-            Err(e) => SideReport::from_error(backend.as_str(), &e),
-        });
-    }
+    let bar = crate::output::progress((backends.len() * positions.len()) as u64, "checking");
+    let read = |k: usize| -> Result<StreamCase> {
+        let case = golden.read(positions[k])?;
+        Ok(StreamCase { name: case.name, inputs: case.inputs, expected: case.outputs })
+    };
+    let comparison = Comparison { tolerances: &tols, options: args.run.options() };
+    let jobs = args.scale.jobs(backends.len());
+    let results =
+        run_backends(&backends, &model, &options, positions.len(), &read, jobs, comparison, &bar)?;
     bar.finish_and_clear();
+    // Warned once the cases were read, so an error stays the one line on stderr.
+    if let Some(why) = other_model {
+        eprintln!("warning: {}", crate::output::escape_control(&why));
+    }
+    let sides = backends
+        .iter()
+        .zip(results)
+        .map(|(backend, result)| match result {
+            Ok(cases) => {
+                let mut side = SideReport::from_cases(backend.as_str(), cases.clone());
+                side.case_reports = shard.is_some().then_some(cases);
+                side
+            }
+            Err(e) => SideReport::from_error(backend.as_str(), &e),
+        })
+        .collect();
     let reference = format!("goldens {}", dir.display());
-    ParityReport::new(
+    let mut report = ParityReport::new(
         "check",
         model.display().to_string(),
         reference,
         names.len(),
         profile.name(),
         sides,
-    )
-    .finish(args.run.format)
+    );
+    if let Some(shard) = shard {
+        report.shard = Some(ShardPart {
+            index: shard.index,
+            count: shard.count,
+            total_cases: golden.len(),
+            positions,
+            model_sha256: model_sha,
+            reference_sha256: listing_sha256(&golden, &dir)?,
+            tolerances: tols.clone(),
+            nan_equal: args.run.nan_equal,
+            backends: backends.iter().map(|b| b.as_str().to_string()).collect(),
+        });
+    }
+    report.finish(args.run.format)
+}
+
+/// sha256 of a golden set's case names (in order) and its manifest: the same for every shard of
+/// one set, different for another set.
+fn listing_sha256(golden: &GoldenIndex, dir: &std::path::Path) -> Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for name in golden.names() {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+    }
+    let manifest = dir.join(MANIFEST);
+    if manifest.is_file() {
+        hasher.update(sha256_hex(&manifest)?.as_bytes());
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The sha256 of the file at `path`, in lowercase hex.

@@ -15,6 +15,7 @@ mod diff;
 mod inputs;
 mod inspect;
 mod localize;
+mod merge;
 mod onnx_model;
 mod output;
 mod parity;
@@ -23,6 +24,7 @@ mod predict;
 mod preprocess;
 mod profile;
 mod record;
+mod shard;
 mod signals;
 
 #[derive(Parser)]
@@ -52,6 +54,8 @@ enum Command {
     /// Where two runs part: the first node whose own error (run alone) or cumulative error exceeds
     /// the tolerance, backend against backend or export against export.
     Localize(localize::Args),
+    /// Fold the JSON reports of a run's shards (`--shard K/N --format json`) into one report.
+    Merge(merge::Args),
     /// Median/p90 latency, throughput and GFLOP/s per backend, batch and thread count.
     Bench(bench::Args),
     /// Decode, resize and normalise images exactly as cv2.imread + cv2.resize; write NCHW float32 .npy.
@@ -103,6 +107,7 @@ fn dispatch(command: Command) -> anyhow::Result<Verdict> {
         Command::Record(args) => record::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Localize(args) => localize::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Preprocess(args) => preprocess::run(args),
     }

@@ -50,6 +50,10 @@ fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
 fn run_with_backtrace<S: AsRef<std::ffi::OsStr>>(args: &[S], backtrace: Option<&str>) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"));
     command.args(args).current_dir(repo()).env("NO_COLOR", "1");
+    // `--shard auto` must not pick up a batch engine the tests themselves run under.
+    for engine in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "SSRNET_PARITY_SHARD_COUNT"] {
+        command.env_remove(engine);
+    }
     match backtrace {
         Some(value) => command.env("RUST_BACKTRACE", value),
         None => command.env_remove("RUST_BACKTRACE"),
@@ -1952,4 +1956,91 @@ fn checkpoint_localize_against_pytorch_intermediates() {
         eprintln!("checkpoint {stem}: {:.1}% of module outputs mapped", 100.0 * fraction);
         assert!(fraction >= 0.9, "{stem}: {fraction}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// shards and merge
+
+/// `check ARGS --shard K/N --format json` for every K, each report written to `dir/shard-K.json`.
+fn check_shards(dir: &Path, count: usize, args: &[&str]) -> Vec<PathBuf> {
+    (0..count)
+        .map(|k| {
+            let shard = format!("{k}/{count}");
+            let mut all = vec!["check", "--shard", shard.as_str(), "--format", "json"];
+            all.extend(args);
+            let r = run(&all);
+            assert!(r.code == 0 || r.code == 1, "{r:?}");
+            let path = dir.join(format!("shard-{k}.json"));
+            std::fs::write(&path, &r.stdout).unwrap();
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn four_shards_merged_give_the_report_of_one_run() {
+    let dir = tempdir();
+    // At atol 3e-5 some cases fail on every backend: counts, failures, worst case and min atol
+    // all have something to fold.
+    let args = ["--atol", "3e-5"];
+    let shards = check_shards(dir.path(), 4, &args);
+    let mut single = vec!["check", "--format", "json"];
+    single.extend(args);
+    let whole = run(&single);
+    assert_code(&whole, 1);
+    let mut merge = vec!["merge".to_string(), "--format".into(), "json".into()];
+    merge.extend(shards.iter().map(|p| p.display().to_string()));
+    let merged = run(&merge);
+    assert_code(&merged, 1);
+    assert_eq!(merged.stdout, whole.stdout, "byte for byte");
+    // Every case is in exactly one shard.
+    let mut seen: Vec<u64> = Vec::new();
+    for path in &shards {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        seen.extend(
+            v["shard"]["positions"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()),
+        );
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..golden_case_names().len() as u64).collect::<Vec<_>>());
+    // The text report too, and in the other order of files.
+    let mut reversed = vec!["merge".to_string()];
+    reversed.extend(shards.iter().rev().map(|p| p.display().to_string()));
+    let text: Vec<&str> = vec!["check", "--atol", "3e-5"];
+    assert_eq!(run(&reversed).stdout, run(&text).stdout);
+}
+
+#[test]
+fn merge_refuses_shards_that_do_not_make_one_run() {
+    let dir = tempdir();
+    let shards = check_shards(dir.path(), 3, &[]);
+    let p = |i: usize| shards[i].display().to_string();
+    let r = run(&["merge", &p(0), &p(2)]);
+    assert_error(&r, &["missing shard", "1/3"]);
+    let r = run(&["merge", &p(0), &p(1), &p(1), &p(2)]);
+    assert_error(&r, &["shard-1.json", "both shard 1/3"]);
+    let other = tempdir();
+    let tol = check_shards(other.path(), 3, &["--atol", "1e-3"]);
+    let r = run(&["merge", &p(0), &p(1), tol[2].to_str().unwrap()]);
+    assert_error(&r, &["shard-2.json", "tolerance"]);
+    let model = check_shards(other.path(), 3, &["--model", "models/ssrnet_dynamo_dynamic.onnx"]);
+    let r = run(&["merge", &p(0), model[1].to_str().unwrap(), &p(2)]);
+    assert_error(&r, &["shard-1.json", "model"]);
+    let four = check_shards(other.path(), 4, &[]);
+    let r = run(&["merge", &p(0), &p(1), &p(2), four[3].to_str().unwrap()]);
+    assert_error(&r, &["shard-3.json", "shard count"]);
+    let single = dir.path().join("single.json");
+    std::fs::write(&single, run(&["check", "--format", "json"]).stdout).unwrap();
+    let r = run(&["merge", single.to_str().unwrap()]);
+    assert_error(&r, &["single.json", "not a shard"]);
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, b"\x00not json").unwrap();
+    let r = run(&["merge", garbage.to_str().unwrap()]);
+    assert_error(&r, &["garbage.json"]);
+    for bad in ["4/4", "1", "auto/0", "x/2"] {
+        let r = run(&["check", "--shard", bad]);
+        assert_code(&r, 2);
+    }
+    let r = run(&["check", "--shard", "auto"]);
+    assert_error(&r, &["--shard auto", "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"]);
 }

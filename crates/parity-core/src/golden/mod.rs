@@ -44,10 +44,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use manifest::{Manifest, ManifestCase, ManifestDim, ManifestModel, ManifestTensor};
-use npz::read_npz_cases;
 pub use npz::{MAX_NPZ_INFLATED_BYTES, read_npz};
+use npz::{check_manifest_cases, npz_case_name, read_npz_case};
 use spec::{Spec, Specs};
-use test_data::read_test_data_cases;
+use test_data::{read_test_data_case, test_data_names};
 pub use test_data::{write_test_data, write_test_data_with};
 pub use write::write_npz;
 
@@ -123,19 +123,7 @@ pub struct GoldenSet {
 impl GoldenSet {
     /// Reads `dir`, splitting and checking tensors against the model's declared IO.
     pub fn read(dir: impl AsRef<Path>, model: &ModelInfo) -> Result<GoldenSet> {
-        let specs = Specs {
-            inputs: model
-                .inputs
-                .iter()
-                .map(|io| Spec { name: &io.name, dtype: Some(io.dtype), shape: Some(&io.shape) })
-                .collect(),
-            outputs: model
-                .outputs
-                .iter()
-                .map(|io| Spec { name: &io.name, dtype: Some(io.dtype), shape: Some(&io.shape) })
-                .collect(),
-        };
-        read_dir(dir.as_ref(), &specs)
+        GoldenIndex::open(dir, model)?.read_all()
     }
 
     /// Reads `dir` knowing only the model's input and output names, in declared order.
@@ -144,14 +132,14 @@ impl GoldenSet {
         inputs: &[S],
         outputs: &[S],
     ) -> Result<GoldenSet> {
-        fn spec<S: AsRef<str>>(n: &S) -> Spec<'_> {
-            Spec { name: n.as_ref(), dtype: None, shape: None }
+        fn spec<S: AsRef<str>>(n: &S) -> Spec {
+            Spec { name: n.as_ref().to_string(), dtype: None, shape: None }
         }
         let specs = Specs {
             inputs: inputs.iter().map(spec).collect(),
             outputs: outputs.iter().map(spec).collect(),
         };
-        read_dir(dir.as_ref(), &specs)
+        GoldenIndex::open_with(dir.as_ref(), specs)?.read_all()
     }
 
     /// Reads `dir` without a model: the IO declared in its `manifest.json` (`inputs`, `outputs`)
@@ -177,24 +165,162 @@ impl GoldenSet {
     /// The model the manifest names, resolved against the golden directory; for the test-data
     /// layout without one, `model.onnx` beside the case directories when it exists.
     pub fn model_path(&self) -> Option<PathBuf> {
-        if let Some(model) = self.manifest.as_ref().and_then(|m| m.model.as_ref()) {
-            return Some(self.dir.join(&model.file));
-        }
-        let zoo = self.dir.join("model.onnx");
-        (self.layout == Layout::TestData && zoo.is_file()).then_some(zoo)
+        model_path(&self.dir, self.layout, self.manifest.as_ref())
     }
 
     /// Tolerances from the manifest over `default` (just `default` without a manifest).
     pub fn tolerances(&self, default: Tolerance) -> Tolerances {
-        self.manifest
-            .as_ref()
-            .map_or_else(|| Tolerances::uniform(default), |m| m.tolerances(default))
+        tolerances(self.manifest.as_ref(), default)
     }
 
     /// The case named `name`.
     pub fn case(&self, name: &str) -> Option<&Case> {
         self.cases.iter().find(|c| c.name == name)
     }
+}
+
+/// A golden set listed but not read: its cases are read one at a time ([`GoldenIndex::read`]),
+/// so a run over any number of cases holds one case at a time (per reader). Listing checks what
+/// it can without reading a case: the layout, the manifest, case names used twice, cases the
+/// manifest lists but the directory lacks.
+#[derive(Debug, Clone)]
+pub struct GoldenIndex {
+    pub dir: PathBuf,
+    pub layout: Layout,
+    pub manifest: Option<Manifest>,
+    /// `(case name, its npz file or test-data directory)`, in file order.
+    entries: Vec<(String, PathBuf)>,
+    specs: Specs,
+}
+
+impl GoldenIndex {
+    /// Lists `dir` for a model with the declared IO `model`.
+    pub fn open(dir: impl AsRef<Path>, model: &ModelInfo) -> Result<GoldenIndex> {
+        let spec = |io: &crate::IoInfo| Spec {
+            name: io.name.clone(),
+            dtype: Some(io.dtype),
+            shape: Some(io.shape.clone()),
+        };
+        let specs = Specs {
+            inputs: model.inputs.iter().map(spec).collect(),
+            outputs: model.outputs.iter().map(spec).collect(),
+        };
+        GoldenIndex::open_with(dir.as_ref(), specs)
+    }
+
+    fn open_with(dir: &Path, specs: Specs) -> Result<GoldenIndex> {
+        check_is_dir(dir)?;
+        specs.check_names(dir)?;
+        let mut npz = Vec::new();
+        let mut sets = Vec::new();
+        for entry in fs::read_dir(dir).map_err(io_err(dir))? {
+            let entry = entry.map_err(io_err(dir))?;
+            let path = entry.path();
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if file_name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                if let Some(n) = file_name.strip_prefix(TEST_DATA_PREFIX) {
+                    let n: usize = n.parse().map_err(|_| {
+                        Error::invalid(
+                            &path,
+                            format!("case directory name must be {TEST_DATA_PREFIX}<number>"),
+                        )
+                    })?;
+                    sets.push((n, path));
+                }
+            } else if path.extension().is_some_and(|e| e == "npz") {
+                npz.push(path);
+            }
+        }
+        let manifest_path = dir.join(MANIFEST);
+        let manifest =
+            if manifest_path.exists() { Some(Manifest::read(&manifest_path)?) } else { None };
+        let (layout, entries) = match (npz.is_empty(), sets.is_empty()) {
+            (true, true) => {
+                return Err(Error::invalid(
+                    dir,
+                    "no golden cases: no .npz files and no test_data_set_N directories",
+                ));
+            }
+            (false, false) => {
+                return Err(Error::invalid(
+                    dir,
+                    "holds both .npz files and test_data_set_N directories; use one layout",
+                ));
+            }
+            (false, true) => {
+                npz.sort();
+                let names: Vec<String> = npz.iter().map(|p| npz_case_name(p)).collect();
+                check_manifest_cases(manifest.as_ref(), &names, &manifest_path)?;
+                (Layout::Npz, names.into_iter().zip(npz).collect())
+            }
+            (true, false) => {
+                sets.sort();
+                let names = test_data_names(dir, &sets)?;
+                (
+                    Layout::TestData,
+                    names.into_iter().zip(sets.into_iter().map(|(_, p)| p)).collect(),
+                )
+            }
+        };
+        Ok(GoldenIndex { dir: dir.to_path_buf(), layout, manifest, entries, specs })
+    }
+
+    /// How many cases the set holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the set holds no case (never, once opened).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The case names, in file order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Reads case `i` (in file order) and checks it against the model's IO.
+    pub fn read(&self, i: usize) -> Result<Case> {
+        let (name, path) = &self.entries[i];
+        match self.layout {
+            Layout::Npz => read_npz_case(&self.dir, path, &self.specs, self.manifest.as_ref()),
+            Layout::TestData => {
+                read_test_data_case(&self.dir, name, path, &self.specs, self.manifest.as_ref())
+            }
+        }
+    }
+
+    /// Reads every case.
+    pub fn read_all(self) -> Result<GoldenSet> {
+        let cases = (0..self.len()).map(|i| self.read(i)).collect::<Result<Vec<_>>>()?;
+        Ok(GoldenSet { dir: self.dir, layout: self.layout, manifest: self.manifest, cases })
+    }
+
+    /// See [`GoldenSet::model_path`].
+    pub fn model_path(&self) -> Option<PathBuf> {
+        model_path(&self.dir, self.layout, self.manifest.as_ref())
+    }
+
+    /// See [`GoldenSet::tolerances`].
+    pub fn tolerances(&self, default: Tolerance) -> Tolerances {
+        tolerances(self.manifest.as_ref(), default)
+    }
+}
+
+fn model_path(dir: &Path, layout: Layout, manifest: Option<&Manifest>) -> Option<PathBuf> {
+    if let Some(model) = manifest.and_then(|m| m.model.as_ref()) {
+        return Some(dir.join(&model.file));
+    }
+    let zoo = dir.join("model.onnx");
+    (layout == Layout::TestData && zoo.is_file()).then_some(zoo)
+}
+
+fn tolerances(manifest: Option<&Manifest>, default: Tolerance) -> Tolerances {
+    manifest.map_or_else(|| Tolerances::uniform(default), |m| m.tolerances(default))
 }
 
 pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -211,60 +337,6 @@ pub(super) fn check_is_dir(dir: &Path) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn read_dir(dir: &Path, specs: &Specs) -> Result<GoldenSet> {
-    check_is_dir(dir)?;
-    specs.check_names(dir)?;
-    let mut npz = Vec::new();
-    let mut sets = Vec::new();
-    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
-        let entry = entry.map_err(io_err(dir))?;
-        let path = entry.path();
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if file_name.starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            if let Some(n) = file_name.strip_prefix(TEST_DATA_PREFIX) {
-                let n: usize = n.parse().map_err(|_| {
-                    Error::invalid(
-                        &path,
-                        format!("case directory name must be {TEST_DATA_PREFIX}<number>"),
-                    )
-                })?;
-                sets.push((n, path));
-            }
-        } else if path.extension().is_some_and(|e| e == "npz") {
-            npz.push(path);
-        }
-    }
-    let manifest_path = dir.join(MANIFEST);
-    let manifest =
-        if manifest_path.exists() { Some(Manifest::read(&manifest_path)?) } else { None };
-    let (layout, cases) = match (npz.is_empty(), sets.is_empty()) {
-        (true, true) => {
-            return Err(Error::invalid(
-                dir,
-                "no golden cases: no .npz files and no test_data_set_N directories",
-            ));
-        }
-        (false, false) => {
-            return Err(Error::invalid(
-                dir,
-                "holds both .npz files and test_data_set_N directories; use one layout",
-            ));
-        }
-        (false, true) => {
-            npz.sort();
-            (Layout::Npz, read_npz_cases(dir, &npz, specs, manifest.as_ref(), &manifest_path)?)
-        }
-        (true, false) => {
-            sets.sort();
-            (Layout::TestData, read_test_data_cases(dir, &sets, specs, manifest.as_ref())?)
-        }
-    };
-    Ok(GoldenSet { dir: dir.to_path_buf(), layout, manifest, cases })
 }
 
 pub(super) fn attach_source(case: &mut Case, dir: &Path, manifest: Option<&Manifest>) {

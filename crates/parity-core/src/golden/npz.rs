@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use npyz::zip::{self, ZipArchive};
 
@@ -11,60 +11,21 @@ use super::spec::{Specs, check_case};
 use super::{Case, Manifest, Spec, attach_source, io_err};
 use crate::{Error, NamedTensors, Result, Tensor};
 
-pub(super) fn read_npz_cases(
-    dir: &Path,
-    files: &[PathBuf],
-    specs: &Specs,
+/// The case name of an npz file: its stem.
+pub(super) fn npz_case_name(path: &Path) -> String {
+    path.file_stem().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+/// Fails when the manifest lists a case whose npz file is not among `names`.
+pub(super) fn check_manifest_cases(
     manifest: Option<&Manifest>,
+    names: &[String],
     manifest_path: &Path,
-) -> Result<Vec<Case>> {
-    let mut cases = Vec::with_capacity(files.len());
-    for path in files {
-        let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let mut arrays = read_npz(path)?;
-        let mut take = |specs: &[Spec], what: &str| -> Result<NamedTensors> {
-            let mut out = NamedTensors::new();
-            for spec in specs {
-                let tensor = arrays.remove(spec.name).ok_or_else(|| {
-                    let have: Vec<&str> = arrays.keys().map(String::as_str).collect();
-                    Error::invalid(
-                        path,
-                        format!(
-                            "missing {what} tensor '{}' (arrays present: {})",
-                            spec.name,
-                            have.join(", ")
-                        ),
-                    )
-                })?;
-                out.insert(spec.name.to_string(), tensor);
-            }
-            Ok(out)
-        };
-        let inputs = take(&specs.inputs, "input")?;
-        let outputs = take(&specs.outputs, "output")?;
-        let mut extras = NamedTensors::new();
-        for (key, tensor) in arrays {
-            if !key.contains('.') {
-                let io: Vec<&str> =
-                    specs.inputs.iter().chain(&specs.outputs).map(|s| s.name).collect();
-                return Err(Error::invalid(
-                    path,
-                    format!(
-                        "array '{key}' is neither a model input nor output ({}); extras need a dotted name",
-                        io.join(", ")
-                    ),
-                ));
-            }
-            extras.insert(key, tensor);
-        }
-        check_case(path, specs, &inputs, &outputs)?;
-        let mut case = Case { path: path.clone(), extras, ..Case::new(name, inputs, outputs) };
-        attach_source(&mut case, dir, manifest);
-        cases.push(case);
-    }
+) -> Result<()> {
     if let Some(m) = manifest {
+        let have: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
         for name in m.cases.keys() {
-            if !cases.iter().any(|c| &c.name == name) {
+            if !have.contains(name.as_str()) {
                 return Err(Error::invalid(
                     manifest_path,
                     format!("lists case '{name}' but {name}.npz is missing"),
@@ -72,7 +33,57 @@ pub(super) fn read_npz_cases(
             }
         }
     }
-    Ok(cases)
+    Ok(())
+}
+
+/// Reads the npz case at `path`: the model's inputs and outputs by name, dotted extras beside.
+pub(super) fn read_npz_case(
+    dir: &Path,
+    path: &Path,
+    specs: &Specs,
+    manifest: Option<&Manifest>,
+) -> Result<Case> {
+    let name = npz_case_name(path);
+    let mut arrays = read_npz(path)?;
+    let mut take = |specs: &[Spec], what: &str| -> Result<NamedTensors> {
+        let mut out = NamedTensors::new();
+        for spec in specs {
+            let tensor = arrays.remove(&spec.name).ok_or_else(|| {
+                let have: Vec<&str> = arrays.keys().map(String::as_str).collect();
+                Error::invalid(
+                    path,
+                    format!(
+                        "missing {what} tensor '{}' (arrays present: {})",
+                        spec.name,
+                        have.join(", ")
+                    ),
+                )
+            })?;
+            out.insert(spec.name.clone(), tensor);
+        }
+        Ok(out)
+    };
+    let inputs = take(&specs.inputs, "input")?;
+    let outputs = take(&specs.outputs, "output")?;
+    let mut extras = NamedTensors::new();
+    for (key, tensor) in arrays {
+        if !key.contains('.') {
+            let io: Vec<&str> =
+                specs.inputs.iter().chain(&specs.outputs).map(|s| s.name.as_str()).collect();
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "array '{key}' is neither a model input nor output ({}); extras need a dotted name",
+                    io.join(", ")
+                ),
+            ));
+        }
+        extras.insert(key, tensor);
+    }
+    check_case(path, specs, &inputs, &outputs)?;
+    let mut case = Case { path: path.to_path_buf(), extras, ..Case::new(name, inputs, outputs) };
+    attach_source(&mut case, dir, manifest);
+    Ok(case)
 }
 
 /// Reads every array of an `.npz` file, keyed by name. Each entry is read whole, so zip's CRC

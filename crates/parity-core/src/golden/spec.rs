@@ -6,18 +6,20 @@ use std::path::Path;
 use crate::{DType, Dim, Error, NamedTensors, Result};
 
 /// What a model declares for one tensor; dtype/shape unknown when only names were given.
-pub(super) struct Spec<'a> {
-    pub(super) name: &'a str,
+#[derive(Debug, Clone)]
+pub(super) struct Spec {
+    pub(super) name: String,
     pub(super) dtype: Option<DType>,
-    pub(super) shape: Option<&'a [Dim]>,
+    pub(super) shape: Option<Vec<Dim>>,
 }
 
-pub(super) struct Specs<'a> {
-    pub(super) inputs: Vec<Spec<'a>>,
-    pub(super) outputs: Vec<Spec<'a>>,
+#[derive(Debug, Clone)]
+pub(super) struct Specs {
+    pub(super) inputs: Vec<Spec>,
+    pub(super) outputs: Vec<Spec>,
 }
 
-impl Specs<'_> {
+impl Specs {
     pub(super) fn check_names(&self, dir: &Path) -> Result<()> {
         if self.outputs.is_empty() {
             return Err(Error::invalid(
@@ -40,10 +42,10 @@ pub(super) fn check_case(
     for (spec, tensor, what) in specs
         .inputs
         .iter()
-        .map(|s| (s, &inputs[s.name], "input"))
-        .chain(specs.outputs.iter().map(|s| (s, &outputs[s.name], "expected output")))
+        .map(|s| (s, &inputs[&s.name], "input"))
+        .chain(specs.outputs.iter().map(|s| (s, &outputs[&s.name], "expected output")))
     {
-        let name = spec.name;
+        let name = spec.name.as_str();
         if let Some(dtype) = spec.dtype
             && dtype != tensor.dtype()
         {
@@ -52,7 +54,7 @@ pub(super) fn check_case(
                 format!("{what} '{name}' has dtype {}, the model declares {dtype}", tensor.dtype()),
             ));
         }
-        if let Some(dims) = spec.shape {
+        if let Some(dims) = &spec.shape {
             let shape = tensor.shape();
             if crate::backend::shape_misfit(dims, shape).is_some() {
                 return Err(Error::invalid(

@@ -40,39 +40,44 @@ pub(super) fn read_cases_json(path: &Path) -> Result<BTreeMap<usize, String>> {
     Ok(map)
 }
 
-pub(super) fn read_test_data_cases(
-    dir: &Path,
-    sets: &[(usize, PathBuf)],
-    specs: &Specs,
-    manifest: Option<&Manifest>,
-) -> Result<Vec<Case>> {
+/// The case names of test-data directories `sets`: from `cases.json` when there is one, else
+/// `test_data_set_N`; a name used twice is an error.
+pub(super) fn test_data_names(dir: &Path, sets: &[(usize, PathBuf)]) -> Result<Vec<String>> {
     let cases_path = dir.join(CASES_JSON);
     let names = if cases_path.exists() { read_cases_json(&cases_path)? } else { BTreeMap::new() };
-    let mut cases = Vec::with_capacity(sets.len());
+    let mut seen: BTreeMap<String, &PathBuf> = BTreeMap::new();
+    let mut out = Vec::with_capacity(sets.len());
     for (n, set_dir) in sets {
-        let inputs = read_pb_group(set_dir, "input", &specs.inputs)?;
-        let outputs = read_pb_group(set_dir, "output", &specs.outputs)?;
-        check_case(set_dir, specs, &inputs, &outputs)?;
         let name = names.get(n).cloned().unwrap_or_else(|| format!("{TEST_DATA_PREFIX}{n}"));
-        let mut case = Case { path: set_dir.clone(), ..Case::new(name, inputs, outputs) };
-        attach_source(&mut case, dir, manifest);
-        cases.push(case);
-    }
-    let mut seen = BTreeMap::new();
-    for c in &cases {
-        if let Some(other) = seen.insert(c.name.as_str(), &c.path) {
+        if let Some(other) = seen.insert(name.clone(), set_dir) {
             return Err(Error::invalid(
                 &cases_path,
                 format!(
-                    "case name '{}' used twice ({} and {})",
-                    c.name,
+                    "case name '{name}' used twice ({} and {})",
                     other.display(),
-                    c.path.display()
+                    set_dir.display()
                 ),
             ));
         }
+        out.push(name);
     }
-    Ok(cases)
+    Ok(out)
+}
+
+/// Reads the test-data case in `set_dir`, named `name`.
+pub(super) fn read_test_data_case(
+    dir: &Path,
+    name: &str,
+    set_dir: &Path,
+    specs: &Specs,
+    manifest: Option<&Manifest>,
+) -> Result<Case> {
+    let inputs = read_pb_group(set_dir, "input", &specs.inputs)?;
+    let outputs = read_pb_group(set_dir, "output", &specs.outputs)?;
+    check_case(set_dir, specs, &inputs, &outputs)?;
+    let mut case = Case { path: set_dir.to_path_buf(), ..Case::new(name, inputs, outputs) };
+    attach_source(&mut case, dir, manifest);
+    Ok(case)
 }
 
 /// Reads `{prefix}_0.pb ... {prefix}_{K-1}.pb` of one test-data directory, naming each tensor by
@@ -93,9 +98,9 @@ pub(super) fn read_pb_group(set_dir: &Path, prefix: &str, specs: &[Spec]) -> Res
     for (k, spec) in specs.iter().enumerate() {
         let path = set_dir.join(format!("{prefix}_{k}.pb"));
         let (name, tensor) = crate::tensor_proto::read(&path)?;
-        let name = name.unwrap_or_else(|| spec.name.to_string());
+        let name = name.unwrap_or_else(|| spec.name.clone());
         if !specs.iter().any(|s| s.name == name) {
-            let declared: Vec<&str> = specs.iter().map(|s| s.name).collect();
+            let declared: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
             return Err(Error::invalid(
                 &path,
                 format!(

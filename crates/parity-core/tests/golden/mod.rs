@@ -203,3 +203,23 @@ print(z["age"].tolist(), json.load(open("manifest.json"))["version"])
 
 mod committed;
 mod errors;
+
+#[test]
+fn an_index_lists_cases_and_reads_each_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("golden");
+    let case = |name: &str, age: f32| {
+        let input = Tensor::from_f32(vec![1, 3, 64, 64], vec![0.25; 12288]).unwrap();
+        let age = Tensor::from_f32(vec![1], vec![age]).unwrap();
+        Case::new(name, NamedTensors::from([("input".into(), input)]), [("age".into(), age)].into())
+    };
+    write_npz(&out, &[case("a", 1.0), case("b", 2.0), case("c", 3.0)], None).unwrap();
+    // A corrupt case is found when it is read, not when the set is listed.
+    fs::write(out.join("b.npz"), b"not a zip").unwrap();
+    let index = golden::GoldenIndex::open(&out, &ssrnet_info(None)).unwrap();
+    assert_eq!(index.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(index.read(2).unwrap().outputs["age"].as_f32().unwrap(), [3.0]);
+    let err = msg(index.read(1));
+    assert!(err.contains("b.npz"), "{err}");
+    assert!(GoldenSet::read(&out, &ssrnet_info(None)).is_err(), "reading all meets it");
+}

@@ -6,6 +6,27 @@ use parity_core::compare::{CompareOptions, Tolerances};
 
 use crate::output::Format;
 
+/// How a run over many cases is spread: backends at once, and which part of the cases.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ScaleArgs {
+    /// Backends run at once (default: one per core, at most the number of backends).
+    #[arg(long, value_parser = crate::output::thread_count)]
+    pub jobs: Option<usize>,
+    /// Run part K of N of the cases (0-based; case i belongs to part i mod N), or `auto` / `auto/N`
+    /// from a Slurm job array or a Kubernetes Indexed Job; `--format json` then writes a partial
+    /// report for `merge`.
+    #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse)]
+    pub shard: Option<crate::shard::ShardArg>,
+}
+
+impl ScaleArgs {
+    /// Backends at once for `backends` backends.
+    pub fn jobs(&self, backends: usize) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.jobs.unwrap_or(cores).min(backends).max(1)
+    }
+}
+
 /// Flags shared by `check`, `compare` and `diff`: tolerances, threads, output format.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ParityArgs {

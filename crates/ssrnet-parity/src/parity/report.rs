@@ -2,14 +2,14 @@
 //! verdict, printed as text, Markdown or one JSON document.
 
 use anyhow::Result;
-use parity_core::compare::{CaseReport, OutputSummary, summarize};
-use serde::Serialize;
+use parity_core::compare::{CaseReport, OutputSummary, Tolerances, summarize};
+use serde::{Deserialize, Serialize};
 
 use crate::Verdict;
 use crate::output::{Format, table, verdict_word};
 
 /// What came of one side, or of the whole report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Every output of every case within tolerance.
@@ -45,6 +45,9 @@ pub struct SideReport {
     /// Per-case reports of the failed cases only (all of them are in `outputs`' statistics).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<CaseReport>,
+    /// A shard's report: every case's report, in the shard's order, for `merge`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_reports: Option<Vec<CaseReport>>,
 }
 
 impl SideReport {
@@ -69,6 +72,7 @@ impl SideReport {
             outputs,
             failed_cases: failures.iter().map(|c| c.case.clone()).collect(),
             failures,
+            case_reports: None,
         }
     }
 
@@ -80,8 +84,28 @@ impl SideReport {
             outputs: Vec::new(),
             failed_cases: Vec::new(),
             failures: Vec::new(),
+            case_reports: None,
         }
     }
+}
+
+/// What a shard's report adds for `merge`: which shard it is, where its cases sit in the whole
+/// run, and what must be equal across shards for them to fold into one report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardPart {
+    pub index: usize,
+    pub count: usize,
+    /// Cases in the whole run (every shard).
+    pub total_cases: usize,
+    /// Each of this shard's cases' position in the whole run, in the shard's order.
+    pub positions: Vec<usize>,
+    pub model_sha256: String,
+    /// sha256 of what the cases were compared against (the golden set's case list and manifest).
+    pub reference_sha256: String,
+    pub tolerances: Tolerances,
+    pub nan_equal: bool,
+    /// The backends, in report order.
+    pub backends: Vec<String>,
 }
 
 /// The whole verdict of a `check`, `compare` or `diff`.
@@ -90,14 +114,17 @@ pub struct ParityReport {
     /// `pass` when every side passed; `fail` when any mismatched; `error` when any could not run
     /// or compared nothing.
     pub verdict: Outcome,
-    pub command: &'static str,
+    pub command: String,
     pub model: String,
     /// What the sides were compared against.
     pub reference: String,
     pub cases: usize,
     /// The model family's profile (`ssrnet` or `plain`).
-    pub profile: &'static str,
+    pub profile: String,
     pub backends: Vec<SideReport>,
+    /// A shard's report: what `merge` needs to fold it with the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardPart>,
     /// Extra per-command findings (e.g. `diff`'s age-interval changes).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -105,11 +132,11 @@ pub struct ParityReport {
 
 impl ParityReport {
     pub fn new(
-        command: &'static str,
+        command: &str,
         model: String,
         reference: String,
         cases: usize,
-        profile: &'static str,
+        profile: &str,
         backends: Vec<SideReport>,
     ) -> Self {
         let verdict = if backends.iter().any(|b| b.verdict == Outcome::Error) {
@@ -121,12 +148,13 @@ impl ParityReport {
         };
         ParityReport {
             verdict,
-            command,
+            command: command.to_string(),
             model,
             reference,
             cases,
-            profile,
+            profile: profile.to_string(),
             backends,
+            shard: None,
             extra: serde_json::Map::new(),
         }
     }

@@ -1,0 +1,125 @@
+//! Cases streamed through several backends at once: one reader hands each case to every backend
+//! of a wave, each backend runs and compares it on its own thread, and only the comparison is
+//! kept. Memory holds at most [`QUEUE`] cases per backend whatever the number of cases, and
+//! backends run `jobs` at a time; each backend sees the cases in order, so the report is the one
+//! a sequential run gives.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use anyhow::{Result, anyhow};
+use parity_core::compare::{CaseReport, CompareOptions, Tolerances, compare_outputs};
+use parity_core::{NamedTensors, Options};
+
+use super::run::{backend_error, prepare, run_inputs};
+use crate::backends::BackendName;
+
+/// Cases waiting per backend (read ahead of the slowest backend of a wave).
+pub const QUEUE: usize = 4;
+
+/// One case: its name, the inputs, the expected outputs.
+pub struct StreamCase {
+    pub name: String,
+    pub inputs: NamedTensors,
+    pub expected: NamedTensors,
+}
+
+/// How the cases are compared.
+#[derive(Clone, Copy)]
+pub struct Comparison<'a> {
+    pub tolerances: &'a Tolerances,
+    pub options: CompareOptions,
+}
+
+/// Runs cases `0..count` (read by `read`, in order, once per wave) on every backend, `jobs`
+/// backends at a time, ticking `bar` once per case and backend. Returns each backend's case
+/// reports, or the error that stopped it (a backend that cannot load or run a case stops, the
+/// others go on); an error from `read` (an unreadable case) ends the whole run.
+#[allow(clippy::too_many_arguments)]
+pub fn run_backends(
+    backends: &[BackendName],
+    model: &Path,
+    options: &Options,
+    count: usize,
+    read: &(dyn Fn(usize) -> Result<StreamCase> + Sync),
+    jobs: usize,
+    comparison: Comparison<'_>,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<Result<Vec<CaseReport>>>> {
+    let mut results: Vec<Option<Result<Vec<CaseReport>>>> = backends.iter().map(|_| None).collect();
+    let order: Vec<usize> = (0..backends.len()).collect();
+    for wave in order.chunks(jobs.max(1)) {
+        std::thread::scope(|scope| -> Result<()> {
+            let mut senders: Vec<Option<SyncSender<Arc<StreamCase>>>> = Vec::new();
+            let mut workers = Vec::new();
+            for &b in wave {
+                let (tx, rx) = sync_channel(QUEUE);
+                senders.push(Some(tx));
+                let backend = backends[b];
+                workers.push(
+                    scope.spawn(move || worker(backend, model, options, rx, comparison, bar)),
+                );
+            }
+            let mut read_error = None;
+            for i in 0..count {
+                if senders.iter().all(Option::is_none) {
+                    break;
+                }
+                match read(i) {
+                    Ok(case) => {
+                        let case = Arc::new(case);
+                        for slot in &mut senders {
+                            // A backend that stopped (its error is its result) takes no more.
+                            if slot.as_ref().is_some_and(|tx| tx.send(Arc::clone(&case)).is_err()) {
+                                *slot = None;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(senders);
+            for (worker, &b) in workers.into_iter().zip(wave) {
+                let result = worker.join().unwrap_or_else(|_| {
+                    Err(anyhow!(
+                        "{}: {}: the backend thread panicked",
+                        backends[b].as_str(),
+                        model.display()
+                    ))
+                });
+                results[b] = Some(result);
+            }
+            read_error.map_or(Ok(()), Err)
+        })?;
+    }
+    Ok(results.into_iter().map(|r| r.expect("every wave ran")).collect())
+}
+
+fn worker(
+    backend: BackendName,
+    model: &Path,
+    options: &Options,
+    cases: Receiver<Arc<StreamCase>>,
+    comparison: Comparison<'_>,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<CaseReport>> {
+    let mut runnable = prepare(backend, model, options)?;
+    let mut reports = Vec::new();
+    for case in cases {
+        let actual = run_inputs(runnable.as_mut(), &case.inputs)
+            .map_err(|e| backend_error(backend, model, &format!("case {}", case.name), e))?;
+        reports.push(compare_outputs(
+            &case.name,
+            &actual,
+            &case.expected,
+            comparison.tolerances,
+            comparison.options,
+        ));
+        bar.inc(1);
+    }
+    Ok(reports)
+}
