@@ -134,6 +134,8 @@ impl OrtModel {
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| fail(&e))?
             .with_inter_threads(1)
+            .map_err(|e| fail(&e))?
+            .with_intra_op_spinning(!options.shared_cores)
             .map_err(|e| fail(&e))?;
         if let Some(threads) = options.threads()? {
             builder = builder.with_intra_threads(threads).map_err(|e| fail(&e))?;

@@ -29,12 +29,16 @@ pub struct Options {
     /// consecutive chunks of this size, when a model family is known to run faster so (SSRNet on
     /// tract). `None`: the backend runs a batch as one call.
     pub batch_chunk: Option<usize>,
+    /// Other work runs on the same cores at the same time (an image decoder, other backends): a
+    /// backend whose idle worker threads spin waiting for work (onnxruntime's do by default)
+    /// should let them sleep instead, leaving the cores to that work.
+    pub shared_cores: bool,
 }
 
 impl Options {
-    /// Options with `threads` and no batching hint.
+    /// Options with `threads`, no batching hint, cores not shared.
     pub fn with_threads(threads: Option<usize>) -> Options {
-        Options { threads, batch_chunk: None }
+        Options { threads, ..Options::default() }
     }
 
     /// The requested thread count, checked the same way for every backend: `Some(0)` is an

@@ -121,6 +121,11 @@ pub fn run(args: Args) -> Result<Verdict> {
     bar.finish_and_clear();
     match args.format {
         Format::Json => crate::output::print_json(&rows)?,
+        Format::Jsonl => {
+            for row in &rows {
+                crate::output::print_json_line(row)?;
+            }
+        }
         format => {
             let mut t = table(
                 format,

@@ -100,7 +100,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         .map(|(backend, result)| match result {
             Ok(cases) => {
                 let mut side = SideReport::from_cases(backend.as_str(), cases.clone());
-                side.case_reports = shard.is_some().then_some(cases);
+                let per_case = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
+                side.case_reports = per_case.then_some(cases);
                 side
             }
             Err(e) => SideReport::from_error(backend.as_str(), &e),

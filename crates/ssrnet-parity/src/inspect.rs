@@ -112,6 +112,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     match args.format {
         Format::Json => crate::output::print_json(&report)?,
+        Format::Jsonl => crate::output::print_json_line(&report)?,
         Format::Text | Format::Markdown => print_text(&report, args.format),
     }
     Ok(Verdict::Pass)

@@ -11,6 +11,7 @@ mod backends;
 mod bench;
 mod check;
 mod compare;
+mod corpus;
 mod diff;
 mod inputs;
 mod inspect;

@@ -12,6 +12,9 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// JSON Lines: one record a line (a case or an image where a command streams them, else its
+    /// one document on one line).
+    Jsonl,
 }
 
 /// A table with `header`, drawn for a terminal or as a Markdown table.
@@ -47,6 +50,14 @@ pub fn escape_control(s: &str) -> String {
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `value` as one compact line of JSON on stdout.
+pub fn print_json_line<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
     Ok(())
 }
@@ -101,6 +112,19 @@ pub fn random_count(s: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;
     if n > MAX_RANDOM_CASES {
         return Err(format!("must be at most {MAX_RANDOM_CASES}"));
+    }
+    Ok(n)
+}
+
+/// The most images one streamed batch holds (`predict --batch`): two batches are in memory at a
+/// time, each image decoded and resized.
+pub const MAX_STREAM_BATCH: usize = 1024;
+
+/// clap value parser: a streamed batch size, from 1 to [`MAX_STREAM_BATCH`].
+pub fn batch_size(s: &str) -> Result<usize, String> {
+    let n = at_least_one(s)?;
+    if n > MAX_STREAM_BATCH {
+        return Err(format!("must be at most {MAX_STREAM_BATCH}"));
     }
     Ok(n)
 }

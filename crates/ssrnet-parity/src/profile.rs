@@ -142,7 +142,11 @@ impl Profile {
     /// Backend options for this model family: SSRNet's batches run fastest on tract as
     /// single-sample runs (`Options::batch_chunk`).
     pub fn options(&self, threads: Option<usize>) -> parity_core::Options {
-        parity_core::Options { threads, batch_chunk: self.ssrnet.then_some(1) }
+        parity_core::Options {
+            threads,
+            batch_chunk: self.ssrnet.then_some(1),
+            ..parity_core::Options::default()
+        }
     }
 
     /// The name of the output `predict` reports: SSRNet's age.

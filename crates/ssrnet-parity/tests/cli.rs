@@ -600,7 +600,8 @@ fn a_directory_where_a_file_is_expected_and_the_reverse() {
     }
     let npy = dir.path().join("x.npy");
     let out = dir.path().join("out");
-    assert_error(&run(&["predict", "fixtures/images"]), &["fixtures/images"]);
+    // predict takes a directory as a corpus; one without images is the error.
+    assert_error(&run(&["predict", "models"]), &["models", "no images"]);
     assert_error(
         &run(&["preprocess", "fixtures/images", "--out", npy.to_str().unwrap()]),
         &["fixtures/images"],
@@ -997,7 +998,21 @@ fn unreadable_images() {
     let images = images.to_str().unwrap();
     let out = dir.path().join("golden");
     let npy = dir.path().join("x.npy");
-    assert_error(&run(&["predict", "fixtures/images/astronaut_face.png", bad]), &[bad]);
+    // predict goes on past an unreadable image: the good one's row, the bad one named, the count,
+    // and exit 2 unless --skip-unreadable.
+    let r = run(&["predict", "fixtures/images/astronaut_face.png", bad, "--format", "jsonl"]);
+    assert_code(&r, 2);
+    let rows: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2, "{r:?}");
+    assert!(rows.iter().any(|v| v["age"].is_number()) && rows.iter().any(|v| v["image"] == bad));
+    let stderr: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(stderr.len(), 2, "{r:?}");
+    assert!(stderr[0].starts_with("unreadable: ") && stderr[0].contains(bad), "{r:?}");
+    assert_eq!(stderr[1], "error: 1 of 2 images could not be read (each named above)");
+    let r = run(&["predict", images, "--skip-unreadable"]);
+    assert_code(&r, 0);
+    assert!(r.stderr.contains("skipped 1 of 2 unreadable images"), "{r:?}");
+    assert!(r.stdout.contains("a_good.png") && !r.stdout.contains("b_bad"), "{r:?}");
     assert_error(
         &run(&[
             "preprocess",
@@ -2043,4 +2058,72 @@ fn merge_refuses_shards_that_do_not_make_one_run() {
     }
     let r = run(&["check", "--shard", "auto"]);
     assert_error(&r, &["--shard auto", "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// corpora
+
+/// `predict ARGS --format jsonl`: (image, age) per line.
+fn predict_lines(args: &[&str]) -> Vec<(String, f64)> {
+    let mut all = vec!["predict", "--format", "jsonl"];
+    all.extend(args);
+    let r = run(&all);
+    assert_code(&r, 0);
+    r.stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["image"].as_str().unwrap().to_string(), v["age"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn predict_streams_a_corpus_given_as_a_directory_a_pattern_or_a_list() {
+    let dir = tempdir();
+    let root = dir.path().join("corpus");
+    let stems = ["astronaut_face", "chelsea", "coffee", "camera", "lfw_face_000", "odd_37x53"];
+    for (i, stem) in stems.iter().enumerate() {
+        let sub = root.join(format!("part{}/deeper", i % 2));
+        std::fs::create_dir_all(&sub).unwrap();
+        let src = std::fs::read_dir(repo().join("fixtures/images"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_stem().unwrap() == *stem)
+            .unwrap();
+        std::fs::copy(&src, sub.join(src.file_name().unwrap())).unwrap();
+    }
+    let corpus = root.to_str().unwrap();
+    // Batches of 4 over 6 images (the last batch short): ages are PyTorch's within 1e-4.
+    let rows = predict_lines(&[corpus, "--batch", "4"]);
+    assert_eq!(rows.len(), stems.len());
+    for (image, age) in &rows {
+        let stem = Path::new(image).file_stem().unwrap().to_str().unwrap();
+        let want = golden_ages(stem)[0] as f64;
+        assert!((age - want).abs() <= 1e-4, "{image}: {age} vs PyTorch {want}");
+    }
+    let mut sorted = rows.clone();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(rows, sorted, "rows come in sorted path order");
+    // The same files as a pattern and as a list (relative to the list's directory).
+    let pattern = format!("{corpus}/**/*.*");
+    assert_eq!(predict_lines(&[&pattern]), rows);
+    let list = dir.path().join("list.txt");
+    let listed: Vec<String> = rows
+        .iter()
+        .map(|(p, _)| p.strip_prefix(&format!("{}/", dir.path().display())).unwrap().to_string())
+        .collect();
+    std::fs::write(&list, format!("# the corpus\n{}\n", listed.join("\n"))).unwrap();
+    let at = format!("@{}", list.display());
+    assert_eq!(predict_lines(&[&at, "--batch", "1"]), rows);
+    // Three shards partition it.
+    let mut union: Vec<(String, f64)> =
+        (0..3).flat_map(|k| predict_lines(&[corpus, "--shard", &format!("{k}/3")])).collect();
+    union.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(union, rows);
+    // An absurd batch, an empty pattern, an empty list.
+    assert_code(&run(&["predict", corpus, "--batch", "100000"]), 2);
+    assert_error(&run(&["predict", &format!("{corpus}/*.gif")]), &["matches no file"]);
+    std::fs::write(&list, "# nothing\n").unwrap();
+    assert_error(&run(&["predict", &at]), &["list.txt", "lists no path"]);
 }

@@ -238,8 +238,10 @@ impl Report {
     }
 
     pub fn print(&self, format: Format) -> anyhow::Result<()> {
-        if format == Format::Json {
-            return crate::output::print_json(self);
+        match format {
+            Format::Json => return crate::output::print_json(self),
+            Format::Jsonl => return crate::output::print_json_line(self),
+            Format::Text | Format::Markdown => {}
         }
         let md = format == Format::Markdown;
         let word = |v: LocalizeVerdict| match v {

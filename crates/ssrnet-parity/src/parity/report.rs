@@ -32,7 +32,7 @@ impl Outcome {
 }
 
 /// One compared side: a backend (or a model) and what came of it.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct SideReport {
     pub name: String,
     /// `error` when it could not load or run.
@@ -109,7 +109,7 @@ pub struct ShardPart {
 }
 
 /// The whole verdict of a `check`, `compare` or `diff`.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct ParityReport {
     /// `pass` when every side passed; `fail` when any mismatched; `error` when any could not run
     /// or compared nothing.
@@ -164,7 +164,8 @@ impl ParityReport {
     pub fn finish(self, format: Format) -> Result<Verdict> {
         match format {
             Format::Json => crate::output::print_json(&self)?,
-            _ => self.print_text(format),
+            Format::Jsonl => self.print_lines()?,
+            Format::Text | Format::Markdown => self.print_text(format),
         }
         match self.verdict {
             Outcome::Pass => Ok(Verdict::Pass),
@@ -175,6 +176,37 @@ impl ParityReport {
                 anyhow::bail!("{}", errors.join("; "))
             }
         }
+    }
+
+    /// JSON Lines: `{"record": "case", "backend", ...case report}` for every case a side kept, then
+    /// `{"record": "summary", ...the report}` (without the case reports unless it is a shard's).
+    fn print_lines(&self) -> Result<()> {
+        #[derive(Serialize)]
+        struct Line<'a, T: Serialize> {
+            record: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            backend: Option<&'a str>,
+            #[serde(flatten)]
+            body: &'a T,
+        }
+        for side in &self.backends {
+            for case in side.case_reports.iter().flatten() {
+                let line = Line { record: "case", backend: Some(&side.name), body: case };
+                crate::output::print_json_line(&line)?;
+            }
+        }
+        if self.shard.is_some() {
+            return crate::output::print_json_line(&Line {
+                record: "summary",
+                backend: None,
+                body: self,
+            });
+        }
+        let mut summary = self.clone();
+        for side in &mut summary.backends {
+            side.case_reports = None;
+        }
+        crate::output::print_json_line(&Line { record: "summary", backend: None, body: &summary })
     }
 
     fn print_text(&self, format: Format) {
