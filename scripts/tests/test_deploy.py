@@ -1,0 +1,132 @@
+"""deploy/: the Kubernetes manifests validate offline against the schemas `kubernetes-validate` carries, the
+container build copies what the ort backend loads, and the Kubernetes and Slurm recipes, run as written, give
+the report of one unsharded run.
+
+No Kubernetes cluster or Slurm controller runs on the test machine, so the engines are SIMULATED: each recipe's
+shard command runs in 4 local processes with the variables the engine sets (JOB_COMPLETION_INDEX for an Indexed
+Job; SLURM_ARRAY_TASK_ID / _MIN / _COUNT for an array, here numbered 1-4 to exercise the offset), then its merge
+command; the merged report must equal `check`'s own, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from conftest import REPO
+
+DEPLOY = REPO / "deploy"
+K8S_VERSION = "1.37.0"
+MODEL = REPO / "models" / "ssrnet_legacy_dynamic.onnx"
+GOLDEN = REPO / "fixtures" / "golden"
+
+
+def binary() -> Path:
+    """The CLI the recipes run: $SSRNET_PARITY_BIN, else the one `cargo test` or `tools/check` built."""
+    given = os.environ.get("SSRNET_PARITY_BIN")
+    candidates = [Path(given)] if given else [REPO / "target" / "debug" / "ssrnet-parity", REPO / "target" / "release" / "ssrnet-parity"]
+    for c in candidates:
+        if c.is_file():
+            return c
+    msg = f"no ssrnet-parity binary at {', '.join(map(str, candidates))} (run cargo build first)"
+    if os.environ.get("SSRNET_PARITY_STRICT") == "1":
+        pytest.fail(f"SSRNET_PARITY_STRICT=1: {msg}")
+    pytest.skip(msg)
+
+
+def manifests() -> list[tuple[Path, dict]]:
+    docs = []
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        docs.extend((path, d) for d in yaml.safe_load_all(path.read_text()) if d)
+    return docs
+
+
+def job(name: str) -> dict:
+    return next(d for _, d in manifests() if d["kind"] == "Job" and d["metadata"]["name"] == name)
+
+
+def test_kubernetes_manifests_validate_against_the_schemas():
+    docs = manifests()
+    assert {d["kind"] for _, d in docs} == {"Job", "PersistentVolumeClaim"}
+    for path, doc in docs:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)  # raises on an unknown or mistyped field
+    # An invalid field is caught (the validation can fail).
+    broken = dict(job("ssrnet-parity-check"), spec=dict(job("ssrnet-parity-check")["spec"], completionMod="Indexed"))
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, K8S_VERSION, strict=True)
+
+
+def test_the_indexed_job_passes_its_count_to_the_shards():
+    spec = job("ssrnet-parity-check")["spec"]
+    assert spec["completionMode"] == "Indexed"
+    env = {e["name"]: e["value"] for e in spec["template"]["spec"]["containers"][0]["env"]}
+    assert int(env["SSRNET_PARITY_SHARD_COUNT"]) == spec["completions"] == spec["parallelism"]
+    assert "--shard auto" in spec["template"]["spec"]["containers"][0]["args"][0]
+
+
+def test_the_container_build_ships_the_binary_and_the_pinned_onnxruntime():
+    text = (DEPLOY / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+) AS (\w+)", text, re.M)
+    assert [s for _, s in stages] == ["build", "runtime"], "multi-stage: compile, then a slim runtime"
+    library = re.search(r'LIBRARY_FILE: &str = "([^"]+)"', (REPO / "crates/backend-ort/src/provision.rs").read_text())[1]
+    assert f"COPY --from=build /{library} /opt/ssrnet-parity/lib/{library}" in text
+    assert f"ENV ORT_DYLIB_PATH=/opt/ssrnet-parity/lib/{library}" in text
+    assert "COPY --from=build /ssrnet-parity /usr/local/bin/ssrnet-parity" in text
+    pin = re.search(r"^onnxruntime==(\S+)", (REPO / "scripts/requirements.txt").read_text(), re.M)[1]
+    assert f"onnxruntime=={pin}" in text
+    rust = re.search(r'rust-version = "([\d.]+)"', (REPO / "Cargo.toml").read_text())[1]
+    assert stages[0][0].startswith(f"rust:{rust}"), "the builder has the workspace's rustc"
+
+
+def run_shell(script: list[str], env: dict[str, str]) -> None:
+    proc = subprocess.run(script, env=env, capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, f"{script[:2]} exited {proc.returncode}: {proc.stderr[-2000:]}"
+
+
+def single_run(bin_path: Path) -> str:
+    proc = subprocess.run(
+        [str(bin_path), "check", "--model", str(MODEL), "--golden", str(GOLDEN), "--format", "json"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def base_env(bin_path: Path, results: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "JOB_COMPLETION")) and k != "SSRNET_PARITY_SHARD_COUNT"}
+    env.update(PATH=f"{bin_path.parent}{os.pathsep}{env.get('PATH', '')}", MODEL=str(MODEL), GOLDEN=str(GOLDEN), RESULTS=str(results))
+    return env
+
+
+def test_kubernetes_recipe_simulated_in_four_processes_merges_to_the_single_run(tmp_path):
+    bin_path = binary()
+    print("SIMULATED Kubernetes Indexed Job: 4 local processes with JOB_COMPLETION_INDEX 0-3")
+    check, merge = job("ssrnet-parity-check"), job("ssrnet-parity-merge")
+    container = check["spec"]["template"]["spec"]["containers"][0]
+    count = check["spec"]["completions"]
+    env = base_env(bin_path, tmp_path)
+    env["SSRNET_PARITY_SHARD_COUNT"] = next(e["value"] for e in container["env"] if e["name"] == "SSRNET_PARITY_SHARD_COUNT")
+    for index in range(count):
+        run_shell([*container["command"], container["args"][0]], dict(env, JOB_COMPLETION_INDEX=str(index)))
+    assert sorted(p.name for p in tmp_path.glob("shard-*.json")) == [f"shard-{k}.json" for k in range(count)]
+    m = merge["spec"]["template"]["spec"]["containers"][0]
+    run_shell([*m["command"], m["args"][0]], env)
+    assert (tmp_path / "report.json").read_text() == single_run(bin_path)
+
+
+def test_slurm_recipe_simulated_in_four_processes_merges_to_the_single_run(tmp_path):
+    bin_path = binary()
+    print("SIMULATED Slurm job array: 4 local processes with SLURM_ARRAY_TASK_ID 1-4, MIN 1, COUNT 4")
+    array = DEPLOY / "slurm" / "check-array.sbatch"
+    for script in (array, DEPLOY / "slurm" / "merge.sbatch", DEPLOY / "slurm" / "submit.sh"):
+        subprocess.run(["bash", "-n", str(script)], check=True)
+    assert re.search(r"^#SBATCH --array=0-3$", array.read_text(), re.M)
+    env = base_env(bin_path, tmp_path)
+    for task in range(1, 5):
+        run_shell(["bash", str(array)], dict(env, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN="1", SLURM_ARRAY_TASK_COUNT="4"))
+    run_shell(["bash", str(DEPLOY / "slurm" / "merge.sbatch")], env)
+    assert (tmp_path / "report.json").read_text() == single_run(bin_path)
