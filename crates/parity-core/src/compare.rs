@@ -448,31 +448,47 @@ pub struct OutputSummary {
 
 /// Folds case reports into one summary per output name, in name order.
 pub fn summarize(reports: &[CaseReport]) -> Vec<OutputSummary> {
-    let mut by_name: BTreeMap<&str, (OutputSummary, f64, Option<f64>)> = BTreeMap::new();
+    let mut summary = Summary::default();
     for case in reports {
+        summary.add(case);
+    }
+    summary.finish()
+}
+
+/// [`summarize`] one case at a time, so a run over any number of cases keeps only the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Per output: the summary so far, the sum of absolute errors, the largest atol needed.
+    by_name: BTreeMap<String, (OutputSummary, f64, Option<f64>)>,
+}
+
+impl Summary {
+    /// Folds in the next case.
+    pub fn add(&mut self, case: &CaseReport) {
         for o in &case.outputs {
-            let (s, sum_abs, worst_need) = by_name.entry(&o.name).or_insert_with(|| {
-                (
-                    OutputSummary {
-                        name: o.name.clone(),
-                        pass: true,
-                        tolerance: o.tolerance,
-                        cases: 0,
-                        failed_cases: 0,
-                        total: 0,
-                        mismatches: 0,
-                        expected_nan: 0,
-                        max_abs: 0.0,
-                        max_rel: 0.0,
-                        mean_abs: 0.0,
-                        min_atol: Some(0.0),
-                        worst_case: None,
-                        problem: None,
-                    },
-                    0.0,
-                    Some(-1.0),
-                )
-            });
+            let (s, sum_abs, worst_need) =
+                self.by_name.entry(o.name.clone()).or_insert_with(|| {
+                    (
+                        OutputSummary {
+                            name: o.name.clone(),
+                            pass: true,
+                            tolerance: o.tolerance,
+                            cases: 0,
+                            failed_cases: 0,
+                            total: 0,
+                            mismatches: 0,
+                            expected_nan: 0,
+                            max_abs: 0.0,
+                            max_rel: 0.0,
+                            mean_abs: 0.0,
+                            min_atol: Some(0.0),
+                            worst_case: None,
+                            problem: None,
+                        },
+                        0.0,
+                        Some(-1.0),
+                    )
+                });
             s.cases += 1;
             s.pass &= o.pass;
             s.failed_cases += usize::from(!o.pass);
@@ -503,15 +519,19 @@ pub fn summarize(reports: &[CaseReport]) -> Vec<OutputSummary> {
             }
         }
     }
-    by_name
-        .into_values()
-        .map(|(mut s, sum_abs, _)| {
-            s.mean_abs = if s.total == 0 && sum_abs.is_finite() {
-                0.0
-            } else {
-                sum_abs / s.total.max(1) as f64
-            };
-            s
-        })
-        .collect()
+
+    /// One summary per output name, in name order.
+    pub fn finish(self) -> Vec<OutputSummary> {
+        self.by_name
+            .into_values()
+            .map(|(mut s, sum_abs, _)| {
+                s.mean_abs = if s.total == 0 && sum_abs.is_finite() {
+                    0.0
+                } else {
+                    sum_abs / s.total.max(1) as f64
+                };
+                s
+            })
+            .collect()
+    }
 }

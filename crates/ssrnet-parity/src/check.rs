@@ -69,7 +69,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         other_model = Some(why);
     }
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, golden.manifest.as_ref())?;
-    let options = profile.options(args.run.threads);
+    let backends = crate::backends::chosen(&args.backend);
+    let jobs = args.scale.jobs(backends.len());
+    // Backends running side by side share the cores: idle runtime threads must not spin.
+    let options =
+        parity_core::Options { shared_cores: jobs > 1, ..profile.options(args.run.threads) };
     let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT), &info)?;
     let shard = args.scale.shard.map(|s| s.resolve()).transpose()?;
     let all_names: Vec<&str> = golden.names().collect();
@@ -79,14 +83,13 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let names: Vec<String> = positions.iter().map(|&i| all_names[i].to_string()).collect();
 
-    let backends = crate::backends::chosen(&args.backend);
     let bar = crate::output::progress((backends.len() * positions.len()) as u64, "checking");
     let read = |k: usize| -> Result<StreamCase> {
         let case = golden.read(positions[k])?;
         Ok(StreamCase { name: case.name, inputs: case.inputs, expected: case.outputs })
     };
-    let comparison = Comparison { tolerances: &tols, options: args.run.options() };
-    let jobs = args.scale.jobs(backends.len());
+    let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
+    let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
     let results =
         run_backends(&backends, &model, &options, positions.len(), &read, jobs, comparison, &bar)?;
     bar.finish_and_clear();
@@ -98,10 +101,10 @@ pub fn run(args: Args) -> Result<Verdict> {
         .iter()
         .zip(results)
         .map(|(backend, result)| match result {
-            Ok(cases) => {
-                let mut side = SideReport::from_cases(backend.as_str(), cases.clone());
-                let per_case = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
-                side.case_reports = per_case.then_some(cases);
+            Ok(compared) => {
+                let mut side =
+                    SideReport::from_parts(backend.as_str(), compared.outputs, compared.failures);
+                side.case_reports = compared.all;
                 side
             }
             Err(e) => SideReport::from_error(backend.as_str(), &e),

@@ -91,23 +91,19 @@ pub fn random_inputs(info: &ModelInfo, batch: usize, seed: u64) -> Result<NamedT
     Ok(out)
 }
 
-/// `count` random batch-1 cases named `random_s{seed+i}`.
-pub fn random_cases(info: &ModelInfo, count: usize, seed: u64) -> Result<Vec<InputCase>> {
-    (0..count as u64)
-        .map(|i| {
-            let seed = seed.wrapping_add(i);
-            let (name, inputs) = (format!("random_s{seed}"), random_inputs(info, 1, seed)?);
-            Ok(InputCase::plain(name, inputs, format!("random seed {seed}")))
-        })
-        .collect()
+/// One random batch-1 case named `random_s{seed}` (see [`random_inputs`]).
+pub fn random_case(info: &ModelInfo, seed: u64) -> Result<InputCase> {
+    let (name, inputs) = (format!("random_s{seed}"), random_inputs(info, 1, seed)?);
+    Ok(InputCase::plain(name, inputs, format!("random seed {seed}")))
 }
 
 /// Where `compare`, `diff` and `record` take their inputs from (`compare` and `diff` default to
 /// `--random 8 --seed 0`).
 #[derive(clap::Args, Clone, Debug)]
 pub struct SourceArgs {
-    /// A directory of images, decoded and resized exactly as cv2 (one case per image).
-    #[arg(long, value_name = "DIR", group = "source")]
+    /// Images, decoded and resized exactly as cv2, one case each: a directory (recursive), a glob
+    /// pattern or @LIST (as `predict` takes them).
+    #[arg(long, value_name = "DIR|PATTERN|@LIST", group = "source")]
     pub inputs: Option<PathBuf>,
     /// The inputs of a golden set (either layout).
     #[arg(long, value_name = "DIR", group = "source")]
@@ -134,63 +130,85 @@ impl SourceArgs {
             && self.tensors.is_empty()
     }
 
-    /// The cases, and a description of where they came from.
+    /// The cases, and a description of where they came from, all read now.
     pub fn cases(&self, info: &ModelInfo, profile: &Profile) -> Result<(String, Vec<InputCase>)> {
-        if let Some(dir) = &self.inputs {
+        let source = self.open(info, profile)?;
+        let cases = (0..source.len()).map(|i| source.read(i)).collect::<Result<Vec<_>>>()?;
+        Ok((source.what, cases))
+    }
+
+    /// The cases listed, each read (decoded, generated) only when asked for: a run over any
+    /// number of them holds one at a time.
+    pub fn open<'a>(&self, info: &'a ModelInfo, profile: &Profile) -> Result<CaseSource<'a>> {
+        if let Some(spec) = &self.inputs {
             let pre = profile.preprocessor(info)?;
-            let cases = image_files(dir)?
-                .iter()
-                .map(|p| image_case(&pre, info, p))
-                .collect::<Result<Vec<_>>>()?;
-            return Ok((format!("images in {}", dir.display()), cases));
+            let files = crate::corpus::expand_all(std::slice::from_ref(spec))?;
+            let what = format!("images in {}", spec.display());
+            let len = files.len();
+            let read = move |i: usize| image_case(&pre, info, &files[i]);
+            return Ok(CaseSource { what, len, read: Box::new(read) });
         }
         if !self.tensors.is_empty() {
-            let cases =
-                self.tensors.iter().map(|p| tensor_case(info, p)).collect::<Result<Vec<_>>>()?;
-            let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+            let mut names: Vec<String> = self.tensors.iter().map(|p| file_stem(p)).collect();
             names.sort_unstable();
             if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
                 bail!("--tensors: two files are named '{}' (case names are file stems)", twice[0]);
             }
-            return Ok((format!("{} tensor file(s)", cases.len()), cases));
+            let files = self.tensors.clone();
+            let what = format!("{} tensor file(s)", files.len());
+            let len = files.len();
+            return Ok(CaseSource {
+                what,
+                len,
+                read: Box::new(move |i| tensor_case(info, &files[i])),
+            });
         }
         if let Some(dir) = &self.golden {
-            let golden = parity_core::GoldenSet::read(dir, &crate::parity::batch_agnostic(info))?;
-            let cases = golden
-                .cases
-                .into_iter()
-                .map(|c| {
-                    let source = format!("inputs of {}", c.path.display());
-                    let mut case = InputCase::plain(c.name, c.inputs, source);
-                    case.golden_arrays = c.outputs.into_iter().chain(c.extras).collect();
-                    case
-                })
-                .collect();
-            return Ok((format!("inputs of goldens {}", dir.display()), cases));
+            let golden = parity_core::GoldenIndex::open(dir, &crate::parity::batch_agnostic(info))?;
+            let what = format!("inputs of goldens {}", dir.display());
+            let len = golden.len();
+            let read = move |i: usize| -> Result<InputCase> {
+                let c = golden.read(i)?;
+                let source = format!("inputs of {}", c.path.display());
+                let mut case = InputCase::plain(c.name, c.inputs, source);
+                case.golden_arrays = c.outputs.into_iter().chain(c.extras).collect();
+                Ok(case)
+            };
+            return Ok(CaseSource { what, len, read: Box::new(read) });
         }
         let n = self.random.unwrap_or(8);
-        Ok((format!("{n} random inputs, seed {}", self.seed), random_cases(info, n, self.seed)?))
+        let seed = self.seed;
+        let read = move |i: usize| random_case(info, seed.wrapping_add(i as u64));
+        Ok(CaseSource {
+            what: format!("{n} random inputs, seed {seed}"),
+            len: n,
+            read: Box::new(read),
+        })
     }
 }
 
-/// Image files directly in `dir` (by extension), sorted; none is an error naming the directory.
-pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    const EXT: [&str; 9] = ["png", "jpg", "jpeg", "jpe", "bmp", "dib", "tif", "tiff", "webp"];
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read directory: {e}", dir.display()))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?.path();
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-        if path.is_file() && ext.is_some_and(|e| EXT.contains(&e.as_str())) {
-            files.push(path);
-        }
+/// Cases listed by [`SourceArgs::open`], read one at a time.
+pub struct CaseSource<'a> {
+    /// Where the cases come from, for reports.
+    pub what: String,
+    len: usize,
+    read: Box<dyn Fn(usize) -> Result<InputCase> + Send + Sync + 'a>,
+}
+
+impl CaseSource<'_> {
+    /// How many cases there are.
+    pub fn len(&self) -> usize {
+        self.len
     }
-    files.sort();
-    if files.is_empty() {
-        bail!("{}: no images (png, jpg, bmp, tif, webp) in this directory", dir.display());
+
+    /// Reads (decodes, generates) case `i`.
+    pub fn read(&self, i: usize) -> Result<InputCase> {
+        (self.read)(i)
     }
-    Ok(files)
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// One `.npz` (every model input by name) or `.npy` (a one-input model's input) file as a case

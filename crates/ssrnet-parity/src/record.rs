@@ -1,11 +1,12 @@
 //! `ssrnet-parity record`: write a golden set from a trusted backend, so a later export can be
-//! regressed against this one.
+//! regressed against this one. The cases stream: each is read (an image decoded), run and written
+//! before the next, into a staging directory renamed into place at the end.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use parity_core::Tolerance;
-use parity_core::golden::{Case, Manifest, ManifestCase, ManifestModel, write_npz};
+use parity_core::golden::{Case, Manifest, ManifestCase, ManifestModel, write_npz_streaming};
 
 use crate::Verdict;
 use crate::backends::BackendName;
@@ -38,35 +39,71 @@ pub fn run(args: Args) -> Result<Verdict> {
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
     let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
-    let (_, inputs) = args.source.cases(&info, &profile)?;
-    let from_images = inputs.iter().any(|c| c.image.is_some());
+    let source = args.source.open(&info, &profile)?;
     let options = profile.options(None);
     let mut runnable = crate::parity::prepare(args.backend, &args.model, &options)?;
-    let bar = crate::output::progress(inputs.len() as u64, "recording");
-    let mut cases = Vec::new();
-    let mut manifest_cases = std::collections::BTreeMap::new();
-    for input in inputs {
-        let outputs = crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
-            crate::parity::backend_error(
-                args.backend,
-                &args.model,
-                &format!("case {}", input.name),
-                e,
-            )
-        })?;
-        let entry = ManifestCase {
-            image: input.image.as_deref().map(|image| relative(image, &args.out)),
-            source: input.source,
-            ..Default::default()
-        };
-        manifest_cases.insert(input.name.clone(), entry);
-        let mut case = Case::new(input.name, input.inputs, outputs);
-        case.extras = input.extras;
-        cases.push(case);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
     let sha = crate::check::sha256_hex(&args.model)?;
+    let bar = crate::output::progress(source.len() as u64, "recording");
+    // Each case is run and written at once (nothing is held but the manifest's small entries);
+    // an error leaves --out as it was.
+    let mut failure = None;
+    let mut recorded = 0;
+    let written = write_npz_streaming(&args.out, |sink| {
+        let mut record_all = || -> Result<Manifest> {
+            let mut manifest_cases = std::collections::BTreeMap::new();
+            let mut from_images = false;
+            for i in 0..source.len() {
+                let input = source.read(i)?;
+                let outputs =
+                    crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
+                        let what = format!("case {}", input.name);
+                        crate::parity::backend_error(args.backend, &args.model, &what, e)
+                    })?;
+                from_images |= input.image.is_some();
+                let entry = ManifestCase {
+                    image: input.image.as_deref().map(|image| relative(image, &args.out)),
+                    source: input.source,
+                    ..Default::default()
+                };
+                manifest_cases.insert(input.name.clone(), entry);
+                let mut case = Case::new(input.name, input.inputs, outputs);
+                case.extras = input.extras;
+                sink.write(&case)?;
+                bar.inc(1);
+            }
+            Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), manifest_cases, from_images))
+        };
+        match record_all() {
+            Ok(m) => {
+                recorded = sink.len();
+                Ok(Some(m))
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                failure = Some(e);
+                Err(parity_core::Error::Input(message))
+            }
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    written?;
+    eprintln!("wrote {recorded} cases to {}", args.out.display());
+    Ok(Verdict::Pass)
+}
+
+/// The manifest of a recorded set.
+fn manifest(
+    args: &Args,
+    onnx: &OnnxModel,
+    info: &parity_core::ModelInfo,
+    profile: &crate::profile::Profile,
+    sha: String,
+    cases: std::collections::BTreeMap<String, ManifestCase>,
+    from_images: bool,
+) -> Manifest {
     let mut manifest = Manifest {
         format: Some("ssrnet-parity-golden".into()),
         version: Some(1),
@@ -77,7 +114,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         }),
         tolerance: info.outputs.iter().map(|o| (o.name.clone(), Tolerance::DEFAULT)).collect(),
         preprocess: from_images.then(|| {
-            let pre = profile.preprocessor(&info).expect("images were preprocessed");
+            let pre = profile.preprocessor(info).expect("images were preprocessed");
             serde_json::json!({
                 "decode": "cv2.imread(path) (IMREAD_COLOR), reproduced by cv-preprocess",
                 "resize": {"width": pre.size.0, "height": pre.size.1, "interpolation": "cv2.INTER_LINEAR"},
@@ -91,13 +128,11 @@ pub fn run(args: Args) -> Result<Verdict> {
             "backend": args.backend.as_str(),
             "model_metadata": onnx.metadata(),
         })),
-        cases: manifest_cases,
+        cases,
         ..Default::default()
     };
-    manifest.set_model_info(&info);
-    write_npz(&args.out, &cases, Some(&manifest))?;
-    eprintln!("wrote {} cases to {}", cases.len(), args.out.display());
-    Ok(Verdict::Pass)
+    manifest.set_model_info(info);
+    manifest
 }
 
 /// `path` relative to the directory `base` (for portable manifests), else absolute.

@@ -49,7 +49,7 @@ use npz::{check_manifest_cases, npz_case_name, read_npz_case};
 use spec::{Spec, Specs};
 use test_data::{read_test_data_case, test_data_names};
 pub use test_data::{write_test_data, write_test_data_with};
-pub use write::write_npz;
+pub use write::{CaseSink, write_npz, write_npz_streaming};
 
 use crate::compare::{Tolerance, Tolerances};
 use crate::{Error, ModelInfo, NamedTensors, Result};

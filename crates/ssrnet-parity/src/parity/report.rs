@@ -54,6 +54,11 @@ impl SideReport {
     pub fn from_cases(name: &str, cases: Vec<CaseReport>) -> Self {
         let outputs = summarize(&cases);
         let failures: Vec<CaseReport> = cases.into_iter().filter(|c| !c.pass).collect();
+        SideReport::from_parts(name, outputs, failures)
+    }
+
+    /// A side from its summaries (the cases folded in order) and its failed cases.
+    pub fn from_parts(name: &str, outputs: Vec<OutputSummary>, failures: Vec<CaseReport>) -> Self {
         let compared: usize = outputs.iter().map(|o| o.total).sum();
         let (verdict, error) = if !failures.is_empty() {
             (Outcome::Fail, None)

@@ -2,14 +2,17 @@
 //! of a wave, each backend runs and compares it on its own thread, and only the comparison is
 //! kept. Memory holds at most [`QUEUE`] cases per backend whatever the number of cases, and
 //! backends run `jobs` at a time; each backend sees the cases in order, so the report is the one
-//! a sequential run gives.
+//! a sequential run gives. Of each case only its comparison is folded into a running summary; the
+//! reports of failed cases are kept (every case's with [`Comparison::keep_all`]).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use anyhow::{Result, anyhow};
-use parity_core::compare::{CaseReport, CompareOptions, Tolerances, compare_outputs};
+use parity_core::compare::{
+    CaseReport, CompareOptions, OutputSummary, Summary, Tolerances, compare_outputs,
+};
 use parity_core::{NamedTensors, Options};
 
 use super::run::{backend_error, prepare, run_inputs};
@@ -25,16 +28,26 @@ pub struct StreamCase {
     pub expected: NamedTensors,
 }
 
-/// How the cases are compared.
+/// How the cases are compared, and what is kept of them.
 #[derive(Clone, Copy)]
 pub struct Comparison<'a> {
     pub tolerances: &'a Tolerances,
     pub options: CompareOptions,
+    /// Keep every case's report (a shard's report, JSON Lines), not only the failed ones.
+    pub keep_all: bool,
+}
+
+/// What a backend's run over the cases leaves: the summaries, the failed cases' reports, and
+/// with [`Comparison::keep_all`] every case's report.
+pub struct Compared {
+    pub outputs: Vec<OutputSummary>,
+    pub failures: Vec<CaseReport>,
+    pub all: Option<Vec<CaseReport>>,
 }
 
 /// Runs cases `0..count` (read by `read`, in order, once per wave) on every backend, `jobs`
-/// backends at a time, ticking `bar` once per case and backend. Returns each backend's case
-/// reports, or the error that stopped it (a backend that cannot load or run a case stops, the
+/// backends at a time, ticking `bar` once per case and backend. Returns what each backend's
+/// comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or run a case stops, the
 /// others go on); an error from `read` (an unreadable case) ends the whole run.
 #[allow(clippy::too_many_arguments)]
 pub fn run_backends(
@@ -46,8 +59,8 @@ pub fn run_backends(
     jobs: usize,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
-) -> Result<Vec<Result<Vec<CaseReport>>>> {
-    let mut results: Vec<Option<Result<Vec<CaseReport>>>> = backends.iter().map(|_| None).collect();
+) -> Result<Vec<Result<Compared>>> {
+    let mut results: Vec<Option<Result<Compared>>> = backends.iter().map(|_| None).collect();
     let order: Vec<usize> = (0..backends.len()).collect();
     for wave in order.chunks(jobs.max(1)) {
         std::thread::scope(|scope| -> Result<()> {
@@ -106,20 +119,29 @@ fn worker(
     cases: Receiver<Arc<StreamCase>>,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
-) -> Result<Vec<CaseReport>> {
+) -> Result<Compared> {
     let mut runnable = prepare(backend, model, options)?;
-    let mut reports = Vec::new();
+    let mut summary = Summary::default();
+    let mut failures = Vec::new();
+    let mut all = comparison.keep_all.then(Vec::new);
     for case in cases {
         let actual = run_inputs(runnable.as_mut(), &case.inputs)
             .map_err(|e| backend_error(backend, model, &format!("case {}", case.name), e))?;
-        reports.push(compare_outputs(
+        let report = compare_outputs(
             &case.name,
             &actual,
             &case.expected,
             comparison.tolerances,
             comparison.options,
-        ));
+        );
+        summary.add(&report);
+        if let Some(all) = &mut all {
+            all.push(report.clone());
+        }
+        if !report.pass {
+            failures.push(report);
+        }
         bar.inc(1);
     }
-    Ok(reports)
+    Ok(Compared { outputs: summary.finish(), failures, all })
 }
