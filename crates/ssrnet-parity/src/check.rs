@@ -51,7 +51,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
     let golden = GoldenIndex::open(&dir, &batch_agnostic(&info))?;
-    let model_sha = sha256_hex(&model)?;
+    let model_sha = crate::digest::file_sha256(&model)?;
     let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
     let mut other_model = None;
     if let Some(recorded) = recorded
@@ -84,14 +84,22 @@ pub fn run(args: Args) -> Result<Verdict> {
     let names: Vec<String> = positions.iter().map(|&i| all_names[i].to_string()).collect();
 
     let bar = crate::output::progress((backends.len() * positions.len()) as u64, "checking");
-    let read = |k: usize| -> Result<StreamCase> {
+    let mut read = |k: usize| -> Result<StreamCase> {
         let case = golden.read(positions[k])?;
         Ok(StreamCase { name: case.name, inputs: case.inputs, expected: case.outputs })
     };
     let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
     let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
-    let results =
-        run_backends(&backends, &model, &options, positions.len(), &read, jobs, comparison, &bar)?;
+    let results = run_backends(
+        &backends,
+        &model,
+        &options,
+        positions.len(),
+        &mut read,
+        jobs,
+        comparison,
+        &bar,
+    )?;
     bar.finish_and_clear();
     // Warned once the cases were read, so an error stays the one line on stderr.
     if let Some(why) = other_model {
@@ -138,35 +146,16 @@ pub fn run(args: Args) -> Result<Verdict> {
 /// sha256 of a golden set's case names (in order) and its manifest: the same for every shard of
 /// one set, different for another set.
 fn listing_sha256(golden: &GoldenIndex, dir: &std::path::Path) -> Result<String> {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
+    let mut listing: Vec<u8> = Vec::new();
     for name in golden.names() {
-        hasher.update(name.as_bytes());
-        hasher.update([0]);
+        listing.extend(name.as_bytes());
+        listing.push(0);
     }
     let manifest = dir.join(MANIFEST);
     if manifest.is_file() {
-        hasher.update(sha256_hex(&manifest)?.as_bytes());
+        listing.extend(crate::digest::file_sha256(&manifest)?.as_bytes());
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The sha256 of the file at `path`, in lowercase hex.
-pub fn sha256_hex(path: &std::path::Path) -> Result<String> {
-    use sha2::Digest;
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buf)
-            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::digest::sha256(&listing))
 }
 
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.

@@ -1,17 +1,20 @@
 //! `ssrnet-parity compare`: backends against a reference backend on the same inputs; no goldens.
+//! The cases stream: each is read and run on the reference, then handed to the other backends,
+//! which run concurrently ([`crate::parity::stream`]).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
+use parity_core::Tolerance;
 use parity_core::compare::Tolerances;
-use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
+use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
-    ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
+    ParityArgs, ParityReport, ScaleArgs, ShardPart, SideReport, backend_error, prepare, run_inputs,
 };
 use crate::profile::{Profile, ProfileArg};
 
@@ -31,6 +34,8 @@ pub struct Args {
     #[command(flatten)]
     run: ParityArgs,
     #[command(flatten)]
+    scale: ScaleArgs,
+    #[command(flatten)]
     profile: ProfileArg,
 }
 
@@ -38,22 +43,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, None)?;
-    let options = profile.options(args.run.threads);
-    let (what, cases) = args.source.cases(&info, &profile)?;
+    let source = args.source.open(&info, &profile)?;
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &info)?;
-    let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
-    let run_all = |backend: BackendName| -> Result<Vec<NamedTensors>> {
-        let mut runnable = prepare(backend, &args.model, &options)?;
-        cases
-            .iter()
-            .map(|c| {
-                run_inputs(runnable.as_mut(), &c.inputs).map_err(|e| {
-                    backend_error(backend, &args.model, &format!("case {}", c.name), e)
-                })
-            })
-            .collect()
-    };
-    let expected = run_all(args.reference)?;
     let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
         .into_iter()
         .filter(|b| *b != args.reference)
@@ -64,31 +55,70 @@ pub fn run(args: Args) -> Result<Verdict> {
             args.reference.as_str()
         );
     }
-    let bar = crate::output::progress(others.len() as u64, "comparing");
+    let jobs = args.scale.jobs(others.len());
+    // The reference runs on the reader's thread while the others run on theirs.
+    let options = parity_core::Options { shared_cores: true, ..profile.options(args.run.threads) };
+    let mut reference = prepare(args.reference, &args.model, &options)?;
+    let shard = args.scale.shard.map(|s| s.resolve()).transpose()?;
+    let positions: Vec<usize> = match shard {
+        Some(s) => s.select(source.len()),
+        None => (0..source.len()).collect(),
+    };
+    let mut read = |k: usize| -> Result<StreamCase> {
+        let case = source.read(positions[k])?;
+        let expected = run_inputs(reference.as_mut(), &case.inputs).map_err(|e| {
+            backend_error(args.reference, &args.model, &format!("case {}", case.name), e)
+        })?;
+        Ok(StreamCase { name: case.name, inputs: case.inputs, expected })
+    };
+    let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
+    let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
+    let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
+    let results = run_backends(
+        &others,
+        &args.model,
+        &options,
+        positions.len(),
+        &mut read,
+        jobs,
+        comparison,
+        &bar,
+    )?;
+    bar.finish_and_clear();
     let sides = others
-        .into_iter()
-        .map(|b| {
-            bar.set_message(format!("running {}", b.as_str()));
-            let side = match run_all(b) {
-                Ok(actual) => SideReport::from_cases(
-                    b.as_str(),
-                    compare_cases(&names, &actual, &expected, &tols, args.run.options()),
-                ),
-                Err(e) => SideReport::from_error(b.as_str(), &e),
-            };
-            bar.inc(1);
-            side
+        .iter()
+        .zip(results)
+        .map(|(backend, result)| match result {
+            Ok(compared) => {
+                let mut side =
+                    SideReport::from_parts(backend.as_str(), compared.outputs, compared.failures);
+                side.case_reports = compared.all;
+                side
+            }
+            Err(e) => SideReport::from_error(backend.as_str(), &e),
         })
         .collect();
-    bar.finish_and_clear();
-    let reference = format!("backend {} on {what}", args.reference.as_str());
-    ParityReport::new(
+    let reference = format!("backend {} on {}", args.reference.as_str(), source.what);
+    let mut report = ParityReport::new(
         "compare",
         args.model.display().to_string(),
-        reference,
-        names.len(),
+        reference.clone(),
+        positions.len(),
         profile.name(),
         sides,
-    )
-    .finish(args.run.format)
+    );
+    if let Some(shard) = shard {
+        report.shard = Some(ShardPart {
+            index: shard.index,
+            count: shard.count,
+            total_cases: source.len(),
+            positions,
+            model_sha256: crate::digest::file_sha256(&args.model)?,
+            reference_sha256: crate::digest::sha256(reference.as_bytes()),
+            tolerances: tols.clone(),
+            nan_equal: args.run.nan_equal,
+            backends: others.iter().map(|b| b.as_str().to_string()).collect(),
+        });
+    }
+    report.finish(args.run.format)
 }

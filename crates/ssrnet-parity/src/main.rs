@@ -13,6 +13,7 @@ mod check;
 mod compare;
 mod corpus;
 mod diff;
+mod digest;
 mod inputs;
 mod inspect;
 mod localize;

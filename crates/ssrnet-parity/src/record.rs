@@ -42,7 +42,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let source = args.source.open(&info, &profile)?;
     let options = profile.options(None);
     let mut runnable = crate::parity::prepare(args.backend, &args.model, &options)?;
-    let sha = crate::check::sha256_hex(&args.model)?;
+    let sha = crate::digest::file_sha256(&args.model)?;
     let bar = crate::output::progress(source.len() as u64, "recording");
     // Each case is run and written at once (nothing is held but the manifest's small entries);
     // an error leaves --out as it was.

@@ -2127,3 +2127,29 @@ fn predict_streams_a_corpus_given_as_a_directory_a_pattern_or_a_list() {
     std::fs::write(&list, "# nothing\n").unwrap();
     assert_error(&run(&["predict", &at]), &["list.txt", "lists no path"]);
 }
+
+#[test]
+fn compare_shards_merge_to_the_single_run_and_jobs_do_not_change_the_report() {
+    let dir = tempdir();
+    let args = ["compare", "--model", DEMO, "--random", "10", "--atol", "2e-6", "--format", "json"];
+    let single = run(&args);
+    assert!(single.code == 0 || single.code == 1, "{single:?}");
+    let mut files = Vec::new();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let mut with = args.to_vec();
+        with.extend(["--shard", shard.as_str()]);
+        let path = dir.path().join(format!("c{k}.json"));
+        std::fs::write(&path, run(&with).stdout).unwrap();
+        files.push(path.display().to_string());
+    }
+    let mut merge = vec!["merge".to_string(), "--format".into(), "json".into()];
+    merge.extend(files);
+    assert_eq!(run(&merge).stdout, single.stdout);
+    let mut sequential = args.to_vec();
+    sequential.extend(["--jobs", "1"]);
+    assert_eq!(run(&sequential).stdout, single.stdout, "one backend at a time, the same report");
+    let check = ["check", "--format", "json"];
+    let check_sequential = ["check", "--format", "json", "--jobs", "1"];
+    assert_eq!(run(&check_sequential).stdout, run(&check).stdout);
+}

@@ -71,6 +71,9 @@ pub struct Args {
     /// Intra-op threads per backend (default: the backend's choice).
     #[arg(long, value_parser = crate::output::thread_count)]
     threads: Option<usize>,
+    /// Backends localized at once (default: all of them on a machine with more than one core).
+    #[arg(long, value_parser = crate::output::thread_count)]
+    jobs: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Write the culprit node as DIR/model.onnx plus DIR/test_data_set_0 (must not exist).
@@ -139,17 +142,20 @@ pub fn run(args: Args) -> Result<Verdict> {
             (crate::backends::chosen(&args.backend), None, Some((b, constants)))
         }
     };
-    let mut culprit_repro = None;
-    let mut accumulation_repro = None;
+    let jobs = crate::parity::args::jobs(args.jobs, backends.len());
+    // Backends side by side share the cores: idle runtime threads must not spin.
+    let options = Options { shared_cores: jobs > 1, ..options };
     let bar = crate::output::progress(backends.len() as u64, "localizing");
-    let mut runs = Vec::with_capacity(backends.len());
-    for backend in backends {
+    // One backend's comparison: its run, the repros it found, what it cost.
+    let localize_one = |backend: BackendName| -> BackendOutcome {
         let name = match (&reference, &b) {
             (Some(_), _) => format!("{} vs {}", backend.as_str(), args.reference.as_str()),
             (None, Some(_)) => format!("{}: A vs B", backend.as_str()),
             (None, None) => format!("{} vs pytorch", backend.as_str()),
         };
-        bar.set_message(name.clone());
+        let mut timing = Timing::default();
+        let mut culprit = None;
+        let mut accumulation = None;
         let run = (|| -> Result<Run> {
             let actual = trace(backend, &a, &inputs, &options, scratch.path())?;
             timing.add(&actual);
@@ -187,21 +193,48 @@ pub fn run(args: Args) -> Result<Verdict> {
                     of: computed.count(),
                 }
             });
-            if culprit_repro.is_none() {
-                culprit_repro = repro;
-            }
+            culprit = repro;
             if args.repro.is_some()
-                && accumulation_repro.is_none()
                 && run.verdict == LocalizeVerdict::Accumulation
                 && let Some(k) = &run.crossing
             {
-                accumulation_repro =
+                accumulation =
                     side.smallest_failing(backend, &k.value, tol, &options, scratch.path());
             }
             Ok(run)
         })();
         bar.inc(1);
-        runs.push(run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e)));
+        let run = run.unwrap_or_else(|e| Run::failed(name, backend.as_str(), &e));
+        BackendOutcome { run, culprit, accumulation, timing }
+    };
+    // Backends run `jobs` at a time; the report keeps the backends' order.
+    let mut outcomes: Vec<BackendOutcome> = Vec::with_capacity(backends.len());
+    for wave in backends.chunks(jobs) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                wave.iter().map(|&backend| scope.spawn(move || localize_one(backend))).collect();
+            for (handle, backend) in handles.into_iter().zip(wave) {
+                outcomes.push(handle.join().unwrap_or_else(|_| BackendOutcome {
+                    run: Run::failed(
+                        backend.as_str().to_string(),
+                        backend.as_str(),
+                        &anyhow::anyhow!("{}: the backend thread panicked", backend.as_str()),
+                    ),
+                    culprit: None,
+                    accumulation: None,
+                    timing: Timing::default(),
+                }));
+            }
+        });
+    }
+    let mut culprit_repro = None;
+    let mut accumulation_repro = None;
+    let mut runs = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        timing.add_up(&outcome.timing);
+        culprit_repro = culprit_repro.or(outcome.culprit);
+        accumulation_repro = accumulation_repro.or(outcome.accumulation);
+        runs.push(outcome.run);
     }
     bar.finish_and_clear();
     let mut report = Report {
@@ -354,6 +387,15 @@ fn same_numbers(x: &parity_core::Tensor, y: &parity_core::Tensor, tol: Tolerance
 
 /// The culprit's repro: its cut model, what it is fed, what it should give.
 type ReproParts = (parity_core::onnx::proto::ModelProto, NamedTensors, NamedTensors);
+
+/// What one backend's comparison gave: its run, the repro of its first culprit, the repro of its
+/// accumulation (with `--repro`), and what it cost.
+struct BackendOutcome {
+    run: Run,
+    culprit: Option<ReproParts>,
+    accumulation: Option<ReproParts>,
+    timing: Timing,
+}
 
 /// One side of a comparison: model A's values on a backend against the expected values, keyed by
 /// A's value names (a value without one, unaligned, is not compared).

@@ -191,6 +191,14 @@ impl Timing {
         self.load_s += trace.load_s;
         self.cumulative_s += trace.run_s;
     }
+
+    /// Adds another backend's parts (backends run side by side: the parts are summed time, not
+    /// wall time; `total_s` is the wall time).
+    pub fn add_up(&mut self, other: &Timing) {
+        self.load_s += other.load_s;
+        self.cumulative_s += other.cumulative_s;
+        self.isolated_s += other.isolated_s;
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -45,7 +45,7 @@ pub struct Compared {
     pub all: Option<Vec<CaseReport>>,
 }
 
-/// Runs cases `0..count` (read by `read`, in order, once per wave) on every backend, `jobs`
+/// Runs cases `0..count` (made by `read` on this thread, in order, once per wave) on every backend, `jobs`
 /// backends at a time, ticking `bar` once per case and backend. Returns what each backend's
 /// comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or run a case stops, the
 /// others go on); an error from `read` (an unreadable case) ends the whole run.
@@ -55,7 +55,7 @@ pub fn run_backends(
     model: &Path,
     options: &Options,
     count: usize,
-    read: &(dyn Fn(usize) -> Result<StreamCase> + Sync),
+    read: &mut dyn FnMut(usize) -> Result<StreamCase>,
     jobs: usize,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
