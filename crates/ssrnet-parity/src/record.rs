@@ -50,7 +50,6 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut recorded = 0;
     let written = write_npz_streaming(&args.out, |sink| {
         let mut record_all = || -> Result<Manifest> {
-            let mut manifest_cases = std::collections::BTreeMap::new();
             let mut from_images = false;
             for i in 0..source.len() {
                 let input = source.read(i)?;
@@ -65,13 +64,12 @@ pub fn run(args: Args) -> Result<Verdict> {
                     source: input.source,
                     ..Default::default()
                 };
-                manifest_cases.insert(input.name.clone(), entry);
                 let mut case = Case::new(input.name, input.inputs, outputs);
                 case.extras = input.extras;
-                sink.write(&case)?;
+                sink.write_with_entry(&case, &entry)?;
                 bar.inc(1);
             }
-            Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), manifest_cases, from_images))
+            Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), from_images))
         };
         match record_all() {
             Ok(m) => {
@@ -94,14 +92,13 @@ pub fn run(args: Args) -> Result<Verdict> {
     Ok(Verdict::Pass)
 }
 
-/// The manifest of a recorded set.
+/// The manifest of a recorded set (its `cases` are streamed by the sink, case by case).
 fn manifest(
     args: &Args,
     onnx: &OnnxModel,
     info: &parity_core::ModelInfo,
     profile: &crate::profile::Profile,
     sha: String,
-    cases: std::collections::BTreeMap<String, ManifestCase>,
     from_images: bool,
 ) -> Manifest {
     let mut manifest = Manifest {
@@ -128,7 +125,6 @@ fn manifest(
             "backend": args.backend.as_str(),
             "model_metadata": onnx.metadata(),
         })),
-        cases,
         ..Default::default()
     };
     manifest.set_model_info(info);

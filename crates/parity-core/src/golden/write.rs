@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use super::npz::write_npz_file;
-use super::{Case, MANIFEST, Manifest, io_err};
+use super::{Case, MANIFEST, Manifest, ManifestCase, io_err};
 use crate::{Error, Result};
 
 /// Writes `cases` as an npz golden set in `dir` (one `<case>.npz` each, inputs, outputs and
@@ -21,7 +21,9 @@ pub fn write_npz(dir: impl AsRef<Path>, cases: &[Case], manifest: Option<&Manife
 }
 
 /// Writes an npz golden set in `dir` one case at a time: `produce` hands each case to the sink,
-/// which writes it at once (nothing is held), and returns the manifest to write last.
+/// which writes it at once (nothing is held), and returns the manifest to write last. Entries of
+/// the manifest's `cases` given with [`CaseSink::write_with_entry`] are written to disk as they
+/// come and joined into `manifest.json` at the end, so the manifest does not grow in memory either.
 ///
 /// Everything is written into a temporary directory beside `dir`, then renamed to `dir`; an error
 /// from `produce` or the sink (or an interrupt) leaves `dir` as it was. An existing `dir` is
@@ -35,19 +37,54 @@ pub fn write_npz_streaming(
     let dir = dir.as_ref();
     let existing = replaceable(dir)?;
     crate::fsutil::write_dir_atomic(dir, existing, |staging| {
-        let mut sink = CaseSink { dir, staging, seen: BTreeSet::new() };
+        let mut sink = CaseSink { dir, staging, seen: BTreeSet::new(), entries: None };
         let manifest = produce(&mut sink)?;
         if sink.seen.is_empty() {
             return Err(Error::invalid(dir, "refusing to write a golden set with no cases"));
         }
+        let entries = sink.entries.take();
         if let Some(m) = manifest {
-            let mut text = serde_json::to_string_pretty(&m)
-                .map_err(|e| Error::invalid(dir, format!("cannot encode manifest: {e}")))?;
-            text.push('\n');
-            fs::write(staging.join(MANIFEST), text).map_err(io_err(&dir.join(MANIFEST)))?;
+            write_manifest(dir, staging, &m, entries)?;
         }
+        let _ = fs::remove_file(staging.join(ENTRIES_FILE));
         Ok(())
     })
+}
+
+/// The staging file of streamed manifest entries (removed before the set is renamed into place).
+const ENTRIES_FILE: &str = ".manifest-cases.part";
+
+/// Writes `manifest.json`: `m` as it is, or with `cases` from the streamed entries (each
+/// `"name": {...}` on its own line, copied from the staging file, never held whole).
+fn write_manifest(
+    dir: &Path,
+    staging: &Path,
+    m: &Manifest,
+    entries: Option<std::io::BufWriter<fs::File>>,
+) -> Result<()> {
+    use std::io::Write;
+    let path = dir.join(MANIFEST);
+    let encode = |e: serde_json::Error| Error::invalid(dir, format!("cannot encode manifest: {e}"));
+    let Some(entries) = entries else {
+        let mut text = serde_json::to_string_pretty(m).map_err(encode)?;
+        text.push('\n');
+        return fs::write(staging.join(MANIFEST), text).map_err(io_err(&path));
+    };
+    entries.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
+    let mut head = serde_json::to_value(m).map_err(encode)?;
+    if let Some(object) = head.as_object_mut() {
+        object.remove("cases");
+    }
+    let head = serde_json::to_string_pretty(&head).map_err(encode)?;
+    let open = head.trim_end().strip_suffix('}').unwrap_or("{").trim_end();
+    let mut out =
+        std::io::BufWriter::new(fs::File::create(staging.join(MANIFEST)).map_err(io_err(&path))?);
+    let separator = if open == "{" { "\n" } else { ",\n" };
+    writeln!(out, "{open}{separator}  \"cases\": {{").map_err(io_err(&path))?;
+    let mut part = fs::File::open(staging.join(ENTRIES_FILE)).map_err(io_err(&path))?;
+    std::io::copy(&mut part, &mut out).map_err(io_err(&path))?;
+    writeln!(out, "\n  }}\n}}").map_err(io_err(&path))?;
+    out.flush().map_err(io_err(&path))
 }
 
 /// Where [`write_npz_streaming`] writes cases: each is checked (a plain file stem, used once) and
@@ -56,6 +93,8 @@ pub struct CaseSink<'a> {
     dir: &'a Path,
     staging: &'a Path,
     seen: BTreeSet<String>,
+    /// The manifest's `cases` entries written so far (one `"name": {...}` a line).
+    entries: Option<std::io::BufWriter<fs::File>>,
 }
 
 impl CaseSink<'_> {
@@ -82,6 +121,30 @@ impl CaseSink<'_> {
             }
             other => other,
         })
+    }
+
+    /// Writes `case` now, and its entry of the manifest's `cases` (the manifest `produce`
+    /// returns then gets its `cases` from these entries).
+    pub fn write_with_entry(&mut self, case: &Case, entry: &ManifestCase) -> Result<()> {
+        use std::io::Write;
+        self.write(case)?;
+        let path = self.dir.join(MANIFEST);
+        let entries = match &mut self.entries {
+            Some(file) => {
+                file.write_all(b",\n").map_err(io_err(&path))?;
+                file
+            }
+            None => {
+                let file =
+                    fs::File::create(self.staging.join(ENTRIES_FILE)).map_err(io_err(&path))?;
+                self.entries.insert(std::io::BufWriter::new(file))
+            }
+        };
+        let encode =
+            |e: serde_json::Error| Error::invalid(self.dir, format!("cannot encode manifest: {e}"));
+        let name = serde_json::to_string(&case.name).map_err(encode)?;
+        let value = serde_json::to_string(entry).map_err(encode)?;
+        write!(entries, "    {name}: {value}").map_err(io_err(&path))
     }
 
     /// Cases written so far.

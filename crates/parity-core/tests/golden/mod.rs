@@ -223,3 +223,42 @@ fn an_index_lists_cases_and_reads_each_only_when_asked() {
     assert!(err.contains("b.npz"), "{err}");
     assert!(GoldenSet::read(&out, &ssrnet_info(None)).is_err(), "reading all meets it");
 }
+
+#[test]
+fn streamed_cases_and_manifest_entries_read_back_as_one_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("golden");
+    let case = |name: &str, age: f32| {
+        let input = Tensor::from_f32(vec![1, 3, 64, 64], vec![0.5; 12288]).unwrap();
+        let age = Tensor::from_f32(vec![1], vec![age]).unwrap();
+        Case::new(name, NamedTensors::from([("input".into(), input)]), [("age".into(), age)].into())
+    };
+    golden::write_npz_streaming(&out, |sink| {
+        for (i, name) in ["b", "a", "c\"quoted"].iter().enumerate() {
+            let entry =
+                golden::ManifestCase { source: Some(format!("seed {i}")), ..Default::default() };
+            sink.write_with_entry(&case(name, i as f32), &entry)?;
+        }
+        Ok(Some(golden::Manifest { version: Some(1), ..Default::default() }))
+    })
+    .unwrap();
+    let set = GoldenSet::read(&out, &ssrnet_info(None)).unwrap();
+    let m = set.manifest.as_ref().unwrap();
+    assert_eq!(m.version, Some(1));
+    let sources: Vec<(&str, &str)> =
+        m.cases.iter().map(|(k, v)| (k.as_str(), v.source.as_deref().unwrap())).collect();
+    assert_eq!(sources, [("a", "seed 1"), ("b", "seed 0"), ("c\"quoted", "seed 2")]);
+    assert_eq!(set.cases.len(), 3);
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with('.')), "no staging leftovers: {names:?}");
+    // An error while producing leaves nothing behind.
+    let failed = tmp.path().join("failed");
+    let err = golden::write_npz_streaming(&failed, |sink| {
+        sink.write_with_entry(&case("x", 1.0), &golden::ManifestCase::default())?;
+        Err(parity_core::Error::Input("stopped".into()))
+    });
+    assert!(err.is_err() && !failed.exists());
+}
