@@ -13,7 +13,7 @@ use crate::Verdict;
 use crate::backends::BackendName;
 use crate::onnx_model::OnnxModel;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
-use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, SideReport, batch_agnostic};
+use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, batch_agnostic};
 use crate::profile::{Profile, ProfileArg};
 
 #[derive(clap::Args)]
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
     let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
-    let results = run_backends(
+    let sides = run_backends(
         &backends,
         &model,
         &options,
@@ -105,19 +105,6 @@ pub fn run(args: Args) -> Result<Verdict> {
     if let Some(why) = other_model {
         eprintln!("warning: {}", crate::output::escape_control(&why));
     }
-    let sides = backends
-        .iter()
-        .zip(results)
-        .map(|(backend, result)| match result {
-            Ok(compared) => {
-                let mut side =
-                    SideReport::from_parts(backend.as_str(), compared.outputs, compared.failures);
-                side.case_reports = compared.all;
-                side
-            }
-            Err(e) => SideReport::from_error(backend.as_str(), &e),
-        })
-        .collect();
     let reference = format!("goldens {}", dir.display());
     let mut report = ParityReport::new(
         "check",
@@ -128,16 +115,12 @@ pub fn run(args: Args) -> Result<Verdict> {
         sides,
     );
     if let Some(shard) = shard {
+        let reference_sha256 = listing_sha256(&golden, &dir)?;
+        let (total, nan_equal) = (golden.len(), args.run.nan_equal);
         report.shard = Some(ShardPart {
-            index: shard.index,
-            count: shard.count,
-            total_cases: golden.len(),
-            positions,
             model_sha256: model_sha,
-            reference_sha256: listing_sha256(&golden, &dir)?,
-            tolerances: tols.clone(),
-            nan_equal: args.run.nan_equal,
-            backends: backends.iter().map(|b| b.as_str().to_string()).collect(),
+            reference_sha256,
+            ..ShardPart::new(shard, total, positions, &tols, nan_equal, &backends)
         });
     }
     report.finish(args.run.format)

@@ -14,7 +14,7 @@ use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
-    ParityArgs, ParityReport, ScaleArgs, ShardPart, SideReport, backend_error, prepare, run_inputs,
+    ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_inputs,
 };
 use crate::profile::{Profile, ProfileArg};
 
@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
     let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
     let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
-    let results = run_backends(
+    let sides = run_backends(
         &others,
         &args.model,
         &options,
@@ -85,19 +85,6 @@ pub fn run(args: Args) -> Result<Verdict> {
         &bar,
     )?;
     bar.finish_and_clear();
-    let sides = others
-        .iter()
-        .zip(results)
-        .map(|(backend, result)| match result {
-            Ok(compared) => {
-                let mut side =
-                    SideReport::from_parts(backend.as_str(), compared.outputs, compared.failures);
-                side.case_reports = compared.all;
-                side
-            }
-            Err(e) => SideReport::from_error(backend.as_str(), &e),
-        })
-        .collect();
     let reference = format!("backend {} on {}", args.reference.as_str(), source.what);
     let mut report = ParityReport::new(
         "compare",
@@ -108,16 +95,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         sides,
     );
     if let Some(shard) = shard {
+        let (total, nan_equal) = (source.len(), args.run.nan_equal);
         report.shard = Some(ShardPart {
-            index: shard.index,
-            count: shard.count,
-            total_cases: source.len(),
-            positions,
             model_sha256: crate::digest::file_sha256(&args.model)?,
             reference_sha256: crate::digest::sha256(reference.as_bytes()),
-            tolerances: tols.clone(),
-            nan_equal: args.run.nan_equal,
-            backends: others.iter().map(|b| b.as_str().to_string()).collect(),
+            ..ShardPart::new(shard, total, positions, &tols, nan_equal, &others)
         });
     }
     report.finish(args.run.format)

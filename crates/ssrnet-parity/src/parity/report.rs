@@ -113,6 +113,31 @@ pub struct ShardPart {
     pub backends: Vec<String>,
 }
 
+impl ShardPart {
+    /// Shard `shard` of a run over `total_cases` cases, holding those at `positions`; the model
+    /// and reference digests are left empty for the caller.
+    pub fn new(
+        shard: crate::shard::Shard,
+        total_cases: usize,
+        positions: Vec<usize>,
+        tolerances: &Tolerances,
+        nan_equal: bool,
+        backends: &[crate::backends::BackendName],
+    ) -> ShardPart {
+        ShardPart {
+            index: shard.index,
+            count: shard.count,
+            total_cases,
+            positions,
+            model_sha256: String::new(),
+            reference_sha256: String::new(),
+            tolerances: tolerances.clone(),
+            nan_equal,
+            backends: backends.iter().map(|b| b.as_str().to_string()).collect(),
+        }
+    }
+}
+
 /// The whole verdict of a `check`, `compare` or `diff`.
 #[derive(Clone, Serialize)]
 pub struct ParityReport {

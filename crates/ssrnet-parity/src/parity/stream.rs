@@ -15,6 +15,7 @@ use parity_core::compare::{
 };
 use parity_core::{NamedTensors, Options};
 
+use super::report::SideReport;
 use super::run::{backend_error, prepare, run_inputs};
 use crate::backends::BackendName;
 
@@ -46,8 +47,8 @@ pub struct Compared {
 }
 
 /// Runs cases `0..count` (made by `read` on this thread, in order, once per wave) on every backend, `jobs`
-/// backends at a time, ticking `bar` once per case and backend. Returns what each backend's
-/// comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or run a case stops, the
+/// backends at a time, ticking `bar` once per case and backend. Returns each backend's side of the
+/// report: what its comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or run a case stops, the
 /// others go on); an error from `read` (an unreadable case) ends the whole run.
 #[allow(clippy::too_many_arguments)]
 pub fn run_backends(
@@ -59,7 +60,7 @@ pub fn run_backends(
     jobs: usize,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
-) -> Result<Vec<Result<Compared>>> {
+) -> Result<Vec<SideReport>> {
     let mut results: Vec<Option<Result<Compared>>> = backends.iter().map(|_| None).collect();
     let order: Vec<usize> = (0..backends.len()).collect();
     for wave in order.chunks(jobs.max(1)) {
@@ -109,7 +110,18 @@ pub fn run_backends(
             read_error.map_or(Ok(()), Err)
         })?;
     }
-    Ok(results.into_iter().map(|r| r.expect("every wave ran")).collect())
+    let sides = backends.iter().zip(results).map(|(backend, result)| {
+        match result.expect("every wave ran") {
+            Ok(compared) => {
+                let mut side =
+                    SideReport::from_parts(backend.as_str(), compared.outputs, compared.failures);
+                side.case_reports = compared.all;
+                side
+            }
+            Err(e) => SideReport::from_error(backend.as_str(), &e),
+        }
+    });
+    Ok(sides.collect())
 }
 
 fn worker(
