@@ -27,6 +27,10 @@ pub struct Args {
     /// The trusted backend.
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     backend: BackendName,
+    /// Record the set without the images that cannot be read (they are still named and counted);
+    /// without it, an unreadable image fails the run and nothing is written.
+    #[arg(long)]
+    skip_unreadable: bool,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -51,8 +55,24 @@ pub fn run(args: Args) -> Result<Verdict> {
     let written = write_npz_streaming(&args.out, |sink| {
         let mut record_all = || -> Result<Manifest> {
             let mut from_images = false;
+            let mut unreadable = 0;
             for i in 0..source.len() {
-                let input = source.read(i)?;
+                let input = match source.read(i) {
+                    Ok(input) => input,
+                    // An image of a corpus that cannot be read is named, and the run goes on.
+                    Err(e) if args.source.inputs.is_some() && source.len() > 1 => {
+                        unreadable += 1;
+                        bar.suspend(|| {
+                            eprintln!(
+                                "unreadable: {}",
+                                crate::output::escape_control(&format!("{e:#}"))
+                            )
+                        });
+                        bar.inc(1);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let outputs =
                     crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
                         let what = format!("case {}", input.name);
@@ -68,6 +88,20 @@ pub fn run(args: Args) -> Result<Verdict> {
                 case.extras = input.extras;
                 sink.write_with_entry(&case, &entry)?;
                 bar.inc(1);
+            }
+            if unreadable > 0 {
+                let total = source.len();
+                if !args.skip_unreadable {
+                    anyhow::bail!(
+                        "{unreadable} of {total} images could not be read (each named above); \
+                         nothing written (--skip-unreadable records the rest)"
+                    );
+                }
+                bar.suspend(|| {
+                    eprintln!(
+                        "skipped {unreadable} of {total} unreadable images (each named above)"
+                    )
+                });
             }
             Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), from_images))
         };

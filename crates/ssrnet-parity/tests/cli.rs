@@ -1025,11 +1025,23 @@ fn unreadable_images() {
     );
     assert_error(&run(&["compare", "--model", DEMO, "--inputs", images]), &[bad]);
     assert_error(&run(&["diff", DEMO, DEMO, "--inputs", images]), &[bad]);
-    assert_error(
-        &run(&["record", "--model", DEMO, "--inputs", images, "--out", out.to_str().unwrap()]),
-        &[bad],
+    // record names the unreadable image, goes on, and writes nothing unless --skip-unreadable.
+    let o = out.to_str().unwrap();
+    let r = run(&["record", "--model", DEMO, "--inputs", images, "--out", o]);
+    assert_code(&r, 2);
+    assert!(
+        r.stderr.lines().next().is_some_and(|l| l.starts_with("unreadable: ") && l.contains(bad)),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.trim_end().ends_with("nothing written (--skip-unreadable records the rest)"),
+        "{r:?}"
     );
     assert_eq!(listing(dir.path()), ["images"], "record and preprocess wrote nothing");
+    let r = run(&["record", "--model", DEMO, "--inputs", images, "--out", o, "--skip-unreadable"]);
+    assert_code(&r, 0);
+    assert!(r.stderr.contains("skipped 1 of 2 unreadable images"), "{r:?}");
+    assert_eq!(listing(&out), ["a_good.npz", "manifest.json"]);
     // A directory without images.
     let none = dir.path().join("none");
     std::fs::create_dir(&none).unwrap();
