@@ -80,7 +80,7 @@ def main() -> None:
                     "--check-error-stat", "max"]  # fmt: skip
         poly, _ = time_runs(poly_cmd, args.runs, "polygraphy run")
         ms, mc, mp = statistics.median(seq), statistics.median(conc), statistics.median(poly)
-        print(f"   sequential (--jobs 1) {ms:.3f} s; concurrent (--jobs {os.cpu_count()}) {mc:.3f} s = {ms / mc:.2f}x faster")
+        print(f"   sequential (--jobs 1) {ms:.3f} s; concurrent (default: every backend at once, {os.cpu_count()} CPUs) {mc:.3f} s = {ms / mc:.2f}x faster")
         print(f"   polygraphy run --onnxrt (ort only) {mp:.3f} s: {mp / mc:.2f}x the concurrent check's time")
 
         print(f"3. sharding: check over the {args.small}-image goldens, 4 shards one after another + merge vs one run")

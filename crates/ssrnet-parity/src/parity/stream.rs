@@ -46,10 +46,11 @@ pub struct Compared {
     pub all: Option<Vec<CaseReport>>,
 }
 
-/// Runs cases `0..count` (made by `read` on this thread, in order, once per wave) on every backend, `jobs`
-/// backends at a time, ticking `bar` once per case and backend. Returns each backend's side of the
-/// report: what its comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or run a case stops, the
-/// others go on); an error from `read` (an unreadable case) ends the whole run.
+/// Runs cases `0..count` (made by `read` on this thread, in order, once per wave) on every
+/// backend, `jobs` backends at a time, ticking `bar` once per case and backend. Returns each
+/// backend's side of the report: what its comparisons left ([`Compared`]), or the error that
+/// stopped it (a backend that cannot load or run a case stops, the others go on); an error from
+/// `read` (an unreadable case) ends the whole run.
 #[allow(clippy::too_many_arguments)]
 pub fn run_backends(
     backends: &[BackendName],
