@@ -88,8 +88,12 @@ pub fn run(args: Args) -> Result<Verdict> {
         let case = golden.read(positions[k])?;
         Ok(StreamCase { name: case.name, inputs: case.inputs, expected: case.outputs })
     };
-    let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
-    let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
+    let comparison = Comparison {
+        tolerances: &tols,
+        options: args.run.options(),
+        keep_all: shard.is_some(),
+        stream_lines: args.run.format == crate::output::Format::Jsonl,
+    };
     let sides = run_backends(
         &backends,
         &model,

@@ -71,8 +71,12 @@ pub fn run(args: Args) -> Result<Verdict> {
         })?;
         Ok(StreamCase { name: case.name, inputs: case.inputs, expected })
     };
-    let keep_all = shard.is_some() || args.run.format == crate::output::Format::Jsonl;
-    let comparison = Comparison { tolerances: &tols, options: args.run.options(), keep_all };
+    let comparison = Comparison {
+        tolerances: &tols,
+        options: args.run.options(),
+        keep_all: shard.is_some(),
+        stream_lines: args.run.format == crate::output::Format::Jsonl,
+    };
     let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
     let sides = run_backends(
         &others,

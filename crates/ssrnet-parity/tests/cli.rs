@@ -2165,3 +2165,21 @@ fn compare_shards_merge_to_the_single_run_and_jobs_do_not_change_the_report() {
     let check_sequential = ["check", "--format", "json", "--jobs", "1"];
     assert_eq!(run(&check_sequential).stdout, run(&check).stdout);
 }
+
+#[test]
+fn check_jsonl_is_one_record_per_case_and_backend_then_the_summary() {
+    let r = run(&["check", "--format", "jsonl", "--backend", "ort,tract"]);
+    assert_code(&r, 0);
+    let lines: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let cases = golden_case_names().len();
+    assert_eq!(lines.len(), 2 * cases + 1, "{r:?}");
+    for backend in ["ort", "tract"] {
+        let mine: Vec<&Value> = lines.iter().filter(|l| l["backend"] == backend).collect();
+        assert_eq!(mine.len(), cases);
+        assert!(mine.iter().all(|l| l["record"] == "case" && l["pass"] == true));
+    }
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["record"], "summary");
+    assert_eq!(summary["verdict"], "pass");
+    assert!(summary["backends"][0].get("case_reports").is_none());
+}

@@ -94,6 +94,21 @@ impl SideReport {
     }
 }
 
+/// One JSON line: what it records (`case`, `summary`), for which backend, and the record's fields.
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    record: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend: Option<&'a str>,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// `{"record": "case", "backend", ...one case's report}` on one line of stdout.
+pub fn print_case_line(backend: &str, case: &CaseReport) -> Result<()> {
+    crate::output::print_json_line(&Line { record: "case", backend: Some(backend), body: case })
+}
+
 /// What a shard's report adds for `merge`: which shard it is, where its cases sit in the whole
 /// run, and what must be equal across shards for them to fold into one report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,35 +223,10 @@ impl ParityReport {
         }
     }
 
-    /// JSON Lines: `{"record": "case", "backend", ...case report}` for every case a side kept, then
-    /// `{"record": "summary", ...the report}` (without the case reports unless it is a shard's).
+    /// The last JSON line of a run whose cases were streamed ([`print_case_line`]):
+    /// `{"record": "summary", ...the report}`.
     fn print_lines(&self) -> Result<()> {
-        #[derive(Serialize)]
-        struct Line<'a, T: Serialize> {
-            record: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            backend: Option<&'a str>,
-            #[serde(flatten)]
-            body: &'a T,
-        }
-        for side in &self.backends {
-            for case in side.case_reports.iter().flatten() {
-                let line = Line { record: "case", backend: Some(&side.name), body: case };
-                crate::output::print_json_line(&line)?;
-            }
-        }
-        if self.shard.is_some() {
-            return crate::output::print_json_line(&Line {
-                record: "summary",
-                backend: None,
-                body: self,
-            });
-        }
-        let mut summary = self.clone();
-        for side in &mut summary.backends {
-            side.case_reports = None;
-        }
-        crate::output::print_json_line(&Line { record: "summary", backend: None, body: &summary })
+        crate::output::print_json_line(&Line { record: "summary", backend: None, body: self })
     }
 
     fn print_text(&self, format: Format) {

@@ -34,8 +34,11 @@ pub struct StreamCase {
 pub struct Comparison<'a> {
     pub tolerances: &'a Tolerances,
     pub options: CompareOptions,
-    /// Keep every case's report (a shard's report, JSON Lines), not only the failed ones.
+    /// Keep every case's report (a shard's report), not only the failed ones.
     pub keep_all: bool,
+    /// Print each case's report as a JSON line (`{"record": "case", "backend", ...}`) on stdout
+    /// as soon as it is compared (`--format jsonl`; lines of backends side by side interleave).
+    pub stream_lines: bool,
 }
 
 /// What a backend's run over the cases leaves: the summaries, the failed cases' reports, and
@@ -148,6 +151,9 @@ fn worker(
             comparison.options,
         );
         summary.add(&report);
+        if comparison.stream_lines {
+            super::report::print_case_line(backend.as_str(), &report)?;
+        }
         if let Some(all) = &mut all {
             all.push(report.clone());
         }
