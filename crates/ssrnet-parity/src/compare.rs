@@ -64,12 +64,16 @@ pub fn run(args: Args) -> Result<Verdict> {
         Some(s) => s.select(source.len()),
         None => (0..source.len()).collect(),
     };
-    let mut read = |k: usize| -> Result<StreamCase> {
-        let case = source.read(positions[k])?;
+    let mut unreadable = crate::corpus::Unreadable::default();
+    let mut read = |k: usize| -> Result<Option<StreamCase>> {
+        // An image of a corpus that cannot be read is named, and the run goes on.
+        let Some(case) = source.read_or_note(positions[k], &mut unreadable)? else {
+            return Ok(None);
+        };
         let expected = run_inputs(reference.as_mut(), &case.inputs).map_err(|e| {
             backend_error(args.reference, &args.model, &format!("case {}", case.name), e)
         })?;
-        Ok(StreamCase { name: case.name, inputs: case.inputs, expected })
+        Ok(Some(StreamCase { name: case.name, inputs: case.inputs, expected }))
     };
     let comparison = Comparison {
         tolerances: &tols,
@@ -94,7 +98,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         "compare",
         args.model.display().to_string(),
         reference.clone(),
-        positions.len(),
+        positions.len() - unreadable.count(),
         profile.name(),
         sides,
     );
@@ -106,5 +110,8 @@ pub fn run(args: Args) -> Result<Verdict> {
             ..ShardPart::new(shard, total, positions, &tols, nan_equal, &others)
         });
     }
-    report.finish(args.run.format)
+    let verdict = report.finish(args.run.format)?;
+    // Judged after the report, which covers the cases that were read.
+    unreadable.verdict(source.len(), args.source.skip_unreadable, "")?;
+    Ok(verdict)
 }

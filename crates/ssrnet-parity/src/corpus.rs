@@ -14,6 +14,40 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 
+/// The images of a corpus that could not be read: each named on stderr as it is met
+/// (`unreadable: why`), counted, and judged at the end of the run ([`Unreadable::verdict`]).
+#[derive(Debug, Default)]
+pub struct Unreadable {
+    count: usize,
+}
+
+impl Unreadable {
+    /// Names one unreadable image; `why` names the file.
+    pub fn note(&mut self, why: &str) {
+        self.count += 1;
+        eprintln!("unreadable: {}", crate::output::escape_control(why));
+    }
+
+    /// How many were met.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The run's end: an error with the count (and `consequence`) unless `skip`, else the count
+    /// on stderr; nothing when every image was read.
+    pub fn verdict(&self, total: usize, skip: bool, consequence: &str) -> Result<()> {
+        let n = self.count;
+        if n == 0 {
+            return Ok(());
+        }
+        if !skip {
+            bail!("{n} of {total} images could not be read (each named above){consequence}");
+        }
+        eprintln!("skipped {n} of {total} unreadable images (each named above)");
+        Ok(())
+    }
+}
+
 /// The most files a corpus may name (the list of paths is held in memory: about 100 bytes each).
 pub const MAX_CORPUS_FILES: usize = 10_000_000;
 

@@ -119,6 +119,10 @@ pub struct SourceArgs {
     /// Seed of the first random case (case i uses seed + i).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Go on past images of an --inputs corpus that cannot be read without failing the run (they
+    /// are still named and counted).
+    #[arg(long)]
+    pub skip_unreadable: bool,
 }
 
 impl SourceArgs {
@@ -146,7 +150,7 @@ impl SourceArgs {
             let what = format!("images in {}", spec.display());
             let len = files.len();
             let read = move |i: usize| image_case(&pre, info, &files[i]);
-            return Ok(CaseSource { what, len, read: Box::new(read) });
+            return Ok(CaseSource { what, len, corpus: len > 1, read: Box::new(read) });
         }
         if !self.tensors.is_empty() {
             let mut names: Vec<String> = self.tensors.iter().map(|p| file_stem(p)).collect();
@@ -157,11 +161,8 @@ impl SourceArgs {
             let files = self.tensors.clone();
             let what = format!("{} tensor file(s)", files.len());
             let len = files.len();
-            return Ok(CaseSource {
-                what,
-                len,
-                read: Box::new(move |i| tensor_case(info, &files[i])),
-            });
+            let read = move |i: usize| tensor_case(info, &files[i]);
+            return Ok(CaseSource { what, len, corpus: false, read: Box::new(read) });
         }
         if let Some(dir) = &self.golden {
             let golden = parity_core::GoldenIndex::open(dir, &crate::parity::batch_agnostic(info))?;
@@ -174,7 +175,7 @@ impl SourceArgs {
                 case.golden_arrays = c.outputs.into_iter().chain(c.extras).collect();
                 Ok(case)
             };
-            return Ok(CaseSource { what, len, read: Box::new(read) });
+            return Ok(CaseSource { what, len, corpus: false, read: Box::new(read) });
         }
         let n = self.random.unwrap_or(8);
         let seed = self.seed;
@@ -182,6 +183,7 @@ impl SourceArgs {
         Ok(CaseSource {
             what: format!("{n} random inputs, seed {seed}"),
             len: n,
+            corpus: false,
             read: Box::new(read),
         })
     }
@@ -192,6 +194,8 @@ pub struct CaseSource<'a> {
     /// Where the cases come from, for reports.
     pub what: String,
     len: usize,
+    /// Several images: one that cannot be read is noted and skipped, not the end of the run.
+    corpus: bool,
     read: Box<dyn Fn(usize) -> Result<InputCase> + Send + Sync + 'a>,
 }
 
@@ -204,6 +208,23 @@ impl CaseSource<'_> {
     /// Reads (decodes, generates) case `i`.
     pub fn read(&self, i: usize) -> Result<InputCase> {
         (self.read)(i)
+    }
+
+    /// [`CaseSource::read`], except that an image of a corpus that cannot be read is noted in
+    /// `unreadable` and gives `None`.
+    pub fn read_or_note(
+        &self,
+        i: usize,
+        unreadable: &mut crate::corpus::Unreadable,
+    ) -> Result<Option<InputCase>> {
+        match self.read(i) {
+            Ok(case) => Ok(Some(case)),
+            Err(e) if self.corpus => {
+                unreadable.note(&format!("{e:#}"));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let total = files.len();
     let bar = crate::output::progress(total as u64, "predicting");
     let mut out = Rows::new(args.format);
-    let mut unreadable = 0usize;
+    let mut unreadable = crate::corpus::Unreadable::default();
     let (tx, rx) = sync_channel(1);
     std::thread::scope(|scope| -> Result<()> {
         let (pre, files) = (&pre, &files);
@@ -115,12 +115,12 @@ pub fn run(args: Args) -> Result<Verdict> {
                     // One image named alone: its error is the run's one error line.
                     Err(e) if total == 1 => bail!("{e}"),
                     Err(e) => {
-                        unreadable += 1;
                         let why = e.to_string();
                         let named = path.display().to_string();
                         let why =
                             if why.contains(&named) { why } else { format!("{named}: {why}") };
-                        bar.suspend(|| out.unreadable(path, &why))?;
+                        bar.suspend(|| unreadable.note(&why));
+                        out.unreadable(path, &why)?;
                     }
                 }
             }
@@ -155,15 +155,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     })?;
     bar.finish_and_clear();
     out.finish()?;
-    if unreadable > 0 && !args.skip_unreadable {
-        bail!("{unreadable} of {total} images could not be read (each named above)");
-    }
+    unreadable.verdict(total, args.skip_unreadable, "")?;
     // Warned only once the run is done, so an error stays the last line on stderr.
     for warning in profile.warnings(&onnx) {
         eprintln!("warning: {}", crate::output::escape_control(&warning));
-    }
-    if unreadable > 0 {
-        eprintln!("skipped {unreadable} of {total} unreadable images (each named above)");
     }
     Ok(Verdict::Pass)
 }
@@ -214,9 +209,8 @@ impl Rows {
         Ok(())
     }
 
-    /// An unreadable image: named on stderr, and as a record of its own in JSON Lines.
+    /// An unreadable image as a record of its own in JSON Lines (stderr names it in every format).
     fn unreadable(&mut self, path: &std::path::Path, why: &str) -> Result<()> {
-        eprintln!("unreadable: {}", crate::output::escape_control(why));
         if self.format == Format::Jsonl {
             let record = Unreadable { image: path.display().to_string(), error: why };
             writeln!(self.out.lock(), "{}", serde_json::to_string(&record)?)?;

@@ -27,10 +27,6 @@ pub struct Args {
     /// The trusted backend.
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     backend: BackendName,
-    /// Record the set without the images that cannot be read (they are still named and counted);
-    /// without it, an unreadable image fails the run and nothing is written.
-    #[arg(long)]
-    skip_unreadable: bool,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -55,24 +51,12 @@ pub fn run(args: Args) -> Result<Verdict> {
     let written = write_npz_streaming(&args.out, |sink| {
         let mut record_all = || -> Result<Manifest> {
             let mut from_images = false;
-            let mut unreadable = 0;
+            let mut unreadable = crate::corpus::Unreadable::default();
             for i in 0..source.len() {
-                let input = match source.read(i) {
-                    Ok(input) => input,
-                    // An image of a corpus that cannot be read is named, and the run goes on.
-                    Err(e) if args.source.inputs.is_some() && source.len() > 1 => {
-                        unreadable += 1;
-                        bar.suspend(|| {
-                            eprintln!(
-                                "unreadable: {}",
-                                crate::output::escape_control(&format!("{e:#}"))
-                            )
-                        });
-                        bar.inc(1);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
+                bar.inc(1);
+                // An image of a corpus that cannot be read is named, and the run goes on.
+                let read = bar.suspend(|| source.read_or_note(i, &mut unreadable))?;
+                let Some(input) = read else { continue };
                 let outputs =
                     crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
                         let what = format!("case {}", input.name);
@@ -87,22 +71,11 @@ pub fn run(args: Args) -> Result<Verdict> {
                 let mut case = Case::new(input.name, input.inputs, outputs);
                 case.extras = input.extras;
                 sink.write_with_entry(&case, &entry)?;
-                bar.inc(1);
             }
-            if unreadable > 0 {
-                let total = source.len();
-                if !args.skip_unreadable {
-                    anyhow::bail!(
-                        "{unreadable} of {total} images could not be read (each named above); \
-                         nothing written (--skip-unreadable records the rest)"
-                    );
-                }
-                bar.suspend(|| {
-                    eprintln!(
-                        "skipped {unreadable} of {total} unreadable images (each named above)"
-                    )
-                });
-            }
+            let consequence = "; nothing written (--skip-unreadable records the rest)";
+            bar.suspend(|| {
+                unreadable.verdict(source.len(), args.source.skip_unreadable, consequence)
+            })?;
             Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), from_images))
         };
         match record_all() {

@@ -49,7 +49,8 @@ pub struct Compared {
     pub all: Option<Vec<CaseReport>>,
 }
 
-/// Runs cases `0..count` (made by `read` on this thread, in order, once per wave) on every
+/// Runs cases `0..count` (made by `read` on this thread, in order, once per wave; `None` skips
+/// one) on every
 /// backend, `jobs` backends at a time, ticking `bar` once per case and backend. Returns each
 /// backend's side of the report: what its comparisons left ([`Compared`]), or the error that
 /// stopped it (a backend that cannot load or run a case stops, the others go on); an error from
@@ -60,7 +61,7 @@ pub fn run_backends(
     model: &Path,
     options: &Options,
     count: usize,
-    read: &mut dyn FnMut(usize) -> Result<StreamCase>,
+    read: &mut dyn FnMut(usize) -> Result<Option<StreamCase>>,
     jobs: usize,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
@@ -85,7 +86,9 @@ pub fn run_backends(
                     break;
                 }
                 match read(i) {
-                    Ok(case) => {
+                    // A case the reader skipped (an unreadable image it noted).
+                    Ok(None) => {}
+                    Ok(Some(case)) => {
                         let case = Arc::new(case);
                         for slot in &mut senders {
                             // A backend that stopped (its error is its result) takes no more.
