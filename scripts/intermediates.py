@@ -15,8 +15,8 @@ Its manifest.json names the model (file, sha256) and adds an `intermediates` sec
 Mapping (the same for every exporter; names are not used, so legacy scope names, dynamo's, or a
 simplifier's renaming all work alike): forward hooks record every sub-module's output; the ONNX model
 is run by onnxruntime with every node output exposed; a module output maps to the value of the same
-shape whose numbers are nearest (relative L2 distance, the earliest value on a tie), if that distance
-is at most 1e-2. The bound tells apart what an exporter keeps from what it fuses away (a Conv's output
+shape whose numbers are nearest (relative L2 distance; on a tie, the value of one of its own
+sub-modules, else the first value in graph order not taken yet), if that distance is at most 1e-2. The bound tells apart what an exporter keeps from what it fuses away (a Conv's output
 before a BatchNorm folded into it differs by far more) while a parity error of the size `localize`
 hunts (1e-3 and below) still maps. A module output with no such value is listed in `unmapped` with the
 reason. Mapping uses every chosen case that fits the model at once (`mapped_on`): the distance is taken over
@@ -44,7 +44,7 @@ PREFIX = "intermediate."
 MAP_BOUND = 1e-2
 METHOD = (
     "forward hooks on every sub-module; each output mapped to the onnxruntime value of the same shape "
-    f"with the nearest numbers (relative L2 <= {MAP_BOUND:g}), earliest on a tie"
+    f"with the nearest numbers (relative L2 <= {MAP_BOUND:g}); on a tie its sub-module's, else the first not taken"
 )
 
 
@@ -123,8 +123,14 @@ def map_outputs(torch_out: list[dict[str, np.ndarray]], values: list[dict[str, n
             unmapped[module] = f"no value of the graph has its shape {list(out.shape)}"
             continue
         mine = [t[module] for t in torch_out]
-        distances = ((n, relative_l2(mine, [v[n] for v in values])) for n in same_shape)
-        best, dist = min(distances, key=lambda nd: nd[1])
+        distances = [(n, relative_l2(mine, [v[n] for v in values])) for n in same_shape]
+        dist = min(d for _, d in distances)
+        # Values tied at the nearest (equal on every case: a dead layer, an identity copy): a container
+        # takes its own sub-module's (hooks fire children first), else the first value not taken yet, so
+        # two modules with equal outputs keep their own values.
+        tied = [n for n, d in distances if d == dist]
+        own = [n for n in tied if any(m.startswith(module + ".") for m in mapped.get(n, []))]
+        best = next(iter(own), None) or next((n for n in tied if n not in mapped), tied[0])
         if dist <= MAP_BOUND:
             mapped.setdefault(best, []).append(module)
         else:

@@ -68,7 +68,7 @@ def test_a_value_off_by_more_than_the_bound_is_not_mapped():
     x = np.linspace(-1, 1, 64, dtype=np.float32).reshape(1, 64)
     torch_out = {"exact": x, "close": x * np.float32(1.001), "off": x * np.float32(1.05), "odd": x[:, :8]}
     mapped, unmapped = intermediates.map_outputs([torch_out], [{"v0": x, "v1": x.copy()}])
-    assert mapped == {"v0": ["exact", "close"]}, "the earliest of equal values; 1e-3 off still maps"
+    assert mapped == {"v0": ["exact"], "v1": ["close"]}, "ties go to a value not yet taken; 1e-3 off still maps"
     assert set(unmapped) == {"off", "odd"}
     assert "shape" in unmapped["odd"] and "0.0476" in unmapped["off"]
 
@@ -79,3 +79,13 @@ def test_a_value_degenerate_on_one_case_maps_by_the_others():
     cases_onnx = [{"first": zeros, "second": zeros}, {"first": a, "second": b}]
     mapped, unmapped = intermediates.map_outputs(cases_torch, cases_onnx)
     assert mapped == {"second": ["relu"]} and not unmapped
+
+
+def test_equal_outputs_of_two_modules_keep_their_own_values():
+    # Two blocks whose ReLU is dead on every case (found with the real checkpoint's stage2/stage3), each
+    # container hooked after its child.
+    zeros = np.zeros((1, 3), np.float32)
+    cases_torch = [{"stage2.1": zeros, "stage2": zeros, "stage3.1": zeros, "stage3": zeros}]
+    cases_onnx = [{"v2": zeros, "v3": zeros}]
+    mapped, _ = intermediates.map_outputs(cases_torch, cases_onnx)
+    assert mapped == {"v2": ["stage2.1", "stage2"], "v3": ["stage3.1", "stage3"]}
