@@ -64,7 +64,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         Some(s) => s.select(source.len()),
         None => (0..source.len()).collect(),
     };
-    let mut unreadable = crate::corpus::Unreadable::default();
+    let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
+    let mut unreadable = crate::corpus::Unreadable::new(&bar);
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
         // An image of a corpus that cannot be read is named, and the run goes on.
         let Some(case) = source.read_or_note(positions[k], &mut unreadable)? else {
@@ -81,7 +82,6 @@ pub fn run(args: Args) -> Result<Verdict> {
         keep_all: shard.is_some(),
         stream_lines: args.run.format == crate::output::Format::Jsonl,
     };
-    let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
     let sides = run_backends(
         &others,
         &args.model,

@@ -15,17 +15,24 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 
 /// The images of a corpus that could not be read: each named on stderr as it is met
-/// (`unreadable: why`), counted, and judged at the end of the run ([`Unreadable::verdict`]).
-#[derive(Debug, Default)]
+/// (`unreadable: why`, above the run's progress bar), counted, and judged at the end of the run
+/// ([`Unreadable::verdict`]).
+#[derive(Debug)]
 pub struct Unreadable {
     count: usize,
+    bar: indicatif::ProgressBar,
 }
 
 impl Unreadable {
+    /// None met yet; lines are printed around `bar`.
+    pub fn new(bar: &indicatif::ProgressBar) -> Unreadable {
+        Unreadable { count: 0, bar: bar.clone() }
+    }
+
     /// Names one unreadable image; `why` names the file.
     pub fn note(&mut self, why: &str) {
         self.count += 1;
-        eprintln!("unreadable: {}", crate::output::escape_control(why));
+        self.bar.suspend(|| eprintln!("unreadable: {}", crate::output::escape_control(why)));
     }
 
     /// How many were met.
@@ -43,7 +50,8 @@ impl Unreadable {
         if !skip {
             bail!("{n} of {total} images could not be read (each named above){consequence}");
         }
-        eprintln!("skipped {n} of {total} unreadable images (each named above)");
+        self.bar
+            .suspend(|| eprintln!("skipped {n} of {total} unreadable images (each named above)"));
         Ok(())
     }
 }

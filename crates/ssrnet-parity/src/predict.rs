@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let total = files.len();
     let bar = crate::output::progress(total as u64, "predicting");
     let mut out = Rows::new(args.format);
-    let mut unreadable = crate::corpus::Unreadable::default();
+    let mut unreadable = crate::corpus::Unreadable::new(&bar);
     let (tx, rx) = sync_channel(1);
     std::thread::scope(|scope| -> Result<()> {
         let (pre, files) = (&pre, &files);
@@ -119,7 +119,7 @@ pub fn run(args: Args) -> Result<Verdict> {
                         let named = path.display().to_string();
                         let why =
                             if why.contains(&named) { why } else { format!("{named}: {why}") };
-                        bar.suspend(|| unreadable.note(&why));
+                        unreadable.note(&why);
                         out.unreadable(path, &why)?;
                     }
                 }

@@ -51,12 +51,11 @@ pub fn run(args: Args) -> Result<Verdict> {
     let written = write_npz_streaming(&args.out, |sink| {
         let mut record_all = || -> Result<Manifest> {
             let mut from_images = false;
-            let mut unreadable = crate::corpus::Unreadable::default();
+            let mut unreadable = crate::corpus::Unreadable::new(&bar);
             for i in 0..source.len() {
                 bar.inc(1);
                 // An image of a corpus that cannot be read is named, and the run goes on.
-                let read = bar.suspend(|| source.read_or_note(i, &mut unreadable))?;
-                let Some(input) = read else { continue };
+                let Some(input) = source.read_or_note(i, &mut unreadable)? else { continue };
                 let outputs =
                     crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
                         let what = format!("case {}", input.name);
@@ -73,9 +72,7 @@ pub fn run(args: Args) -> Result<Verdict> {
                 sink.write_with_entry(&case, &entry)?;
             }
             let consequence = "; nothing written (--skip-unreadable records the rest)";
-            bar.suspend(|| {
-                unreadable.verdict(source.len(), args.source.skip_unreadable, consequence)
-            })?;
+            unreadable.verdict(source.len(), args.source.skip_unreadable, consequence)?;
             Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), from_images))
         };
         match record_all() {
