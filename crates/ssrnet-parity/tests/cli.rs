@@ -1594,16 +1594,24 @@ fn localize_case(py: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The demo model with its 4th Conv's weights scaled by 1 + 1e-3, written into `dir`: its path,
+/// and that Conv's node and output value names.
+fn perturbed_conv(py: &Path, dir: &Path) -> (PathBuf, String, String) {
+    let perturbed = dir.join("perturbed.onnx");
+    let named = localize_case(
+        py,
+        &["perturb-conv", DEMO, perturbed.to_str().unwrap(), "--index", "3", "--scale", "1e-3"],
+    );
+    let (node, value) = named.trim().split_once('\t').unwrap();
+    (perturbed, node.to_string(), value.to_string())
+}
+
 #[test]
 fn localize_names_a_perturbed_conv_on_every_backend_and_its_repro_reproduces_it() {
     let Some(py) = python() else { return };
     let dir = tempdir();
-    let perturbed = dir.path().join("perturbed.onnx");
-    let named = localize_case(
-        &py,
-        &["perturb-conv", DEMO, perturbed.to_str().unwrap(), "--index", "3", "--scale", "1e-3"],
-    );
-    let (node, value) = named.trim().split_once('\t').unwrap();
+    let (perturbed, node, value) = perturbed_conv(&py, dir.path());
+    let (node, value) = (node.as_str(), value.as_str());
     let repro = dir.path().join("repro");
     let (r, v) = run_json(&[
         "localize",
@@ -1926,12 +1934,8 @@ fn localize_against_pytorch_intermediates_on_every_demo_export_and_backend() {
         assert!(fraction >= 0.9, "{stem}: {fraction}");
     }
     // A Conv perturbed by 1e-3 relative is the culprit against PyTorch too, on every backend.
-    let perturbed = dir.path().join("perturbed.onnx");
-    let named = localize_case(
-        &py,
-        &["perturb-conv", DEMO, perturbed.to_str().unwrap(), "--index", "3", "--scale", "1e-3"],
-    );
-    let (node, value) = named.trim().split_once('\t').unwrap();
+    let (perturbed, node, value) = perturbed_conv(&py, dir.path());
+    let (node, value) = (node.as_str(), value.as_str());
     let golden = dir.path().join("ssrnet_legacy_dynamic");
     let (r, v) = run_json(&[
         "localize",
