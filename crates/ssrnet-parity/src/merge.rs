@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<Verdict> {
                 part.count
             );
         }
-        if part.positions.len() != report.backends.first().map_or(0, |s| case_count(s, part)) {
+        if report.backends.iter().any(|side| case_count(side, part) != part.positions.len()) {
             bail!("{}: its case reports do not match its case list", path.display());
         }
     }
