@@ -28,7 +28,8 @@ GOLDEN = REPO / "fixtures" / "golden"
 def binary() -> Path:
     """The CLI the recipes run: $SSRNET_PARITY_BIN, else the one `cargo test` or `tools/check` built."""
     given = os.environ.get("SSRNET_PARITY_BIN")
-    candidates = [Path(given)] if given else [REPO / "target" / "debug" / "ssrnet-parity", REPO / "target" / "release" / "ssrnet-parity"]
+    target = REPO / os.environ.get("CARGO_TARGET_DIR", "target")  # cargo's own rule: relative to the workspace
+    candidates = [Path(given)] if given else [target / "debug" / "ssrnet-parity", target / "release" / "ssrnet-parity"]
     for c in candidates:
         if c.is_file():
             return c
