@@ -2,16 +2,20 @@
 container build copies what the ort backend loads, and the Kubernetes and Slurm recipes, run as written, give
 the report of one unsharded run.
 
-No Kubernetes cluster or Slurm controller runs on the test machine, so the engines are SIMULATED: each recipe's
-shard command runs in 4 local processes with the variables the engine sets (JOB_COMPLETION_INDEX for an Indexed
-Job; SLURM_ARRAY_TASK_ID / _MIN / _COUNT for an array, here numbered 1-4 to exercise the offset), then its merge
-command; the merged report must equal `check`'s own, byte for byte."""
+Where a Slurm answers (`tools/test` starts a single-node one with tools/slurm-local where it can: root and
+apt-get), deploy/slurm/submit.sh queues a REAL 4-task job array and its merge. No Kubernetes cluster can run
+here, so that engine is SIMULATED, and so is Slurm's too (always, and in place of the real run where no Slurm
+answers): each recipe's shard command runs in 4 local processes with the variables the engine sets
+(JOB_COMPLETION_INDEX for an Indexed Job; SLURM_ARRAY_TASK_ID / _MIN / _COUNT for an array, here numbered 1-4
+to exercise the offset), then its merge command. Every merged report must equal `check`'s own, byte for byte."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import kubernetes_validate
@@ -131,3 +135,43 @@ def test_slurm_recipe_simulated_in_four_processes_merges_to_the_single_run(tmp_p
         run_shell(["bash", str(array)], dict(env, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN="1", SLURM_ARRAY_TASK_COUNT="4"))
     run_shell(["bash", str(DEPLOY / "slurm" / "merge.sbatch")], env)
     assert (tmp_path / "report.json").read_text() == single_run(bin_path)
+
+
+def slurm_answers() -> bool:
+    """A Slurm controller that answers and has a node that can run jobs."""
+    if shutil.which("sinfo") is None:
+        return False
+    proc = subprocess.run(["sinfo", "--noheader", "--states=idle,mixed,allocated", "-o", "%N"],
+                          capture_output=True, text=True, timeout=30)
+    return proc.returncode == 0 and proc.stdout.strip() != ""
+
+
+def wait_for_jobs(job_ids: list[str], timeout_s: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        proc = subprocess.run(["squeue", "--noheader", "-j", ",".join(job_ids), "-o", "%i %T %r"],
+                              capture_output=True, text=True)
+        if proc.returncode == 0 and proc.stdout.strip() == "":
+            return
+        time.sleep(1)
+    pytest.fail(f"Slurm jobs {job_ids} still queued after {timeout_s:.0f} s: {proc.stdout}")
+
+
+@pytest.mark.skipif(not slurm_answers(), reason="no Slurm answers here (tools/slurm-local starts one as root); "
+                    "the simulated Slurm test stands in")
+def test_slurm_recipe_as_a_real_job_array_merges_to_the_single_run(tmp_path):
+    bin_path = binary()
+    results = tmp_path / "results"
+    print("REAL Slurm job array: deploy/slurm/submit.sh on the local Slurm (4 tasks, then the merge)")
+    proc = subprocess.run(["bash", str(DEPLOY / "slurm" / "submit.sh")], env=base_env(bin_path, results),
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    merge_id = proc.stdout.split()[-1].split(";")[0]
+    array_id = re.search(r"afterok:(\d+)", subprocess.run(
+        ["scontrol", "show", "job", merge_id], capture_output=True, text=True).stdout)
+    wait_for_jobs([merge_id] + ([array_id.group(1)] if array_id else []))
+    logs = {p.name: p.read_text() for p in tmp_path.glob("ssrnet-parity-*.log")}
+    assert sorted(p.name for p in results.glob("shard-*.json")) == [f"shard-{k}.json" for k in range(4)], logs
+    assert len([n for n in logs if n.startswith("ssrnet-parity-check-")]) == 4, logs
+    assert (results / "report.json").is_file(), logs
+    assert (results / "report.json").read_text() == single_run(bin_path)
