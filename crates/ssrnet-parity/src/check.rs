@@ -15,6 +15,7 @@ use crate::onnx_model::OnnxModel;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, batch_agnostic};
 use crate::profile::{Profile, ProfileArg};
+use crate::read_ahead::ReadAhead;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -84,8 +85,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     let names: Vec<String> = positions.iter().map(|&i| all_names[i].to_string()).collect();
 
     let bar = crate::output::progress((backends.len() * positions.len()) as u64, "checking");
+    // The golden files are read a chunk at a time on every core while the backends run.
+    let mut ahead = ReadAhead::new(|k: usize| golden.read(positions[k]), positions.len());
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
-        let case = golden.read(positions[k])?;
+        let case = ahead.get(k)?;
         Ok(Some(StreamCase { name: case.name, inputs: case.inputs, expected: case.outputs }))
     };
     let comparison = Comparison {
@@ -104,6 +107,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         comparison,
         &bar,
     )?;
+    drop(ahead);
     bar.finish_and_clear();
     // Warned once the cases were read, so an error stays the one line on stderr.
     if let Some(why) = other_model {

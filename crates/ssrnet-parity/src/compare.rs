@@ -1,6 +1,7 @@
 //! `ssrnet-parity compare`: backends against a reference backend on the same inputs; no goldens.
-//! The cases stream: each is read and run on the reference, then handed to the other backends,
-//! which run concurrently ([`crate::parity::stream`]).
+//! The cases stream: they are read a chunk at a time on every core ([`crate::read_ahead`]), each
+//! is run on the reference, then handed to the other backends, which run concurrently
+//! ([`crate::parity::stream`]).
 
 use std::path::PathBuf;
 
@@ -66,9 +67,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
     let mut unreadable = crate::corpus::Unreadable::new(&bar);
+    let mut ahead = source.ahead(&positions);
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
         // An image of a corpus that cannot be read is named, and the run goes on.
-        let Some(case) = source.read_or_note(positions[k], &mut unreadable)? else {
+        let Some(case) = source.noted(ahead.get(k), &mut unreadable)? else {
             return Ok(None);
         };
         let expected = run_inputs(reference.as_mut(), &case.inputs).map_err(|e| {
@@ -92,6 +94,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         comparison,
         &bar,
     )?;
+    drop(ahead);
     bar.finish_and_clear();
     let reference = format!("backend {} on {}", args.reference.as_str(), source.what);
     let mut report = ParityReport::new(

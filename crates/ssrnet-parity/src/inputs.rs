@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
 
 use crate::profile::Profile;
+use crate::read_ahead::ReadAhead;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -210,14 +211,20 @@ impl CaseSource<'_> {
         (self.read)(i)
     }
 
-    /// [`CaseSource::read`], except that an image of a corpus that cannot be read is noted in
-    /// `unreadable` and gives `None`.
-    pub fn read_or_note(
+    /// The cases at `positions`, read ahead in parallel chunks ([`ReadAhead`]); take each with
+    /// [`CaseSource::noted`].
+    pub fn ahead<'s>(&'s self, positions: &'s [usize]) -> ReadAhead<'s, Result<InputCase>> {
+        ReadAhead::new(move |k| self.read(positions[k]), positions.len())
+    }
+
+    /// A read case, except that an image of a corpus that could not be read is noted in
+    /// `unreadable` and gives `None` (the run goes on).
+    pub fn noted(
         &self,
-        i: usize,
+        read: Result<InputCase>,
         unreadable: &mut crate::corpus::Unreadable,
     ) -> Result<Option<InputCase>> {
-        match self.read(i) {
+        match read {
             Ok(case) => Ok(Some(case)),
             Err(e) if self.corpus => {
                 unreadable.note(&format!("{e:#}"));

@@ -25,6 +25,7 @@ mod paths;
 mod predict;
 mod preprocess;
 mod profile;
+mod read_ahead;
 mod record;
 mod shard;
 mod signals;

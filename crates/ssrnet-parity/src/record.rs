@@ -1,6 +1,7 @@
 //! `ssrnet-parity record`: write a golden set from a trusted backend, so a later export can be
-//! regressed against this one. The cases stream: each is read (an image decoded), run and written
-//! before the next, into a staging directory renamed into place at the end.
+//! regressed against this one. The cases stream a chunk at a time: read (images decoded) on every
+//! core ([`crate::read_ahead`]), run one by one, and written (npz compression) on every core, into
+//! a staging directory renamed into place at the end.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,10 @@ pub struct Args {
     /// The trusted backend.
     #[arg(long, value_enum, default_value_t = BackendName::Ort)]
     backend: BackendName,
+    /// Intra-op threads of the backend (default 1: reading and writing the cases keep the other
+    /// cores busy; a large model may want more).
+    #[arg(long, value_parser = crate::output::thread_count)]
+    threads: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -40,7 +45,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     let info = onnx.model_info()?;
     let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let source = args.source.open(&info, &profile)?;
-    let options = profile.options(None);
+    // Reading and writing run on the other cores while the backend runs: its idle threads (with
+    // --threads) must not spin.
+    let threads = Some(args.threads.unwrap_or(1));
+    let options = parity_core::Options { shared_cores: true, ..profile.options(threads) };
     let mut runnable = crate::parity::prepare(args.backend, &args.model, &options)?;
     let sha = crate::digest::file_sha256(&args.model)?;
     let bar = crate::output::progress(source.len() as u64, "recording");
@@ -52,25 +60,53 @@ pub fn run(args: Args) -> Result<Verdict> {
         let mut record_all = || -> Result<Manifest> {
             let mut from_images = false;
             let mut unreadable = crate::corpus::Unreadable::new(&bar);
-            for i in 0..source.len() {
-                bar.inc(1);
-                // An image of a corpus that cannot be read is named, and the run goes on.
-                let Some(input) = source.read_or_note(i, &mut unreadable)? else { continue };
-                let outputs =
-                    crate::parity::run_inputs(runnable.as_mut(), &input.inputs).map_err(|e| {
-                        let what = format!("case {}", input.name);
-                        crate::parity::backend_error(args.backend, &args.model, &what, e)
-                    })?;
-                from_images |= input.image.is_some();
-                let entry = ManifestCase {
-                    image: input.image.as_deref().map(|image| relative(image, &args.out)),
-                    source: input.source,
-                    ..Default::default()
-                };
-                let mut case = Case::new(input.name, input.inputs, outputs);
-                case.extras = input.extras;
-                sink.write_with_entry(&case, &entry)?;
-            }
+            let positions: Vec<usize> = (0..source.len()).collect();
+            // Three stages overlap: the cases are read (images decoded) on a thread of their own,
+            // run one by one on this one, and written a chunk at a time on a third, each chunk's
+            // files compressed in parallel.
+            std::thread::scope(|scope| -> Result<()> {
+                let cases = crate::read_ahead::in_background(scope, source.ahead(&positions));
+                let chunk = crate::read_ahead::chunk_len();
+                let (to_writer, chunks) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
+                let sink = &mut *sink;
+                let writer = scope.spawn(move || -> parity_core::Result<()> {
+                    chunks.into_iter().try_for_each(|c| sink.write_all_with_entries(&c))
+                });
+                let mut pending = Vec::with_capacity(chunk);
+                for read in cases {
+                    bar.inc(1);
+                    // An image of a corpus that cannot be read is named, and the run goes on.
+                    let Some(input) = source.noted(read, &mut unreadable)? else { continue };
+                    let outputs = crate::parity::run_inputs(runnable.as_mut(), &input.inputs)
+                        .map_err(|e| {
+                            let what = format!("case {}", input.name);
+                            crate::parity::backend_error(args.backend, &args.model, &what, e)
+                        })?;
+                    from_images |= input.image.is_some();
+                    let entry = ManifestCase {
+                        image: input.image.as_deref().map(|image| relative(image, &args.out)),
+                        source: input.source,
+                        ..Default::default()
+                    };
+                    let mut case = Case::new(input.name, input.inputs, outputs);
+                    case.extras = input.extras;
+                    pending.push((case, entry));
+                    // A writer that stopped has its error waiting below.
+                    if pending.len() == chunk
+                        && to_writer
+                            .send(std::mem::replace(&mut pending, Vec::with_capacity(chunk)))
+                            .is_err()
+                    {
+                        break;
+                    }
+                }
+                if !pending.is_empty() {
+                    let _ = to_writer.send(pending);
+                }
+                drop(to_writer);
+                writer.join().map_err(|_| anyhow::anyhow!("the writer thread panicked"))??;
+                Ok(())
+            })?;
             let consequence = "; nothing written (--skip-unreadable records the rest)";
             unreadable.verdict(source.len(), args.source.skip_unreadable, consequence)?;
             Ok(manifest(&args, &onnx, &info, &profile, sha.clone(), from_images))

@@ -1033,7 +1033,16 @@ fn unreadable_images() {
     let r = run(&["compare", "--model", DEMO, "--inputs", images, "--skip-unreadable"]);
     assert_code(&r, 0);
     assert!(r.stderr.contains("skipped 1 of 2 unreadable images"), "{r:?}");
-    assert_error(&run(&["diff", DEMO, DEMO, "--inputs", images]), &[bad]);
+    // diff likewise.
+    let r = run(&["diff", DEMO, DEMO, "--inputs", images]);
+    assert_code(&r, 2);
+    assert!(r.stdout.contains("1 cases"), "{r:?}");
+    let stderr: Vec<&str> = r.stderr.lines().collect();
+    assert!(stderr[0].starts_with("unreadable: ") && stderr[0].contains(bad), "{r:?}");
+    assert_eq!(stderr.last(), Some(&"error: 1 of 2 images could not be read (each named above)"));
+    let r = run(&["diff", DEMO, DEMO, "--inputs", images, "--skip-unreadable"]);
+    assert_code(&r, 0);
+    assert!(r.stderr.contains("skipped 1 of 2 unreadable images"), "{r:?}");
     // record names the unreadable image, goes on, and writes nothing unless --skip-unreadable.
     let o = out.to_str().unwrap();
     let r = run(&["record", "--model", DEMO, "--inputs", images, "--out", o]);

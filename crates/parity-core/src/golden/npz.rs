@@ -157,6 +157,7 @@ pub(super) fn write_npz_file(path: &Path, case: &Case) -> Result<()> {
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let options = zip::write::FileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
         .last_modified_time(zip::DateTime::default())
         .large_file(false);
     let zerr = |e: zip::result::ZipError| Error::invalid(path, format!("cannot write npz: {e}"));

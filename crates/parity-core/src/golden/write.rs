@@ -100,7 +100,36 @@ pub struct CaseSink<'a> {
 impl CaseSink<'_> {
     /// Writes `case` now.
     pub fn write(&mut self, case: &Case) -> Result<()> {
-        let n = &case.name;
+        self.admit(&case.name)?;
+        self.write_file(case)
+    }
+
+    /// Writes `case` now, and its entry of the manifest's `cases` (the manifest `produce`
+    /// returns then gets its `cases` from these entries).
+    pub fn write_with_entry(&mut self, case: &Case, entry: &ManifestCase) -> Result<()> {
+        self.admit(&case.name)?;
+        self.write_file(case)?;
+        self.append_entry(&case.name, entry)
+    }
+
+    /// [`CaseSink::write_with_entry`] on each of `cases` in turn, except that their files are
+    /// encoded and written in parallel on every core (rayon): npz compression is most of the
+    /// cost of recording a case.
+    pub fn write_all_with_entries(&mut self, cases: &[(Case, ManifestCase)]) -> Result<()> {
+        use rayon::prelude::*;
+        for (case, _) in cases {
+            self.admit(&case.name)?;
+        }
+        let this = &*self;
+        cases.par_iter().try_for_each(|(case, _)| this.write_file(case))?;
+        for (case, entry) in cases {
+            self.append_entry(&case.name, entry)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a case's name (a plain file stem, not used before) and takes it.
+    fn admit(&mut self, n: &str) -> Result<()> {
         if n.is_empty()
             || n.starts_with('.')
             || n.contains(['/', '\\'])
@@ -111,9 +140,15 @@ impl CaseSink<'_> {
                 format!("invalid case name '{n}' (must be a plain file stem)"),
             ));
         }
-        if !self.seen.insert(n.clone()) {
+        if !self.seen.insert(n.to_string()) {
             return Err(Error::invalid(self.dir, format!("case name '{n}' used twice")));
         }
+        Ok(())
+    }
+
+    /// Writes an admitted case's `<case>.npz` into the staging directory (errors name it in `dir`).
+    fn write_file(&self, case: &Case) -> Result<()> {
+        let n = &case.name;
         let path = self.staging.join(format!("{n}.npz"));
         write_npz_file(&path, case).map_err(|e| match e {
             Error::Io { source, .. } => {
@@ -123,11 +158,9 @@ impl CaseSink<'_> {
         })
     }
 
-    /// Writes `case` now, and its entry of the manifest's `cases` (the manifest `produce`
-    /// returns then gets its `cases` from these entries).
-    pub fn write_with_entry(&mut self, case: &Case, entry: &ManifestCase) -> Result<()> {
+    /// Appends a case's entry to the streamed manifest `cases`.
+    fn append_entry(&mut self, name: &str, entry: &ManifestCase) -> Result<()> {
         use std::io::Write;
-        self.write(case)?;
         let path = self.dir.join(MANIFEST);
         let entries = match &mut self.entries {
             Some(file) => {
@@ -142,7 +175,7 @@ impl CaseSink<'_> {
         };
         let encode =
             |e: serde_json::Error| Error::invalid(self.dir, format!("cannot encode manifest: {e}"));
-        let name = serde_json::to_string(&case.name).map_err(encode)?;
+        let name = serde_json::to_string(name).map_err(encode)?;
         let value = serde_json::to_string(entry).map_err(encode)?;
         write!(entries, "    {name}: {value}").map_err(io_err(&path))
     }
