@@ -2,7 +2,8 @@
 (cv2.imread, cv2.resize INTER_LINEAR to 64x64, /255, BGR mean/std, onnxruntime-python
 `session.run` per image), on the same files, side by side in one run. Checks the ages agree within
 1e-4, and prints images per second of both (whole process, imports and loading included) and the
-ratio.
+ratio. Then what bounds ours on this machine: the CPU time it used (user + sys), so the shortest wall
+time its work allows on every core, and onnxruntime's own share (`bench`, one thread, batch 32).
 
     .venv/bin/python scripts/bench_predict.py [--images 10000] [--runs 3] [--bin PATH] [--build]
                                               [--predict-args "--batch 64"]
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -91,20 +94,26 @@ def main() -> None:
     ours_cmd = [str(binary), "predict", str(corpus), "--model", str(MODEL), "--format", "jsonl", *shlex.split(args.predict_args)]
     seed_cmd = [sys.executable, "-c", SEED_LOOP, str(MODEL), str(listing)]
 
-    def timed(cmd: list[str]) -> tuple[float, str]:
+    cpu_used: dict[str, list[float]] = {"ours": [], "seed": []}
+
+    def timed(cmd: list[str], who: str = "") -> tuple[float, str]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             sys.exit(f"error: {' '.join(cmd[:3])} exited {proc.returncode}: {proc.stderr[-2000:]}")
+        if who:
+            cpu_used[who].append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
         return elapsed, proc.stdout
 
     timed(ours_cmd)  # warm the page cache
     t_ours, t_seed, loops = [], [], []
     for _ in range(args.runs):
-        t, out = timed(ours_cmd)
+        t, out = timed(ours_cmd, "ours")
         t_ours.append(t)
-        t, seed_out = timed(seed_cmd)
+        t, seed_out = timed(seed_cmd, "seed")
         t_seed.append(t)
         loops.append(json.loads(seed_out)["loop_s"])
     ours = {json.loads(l)["image"]: json.loads(l)["age"] for l in out.splitlines()}
@@ -117,6 +126,18 @@ def main() -> None:
     print(f"seed loop (cv2 + onnxruntime-python): median {ms:.2f} s = {n / ms:.0f} images/s (its loop alone {statistics.median(loops):.2f} s)")
     print(f"throughput ratio (whole process): {ms / mo:.2f}x; against the loop alone: {statistics.median(loops) / mo:.2f}x")
     print(f"ages: max |ours - seed loop| = {worst:.2e} over {n} images ({'within' if worst <= 1e-4 else 'NOT within'} 1e-4)")
+    cores = len(os.sched_getaffinity(0))
+    cpu_ours, cpu_seed = statistics.median(cpu_used["ours"]), statistics.median(cpu_used["seed"])
+    floor = cpu_ours / cores
+    print(f"CPU time (user + sys): ours {cpu_ours:.2f} s = {1000 * cpu_ours / n:.3f} core-ms an image; seed loop {cpu_seed:.2f} s")
+    print(f"ours on {cores} cores: wall >= {floor:.2f} s, so at most {ms / floor:.2f}x the seed loop with this much work (2x needs wall <= {ms / 2:.2f} s)")
+    bench = subprocess.run([str(binary), "bench", "--model", str(MODEL), "--backend", "ort", "--batch", "32", "--threads", "1",
+                            "--seconds", "3", "--format", "json"], cwd=REPO, capture_output=True, text=True)
+    if bench.returncode == 0:
+        row = json.loads(bench.stdout)[0]
+        per_image = row["median_ms"] / 32
+        print(f"onnxruntime alone, 1 thread, batch 32: {per_image:.3f} core-ms an image = {per_image * n / 1000:.2f} core-s of ours "
+              f"({100 * per_image * n / 1000 / cpu_ours:.0f}%); the rest is decoding, resizing and the pipeline")
 
 
 if __name__ == "__main__":
