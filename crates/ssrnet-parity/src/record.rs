@@ -52,8 +52,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut runnable = crate::parity::prepare(args.backend, &args.model, &options)?;
     let sha = crate::digest::file_sha256(&args.model)?;
     let bar = crate::output::progress(source.len() as u64, "recording");
-    // Each case is run and written at once (nothing is held but the manifest's small entries);
-    // an error leaves --out as it was.
+    // Nothing is held but a few chunks of cases and the manifest's small entries; an error leaves
+    // --out as it was.
     let mut failure = None;
     let mut recorded = 0;
     let written = write_npz_streaming(&args.out, |sink| {
