@@ -2150,6 +2150,16 @@ fn predict_streams_a_corpus_given_as_a_directory_a_pattern_or_a_list() {
     std::fs::write(&list, format!("# the corpus\n{}\n", listed.join("\n"))).unwrap();
     let at = format!("@{}", list.display());
     assert_eq!(predict_lines(&[&at, "--batch", "1"]), rows);
+    // Batches of one on three sessions at once (they finish out of order): the same rows, in
+    // order; one session of two threads likewise.
+    for sessions in [["--jobs", "3"], ["--threads", "2"]] {
+        let again = predict_lines(&[corpus, "--batch", "1", sessions[0], sessions[1]]);
+        let paths = |rows: &[(String, f64)]| rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(&again), paths(&rows), "{sessions:?}");
+        for ((image, age), (_, want)) in again.iter().zip(&rows) {
+            assert!((age - want).abs() <= 1e-5, "{sessions:?} {image}: {age} vs {want}");
+        }
+    }
     // Three shards partition it.
     let mut union: Vec<(String, f64)> =
         (0..3).flat_map(|k| predict_lines(&[corpus, "--shard", &format!("{k}/3")])).collect();
