@@ -19,31 +19,33 @@ use anyhow::{Result, anyhow, bail};
 /// ([`Unreadable::verdict`]).
 #[derive(Debug)]
 pub struct Unreadable {
-    count: usize,
+    noted: std::collections::HashSet<String>,
     bar: indicatif::ProgressBar,
 }
 
 impl Unreadable {
     /// None met yet; lines are printed around `bar`.
     pub fn new(bar: &indicatif::ProgressBar) -> Unreadable {
-        Unreadable { count: 0, bar: bar.clone() }
+        Unreadable { noted: Default::default(), bar: bar.clone() }
     }
 
-    /// Names one unreadable image; `why` names the file.
+    /// Names one unreadable image; `why` names the file. An image met again (the cases are read
+    /// once per wave of backends) is neither named nor counted twice.
     pub fn note(&mut self, why: &str) {
-        self.count += 1;
-        self.bar.suspend(|| eprintln!("unreadable: {}", crate::output::escape_control(why)));
+        if self.noted.insert(why.to_owned()) {
+            self.bar.suspend(|| eprintln!("unreadable: {}", crate::output::escape_control(why)));
+        }
     }
 
     /// How many were met.
     pub fn count(&self) -> usize {
-        self.count
+        self.noted.len()
     }
 
     /// The run's end: an error with the count (and `consequence`) unless `skip`, else the count
     /// on stderr; nothing when every image was read.
     pub fn verdict(&self, total: usize, skip: bool, consequence: &str) -> Result<()> {
-        let n = self.count;
+        let n = self.count();
         if n == 0 {
             return Ok(());
         }

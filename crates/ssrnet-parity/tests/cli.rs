@@ -1033,6 +1033,17 @@ fn unreadable_images() {
     let r = run(&["compare", "--model", DEMO, "--inputs", images, "--skip-unreadable"]);
     assert_code(&r, 0);
     assert!(r.stderr.contains("skipped 1 of 2 unreadable images"), "{r:?}");
+    // Backends one wave after another read the cases again: the image is still named once,
+    // counted once, and the good one still compared (with any batch).
+    for batch in ["1", "2"] {
+        let args =
+            ["--jobs", "1", "--backend", "tract,rten", "--skip-unreadable", "--batch", batch];
+        let r = run(&[&["compare", "--model", DEMO, "--inputs", images][..], &args].concat());
+        assert_code(&r, 0);
+        assert!(r.stdout.contains("2 backend(s) x 1 cases"), "{r:?}");
+        assert_eq!(r.stderr.matches("unreadable: ").count(), 1, "{r:?}");
+        assert!(r.stderr.contains("skipped 1 of 2 unreadable images"), "{r:?}");
+    }
     // diff likewise.
     let r = run(&["diff", DEMO, DEMO, "--inputs", images]);
     assert_code(&r, 2);
