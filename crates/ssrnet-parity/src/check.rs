@@ -71,10 +71,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     }
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, golden.manifest.as_ref())?;
     let backends = crate::backends::chosen(&args.backend);
-    let jobs = args.scale.jobs(backends.len());
+    let spread = args.scale.spread(backends.len());
     // Backends running side by side share the cores: idle runtime threads must not spin.
     let options =
-        parity_core::Options { shared_cores: jobs > 1, ..profile.options(args.run.threads) };
+        parity_core::Options { shared_cores: spread.jobs > 1, ..profile.options(args.run.threads) };
     let tols = args.run.resolve(golden.tolerances(Tolerance::DEFAULT), &info)?;
     let shard = args.scale.shard.map(|s| s.resolve()).transpose()?;
     let all_names: Vec<&str> = golden.names().collect();
@@ -103,7 +103,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         &options,
         positions.len(),
         &mut read,
-        jobs,
+        spread,
         comparison,
         &bar,
     )?;

@@ -3,11 +3,12 @@
 //! is run on the reference, then handed to the other backends, which run concurrently
 //! ([`crate::parity::stream`]).
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use parity_core::Tolerance;
 use parity_core::compare::Tolerances;
+use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::backends::BackendName;
@@ -15,7 +16,7 @@ use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
-    ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_inputs,
+    ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_together,
 };
 use crate::profile::{Profile, ProfileArg};
 
@@ -56,7 +57,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             args.reference.as_str()
         );
     }
-    let jobs = args.scale.jobs(others.len());
+    let spread = args.scale.spread(others.len());
     // The reference runs on the reader's thread while the others run on theirs.
     let options = parity_core::Options { shared_cores: true, ..profile.options(args.run.threads) };
     let mut reference = prepare(args.reference, &args.model, &options)?;
@@ -68,15 +69,33 @@ pub fn run(args: Args) -> Result<Verdict> {
     let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
     let mut unreadable = crate::corpus::Unreadable::new(&bar);
     let mut ahead = source.ahead(&positions);
+    // Cases are read and run on the reference `--batch` at a time, then handed out one by one
+    // (again from the start for each wave of backends).
+    let mut batch: VecDeque<(usize, Option<StreamCase>)> = VecDeque::new();
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
-        // An image of a corpus that cannot be read is named, and the run goes on.
-        let Some(case) = source.noted(ahead.get(k), &mut unreadable)? else {
-            return Ok(None);
-        };
-        let expected = run_inputs(reference.as_mut(), &case.inputs).map_err(|e| {
-            backend_error(args.reference, &args.model, &format!("case {}", case.name), e)
-        })?;
-        Ok(Some(StreamCase { name: case.name, inputs: case.inputs, expected }))
+        if batch.front().is_none_or(|(j, _)| *j != k) {
+            batch.clear();
+            let mut cases = Vec::with_capacity(spread.batch);
+            for j in k..(k + spread.batch).min(positions.len()) {
+                // An image of a corpus that cannot be read is named, and the run goes on.
+                cases.push((j, source.noted(ahead.get(j), &mut unreadable)?));
+            }
+            let inputs: Vec<&NamedTensors> =
+                cases.iter().filter_map(|(_, c)| c.as_ref()).map(|c| &c.inputs).collect();
+            let mut expected = run_together(reference.as_mut(), &inputs).into_iter();
+            for (j, case) in cases {
+                let Some(case) = case else {
+                    batch.push_back((j, None));
+                    continue;
+                };
+                let outputs = expected.next().expect("one result per case").map_err(|e| {
+                    backend_error(args.reference, &args.model, &format!("case {}", case.name), e)
+                })?;
+                let case = StreamCase { name: case.name, inputs: case.inputs, expected: outputs };
+                batch.push_back((j, Some(case)));
+            }
+        }
+        Ok(batch.pop_front().expect("a case read for every position").1)
     };
     let comparison = Comparison {
         tolerances: &tols,
@@ -90,7 +109,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         &options,
         positions.len(),
         &mut read,
-        jobs,
+        spread,
         comparison,
         &bar,
     )?;

@@ -1,13 +1,13 @@
 //! `ssrnet-parity record`: write a golden set from a trusted backend, so a later export can be
 //! regressed against this one. The cases stream a chunk at a time: read (images decoded) on every
-//! core ([`crate::read_ahead`]), run one by one, and written (npz compression) on every core, into
+//! core ([`crate::read_ahead`]), run one by one (or `--batch` to a call), and written (npz compression) on every core, into
 //! a staging directory renamed into place at the end.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use parity_core::Tolerance;
 use parity_core::golden::{Case, Manifest, ManifestCase, ManifestModel, write_npz_streaming};
+use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::backends::BackendName;
@@ -32,6 +32,10 @@ pub struct Args {
     /// cores busy; a large model may want more).
     #[arg(long, value_parser = crate::output::thread_count)]
     threads: Option<usize>,
+    /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
+    /// alone); the outputs are split back and recorded case by case.
+    #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]
+    batch: usize,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -62,8 +66,8 @@ pub fn run(args: Args) -> Result<Verdict> {
             let mut unreadable = crate::corpus::Unreadable::new(&bar);
             let positions: Vec<usize> = (0..source.len()).collect();
             // Three stages overlap: the cases are read (images decoded) on a thread of their own,
-            // run one by one on this one, and written a chunk at a time on a third, each chunk's
-            // files compressed in parallel.
+            // run on this one (one by one, or --batch to a call), and written a chunk at a time on
+            // a third, each chunk's files compressed in parallel.
             std::thread::scope(|scope| -> Result<()> {
                 let cases = crate::read_ahead::in_background(scope, source.ahead(&positions));
                 let chunk = crate::read_ahead::chunk_len();
@@ -73,32 +77,48 @@ pub fn run(args: Args) -> Result<Verdict> {
                     chunks.into_iter().try_for_each(|c| sink.write_all_with_entries(&c))
                 });
                 let mut pending = Vec::with_capacity(chunk);
+                let mut group = Vec::with_capacity(args.batch);
+                // Runs the group's cases (one call with --batch on a dynamic model) into the
+                // chunk being filled, handing full chunks to the writer; false once the writer
+                // has stopped (its error is waiting below).
+                let mut run_group = |group: &mut Vec<crate::inputs::InputCase>| -> Result<bool> {
+                    let inputs: Vec<&NamedTensors> = group.iter().map(|c| &c.inputs).collect();
+                    let outputs = crate::parity::run_together(runnable.as_mut(), &inputs);
+                    for (input, outputs) in group.drain(..).zip(outputs) {
+                        let outputs = outputs.map_err(|e| {
+                            let what = format!("case {}", input.name);
+                            crate::parity::backend_error(args.backend, &args.model, &what, e)
+                        })?;
+                        from_images |= input.image.is_some();
+                        let entry = ManifestCase {
+                            image: input.image.as_deref().map(|image| relative(image, &args.out)),
+                            source: input.source,
+                            ..Default::default()
+                        };
+                        let mut case = Case::new(input.name, input.inputs, outputs);
+                        case.extras = input.extras;
+                        pending.push((case, entry));
+                        if pending.len() == chunk
+                            && to_writer
+                                .send(std::mem::replace(&mut pending, Vec::with_capacity(chunk)))
+                                .is_err()
+                        {
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                };
                 for read in cases {
                     bar.inc(1);
                     // An image of a corpus that cannot be read is named, and the run goes on.
                     let Some(input) = source.noted(read, &mut unreadable)? else { continue };
-                    let outputs = crate::parity::run_inputs(runnable.as_mut(), &input.inputs)
-                        .map_err(|e| {
-                            let what = format!("case {}", input.name);
-                            crate::parity::backend_error(args.backend, &args.model, &what, e)
-                        })?;
-                    from_images |= input.image.is_some();
-                    let entry = ManifestCase {
-                        image: input.image.as_deref().map(|image| relative(image, &args.out)),
-                        source: input.source,
-                        ..Default::default()
-                    };
-                    let mut case = Case::new(input.name, input.inputs, outputs);
-                    case.extras = input.extras;
-                    pending.push((case, entry));
-                    // A writer that stopped has its error waiting below.
-                    if pending.len() == chunk
-                        && to_writer
-                            .send(std::mem::replace(&mut pending, Vec::with_capacity(chunk)))
-                            .is_err()
-                    {
+                    group.push(input);
+                    if group.len() == args.batch && !run_group(&mut group)? {
                         break;
                     }
+                }
+                if !group.is_empty() {
+                    run_group(&mut group)?;
                 }
                 if !pending.is_empty() {
                     let _ = to_writer.send(pending);

@@ -2210,6 +2210,59 @@ fn compare_shards_merge_to_the_single_run_and_jobs_do_not_change_the_report() {
 }
 
 #[test]
+fn batched_inference_gives_the_per_case_report() {
+    // The demo goldens (38 cases, some of several rows), 8 cases to a call on every backend.
+    let (r, one) = run_json(&["check", "--format", "json"]);
+    assert_code(&r, 0);
+    let (r, eight) = run_json(&["check", "--format", "json", "--batch", "8"]);
+    assert_code(&r, 0);
+    assert_eq!(eight["cases"], one["cases"]);
+    let (sides_one, sides_eight) =
+        (one["backends"].as_array().unwrap(), eight["backends"].as_array().unwrap());
+    assert_eq!(sides_one.len(), 4);
+    for (a, b) in sides_one.iter().zip(sides_eight) {
+        let (a, b) = (&a["outputs"][0], &b["outputs"][0]);
+        for key in ["pass", "cases", "total", "mismatches"] {
+            assert_eq!(a[key], b[key], "{key}: {a} one by one, {b} batched");
+        }
+        let gap = (a["max_abs"].as_f64().unwrap() - b["max_abs"].as_f64().unwrap()).abs();
+        assert!(gap <= 1e-5, "max_abs {a} one by one, {b} batched");
+    }
+    // Recorded 5 to a call, checked 1 to a call: every case got its own outputs back (random
+    // inputs give every case different ages).
+    let dir = tempdir();
+    let out = dir.path().join("golden");
+    let o = out.to_str().unwrap();
+    assert_code(
+        &run(&["record", "--model", DEMO, "--random", "12", "--out", o, "--batch", "5"]),
+        0,
+    );
+    let (r, v) = run_json(&[
+        "check",
+        "--model",
+        DEMO,
+        "--golden",
+        o,
+        "--backend",
+        "ort",
+        "--atol",
+        "1e-5",
+        "--format",
+        "json",
+    ]);
+    assert_code(&r, 0);
+    assert_eq!(v["cases"], 12);
+    // compare batches its reference too; a model whose batch axis is fixed to 1 runs case by case.
+    for model in [DEMO, "models/ssrnet_legacy_static.onnx"] {
+        let args =
+            ["compare", "--model", model, "--random", "7", "--batch", "3", "--format", "json"];
+        let (r, v) = run_json(&args);
+        assert_code(&r, 0);
+        assert_eq!((v["verdict"].as_str(), v["cases"].as_u64()), (Some("pass"), Some(7)), "{r:?}");
+    }
+}
+
+#[test]
 fn check_jsonl_is_one_record_per_case_and_backend_then_the_summary() {
     let r = run(&["check", "--format", "jsonl", "--backend", "ort,tract"]);
     assert_code(&r, 0);

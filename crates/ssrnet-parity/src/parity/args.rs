@@ -17,12 +17,23 @@ pub struct ScaleArgs {
     /// report for `merge`.
     #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse)]
     pub shard: Option<crate::shard::ShardArg>,
+    /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
+    /// alone, as golden sets are recorded); the outputs are split back and compared case by case.
+    #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]
+    pub batch: usize,
+}
+
+/// How a run's work is spread: backends at once, cases per inference call.
+#[derive(Clone, Copy, Debug)]
+pub struct Spread {
+    pub jobs: usize,
+    pub batch: usize,
 }
 
 impl ScaleArgs {
-    /// Backends at once for `backends` backends.
-    pub fn jobs(&self, backends: usize) -> usize {
-        jobs(self.jobs, backends)
+    /// The spread for `backends` backends.
+    pub fn spread(&self, backends: usize) -> Spread {
+        Spread { jobs: jobs(self.jobs, backends), batch: self.batch }
     }
 }
 

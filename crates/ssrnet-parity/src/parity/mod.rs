@@ -10,4 +10,4 @@ pub mod stream;
 
 pub use args::{ParityArgs, ScaleArgs};
 pub use report::{ParityReport, ShardPart, SideReport};
-pub use run::{backend_error, batch_agnostic, compare_cases, prepare, run_inputs};
+pub use run::{backend_error, batch_agnostic, compare_cases, prepare, run_inputs, run_together};

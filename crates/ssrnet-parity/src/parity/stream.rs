@@ -1,7 +1,7 @@
 //! Cases streamed through several backends at once: one reader hands each case to every backend
 //! of a wave, each backend runs and compares it on its own thread, and only the comparison is
-//! kept. Memory holds at most [`QUEUE`] cases per backend whatever the number of cases, and
-//! backends run `jobs` at a time; each backend sees the cases in order, so the report is the one
+//! kept. Memory holds at most [`QUEUE`] cases per backend, and the batch it runs, whatever the
+//! number of cases, and backends run `jobs` at a time (cases `batch` to an inference call); each backend sees the cases in order, so the report is the one
 //! a sequential run gives. Of each case only its comparison is folded into a running summary; the
 //! reports of failed cases are kept (every case's with [`Comparison::keep_all`]).
 
@@ -15,8 +15,9 @@ use parity_core::compare::{
 };
 use parity_core::{NamedTensors, Options};
 
+use super::args::Spread;
 use super::report::SideReport;
-use super::run::{backend_error, prepare, run_inputs};
+use super::run::{backend_error, prepare, run_together};
 use crate::backends::BackendName;
 
 /// Cases waiting per backend (read ahead of the slowest backend of a wave).
@@ -50,8 +51,7 @@ pub struct Compared {
 }
 
 /// Runs cases `0..count` (made by `read` on this thread, in order, once per wave; `None` skips
-/// one) on every
-/// backend, `jobs` backends at a time, ticking `bar` once per case and backend. Returns each
+/// one) on every backend, `spread.jobs` backends at a time and `spread.batch` cases to a call, ticking `bar` once per case and backend. Returns each
 /// backend's side of the report: what its comparisons left ([`Compared`]), or the error that
 /// stopped it (a backend that cannot load or run a case stops, the others go on); an error from
 /// `read` (an unreadable case) ends the whole run.
@@ -62,13 +62,13 @@ pub fn run_backends(
     options: &Options,
     count: usize,
     read: &mut dyn FnMut(usize) -> Result<Option<StreamCase>>,
-    jobs: usize,
+    spread: Spread,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
 ) -> Result<Vec<SideReport>> {
     let mut results: Vec<Option<Result<Compared>>> = backends.iter().map(|_| None).collect();
     let order: Vec<usize> = (0..backends.len()).collect();
-    for wave in order.chunks(jobs.max(1)) {
+    for wave in order.chunks(spread.jobs.max(1)) {
         std::thread::scope(|scope| -> Result<()> {
             let mut senders: Vec<Option<SyncSender<Arc<StreamCase>>>> = Vec::new();
             let mut workers = Vec::new();
@@ -76,9 +76,9 @@ pub fn run_backends(
                 let (tx, rx) = sync_channel(QUEUE);
                 senders.push(Some(tx));
                 let backend = backends[b];
-                workers.push(
-                    scope.spawn(move || worker(backend, model, options, rx, comparison, bar)),
-                );
+                workers.push(scope.spawn(move || {
+                    worker(backend, model, options, rx, spread.batch, comparison, bar)
+                }));
             }
             let mut read_error = None;
             for i in 0..count {
@@ -136,6 +136,7 @@ fn worker(
     model: &Path,
     options: &Options,
     cases: Receiver<Arc<StreamCase>>,
+    batch: usize,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
 ) -> Result<Compared> {
@@ -143,27 +144,33 @@ fn worker(
     let mut summary = Summary::default();
     let mut failures = Vec::new();
     let mut all = comparison.keep_all.then(Vec::new);
-    for case in cases {
-        let actual = run_inputs(runnable.as_mut(), &case.inputs)
-            .map_err(|e| backend_error(backend, model, &format!("case {}", case.name), e))?;
-        let report = compare_outputs(
-            &case.name,
-            &actual,
-            &case.expected,
-            comparison.tolerances,
-            comparison.options,
-        );
-        summary.add(&report);
-        if comparison.stream_lines {
-            super::report::print_case_line(backend.as_str(), &report)?;
+    let mut cases = cases.into_iter().peekable();
+    while cases.peek().is_some() {
+        let group: Vec<Arc<StreamCase>> = cases.by_ref().take(batch).collect();
+        let inputs: Vec<&NamedTensors> = group.iter().map(|case| &case.inputs).collect();
+        let outputs = run_together(runnable.as_mut(), &inputs);
+        for (case, actual) in group.iter().zip(outputs) {
+            let actual = actual
+                .map_err(|e| backend_error(backend, model, &format!("case {}", case.name), e))?;
+            let report = compare_outputs(
+                &case.name,
+                &actual,
+                &case.expected,
+                comparison.tolerances,
+                comparison.options,
+            );
+            summary.add(&report);
+            if comparison.stream_lines {
+                super::report::print_case_line(backend.as_str(), &report)?;
+            }
+            if let Some(all) = &mut all {
+                all.push(report.clone());
+            }
+            if !report.pass {
+                failures.push(report);
+            }
+            bar.inc(1);
         }
-        if let Some(all) = &mut all {
-            all.push(report.clone());
-        }
-        if !report.pass {
-            failures.push(report);
-        }
-        bar.inc(1);
     }
     Ok(Compared { outputs: summary.finish(), failures, all })
 }
