@@ -56,6 +56,25 @@ pub fn set_verbose_logging(enabled: bool) {
     VERBOSE_LOG.store(enabled, Ordering::Relaxed);
 }
 
+/// Keeps onnxruntime from writing its telemetry store into the user's home: when its library
+/// loads, onnxruntime 1.31 creates `$XDG_CACHE_HOME` (else `~/.cache`)
+/// `/Microsoft/DeveloperTools/.onnxruntime/` with a `deviceid` and an `onnxruntime.db`, even with
+/// telemetry events disabled on the environment (measured with the 1.31.1 wheel's library); only
+/// its `ORT_DISABLE_TELEMETRY=1` stops it. This sets that variable unless the caller's
+/// environment already gives it a value.
+///
+/// # Safety
+///
+/// Changes the process environment: call it before any other thread starts (at the top of
+/// `main`), as for [`std::env::set_var`].
+pub unsafe fn keep_telemetry_store_off() {
+    const VARIABLE: &str = "ORT_DISABLE_TELEMETRY";
+    if std::env::var_os(VARIABLE).is_none() {
+        // SAFETY: the caller guarantees no other thread runs yet.
+        unsafe { std::env::set_var(VARIABLE, "1") };
+    }
+}
+
 /// onnxruntime's logger: its messages go through here instead of its own stderr writer.
 fn forward_log(level: LogLevel, category: &str, _id: &str, location: &str, message: &str) {
     if VERBOSE_LOG.load(Ordering::Relaxed) {

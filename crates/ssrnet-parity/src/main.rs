@@ -74,6 +74,8 @@ pub enum Verdict {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { backend_ort::keep_telemetry_store_off() };
     signals::install();
     // A panic inside a backend library is caught and reported as that backend's error; the quiet
     // hook keeps Rust's panic text and backtrace off stderr, which must stay one `error:` line.
