@@ -87,6 +87,10 @@ def test_the_container_build_ships_the_binary_and_the_pinned_onnxruntime():
     assert f"onnxruntime=={pin}" in text
     rust = re.search(r'rust-version = "([\d.]+)"', (REPO / "Cargo.toml").read_text())[1]
     assert stages[0][0].startswith(f"rust:{rust}"), "the builder has the workspace's rustc"
+    # .cargo/config.toml's PROTOC shim fetches protoc with pip, which the builder's python3 lacks.
+    assert "protobuf-compiler" in text and "ENV PROTOC=/usr/bin/protoc" in text
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {"target/", ".venv/"} <= set(ignored), "the build context leaves out the build output and the venv"
 
 
 def test_the_runtime_stage_layout_runs_check_with_nothing_but_its_two_files(tmp_path):
