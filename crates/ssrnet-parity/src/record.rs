@@ -1,7 +1,7 @@
 //! `ssrnet-parity record`: write a golden set from a trusted backend, so a later export can be
 //! regressed against this one. The cases stream a chunk at a time: read (images decoded) on every
-//! core ([`crate::read_ahead`]), run one by one (or `--batch` to a call), and written (npz compression) on every core, into
-//! a staging directory renamed into place at the end.
+//! core ([`crate::read_ahead`]), run one by one (or `--batch` to a call), and written (npz
+//! compression) on every core, into a staging directory renamed into place at the end.
 
 use std::path::{Path, PathBuf};
 

@@ -1,9 +1,10 @@
 //! Cases streamed through several backends at once: one reader hands each case to every backend
 //! of a wave, each backend runs and compares it on its own thread, and only the comparison is
 //! kept. Memory holds at most [`QUEUE`] cases per backend, and the batch it runs, whatever the
-//! number of cases, and backends run `jobs` at a time (cases `batch` to an inference call); each backend sees the cases in order, so the report is the one
-//! a sequential run gives. Of each case only its comparison is folded into a running summary; the
-//! reports of failed cases are kept (every case's with [`Comparison::keep_all`]).
+//! number of cases; backends run `jobs` at a time, `batch` cases to an inference call. Each backend
+//! sees the cases in order, so the report is the one a sequential run gives. Of each case only its
+//! comparison is folded into a running summary; the reports of failed cases are kept (every
+//! case's with [`Comparison::keep_all`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,10 +52,11 @@ pub struct Compared {
 }
 
 /// Runs cases `0..count` (made by `read` on this thread, in order, once per wave; `None` skips
-/// one) on every backend, `spread.jobs` backends at a time and `spread.batch` cases to a call, ticking `bar` once per case and backend. Returns each
-/// backend's side of the report: what its comparisons left ([`Compared`]), or the error that
-/// stopped it (a backend that cannot load or run a case stops, the others go on); an error from
-/// `read` (an unreadable case) ends the whole run.
+/// one) on every backend, `spread.jobs` backends at a time and `spread.batch` cases to a call,
+/// ticking `bar` once per case and backend. Returns each backend's side of the report: what its
+/// comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or
+/// run a case stops, the others go on); an error from `read` (an unreadable case) ends the whole
+/// run.
 #[allow(clippy::too_many_arguments)]
 pub fn run_backends(
     backends: &[BackendName],
