@@ -86,6 +86,6 @@ impl Runnable for TractModel {
                 parts.push(self.name_outputs(out)?);
             }
         }
-        parity_core::concat_named(parts)
+        parity_core::concat_named(&parts)
     }
 }

@@ -188,8 +188,8 @@ impl ModelInfo {
 
 /// Joins the outputs of consecutive batch chunks: each name's tensors concatenated along axis 0
 /// (see [`Tensor::concat0`]).
-pub fn concat_named(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
-    let mut by_name: BTreeMap<String, Vec<Tensor>> = BTreeMap::new();
+pub fn concat_named<'a>(parts: impl IntoIterator<Item = &'a NamedTensors>) -> Result<NamedTensors> {
+    let mut by_name: BTreeMap<&str, Vec<&Tensor>> = BTreeMap::new();
     for part in parts {
         for (name, t) in part {
             by_name.entry(name).or_default().push(t);
@@ -200,7 +200,7 @@ pub fn concat_named(parts: Vec<NamedTensors>) -> Result<NamedTensors> {
         .map(|(name, ts)| {
             let joined =
                 Tensor::concat0(&ts).map_err(|e| Error::Input(format!("output '{name}': {e}")))?;
-            Ok((name, joined))
+            Ok((name.to_owned(), joined))
         })
         .collect()
 }

@@ -281,15 +281,17 @@ impl Tensor {
 
     /// Concatenates tensors along axis 0 (batching `[1, ...]` cases into `[N, ...]`). All must
     /// have the same dtype, rank >= 1 and the same trailing dimensions.
-    pub fn concat0(parts: &[Tensor]) -> crate::Result<Tensor> {
-        let first =
-            parts.first().ok_or_else(|| crate::Error::Input("nothing to concatenate".into()))?;
+    pub fn concat0<T: std::borrow::Borrow<Tensor>>(parts: &[T]) -> crate::Result<Tensor> {
+        let first = parts
+            .first()
+            .ok_or_else(|| crate::Error::Input("nothing to concatenate".into()))?
+            .borrow();
         if first.shape.is_empty() {
             return Err(crate::Error::Input("cannot concatenate rank-0 tensors".into()));
         }
         let mut data = first.data.slice(0..0);
         let mut rows = 0;
-        for (i, part) in parts.iter().enumerate() {
+        for (i, part) in parts.iter().map(|p| p.borrow()).enumerate() {
             if part.shape.len() != first.shape.len() || part.shape[1..] != first.shape[1..] {
                 return Err(crate::Error::Input(format!(
                     "cannot concatenate shape {:?} (part {i}) with {:?} along axis 0",
@@ -313,15 +315,31 @@ impl Tensor {
     /// Splits axis 0 into `shape[0]` tensors of shape `[1, ...]` (the inverse of
     /// [`Tensor::concat0`]).
     pub fn split0(&self) -> crate::Result<Vec<Tensor>> {
+        let rows = self.shape.first().copied().unwrap_or(0);
+        self.split_rows(&vec![1; rows])
+    }
+
+    /// Splits axis 0 into consecutive parts of `counts[i]` rows each (a batch of several cases
+    /// back into the cases); the counts must add up to `shape[0]`.
+    pub fn split_rows(&self, counts: &[usize]) -> crate::Result<Vec<Tensor>> {
         let Some((&rows, rest)) = self.shape.split_first() else {
             return Err(crate::Error::Input("cannot split a rank-0 tensor".into()));
         };
+        if counts.iter().sum::<usize>() != rows {
+            return Err(crate::Error::Input(format!(
+                "cannot split {rows} rows into parts of {counts:?}"
+            )));
+        }
         let row: usize = rest.iter().product();
-        let mut shape = self.shape.clone();
-        shape[0] = 1;
-        Ok((0..rows)
-            .map(|r| Tensor { shape: shape.clone(), data: self.data.slice(r * row..(r + 1) * row) })
-            .collect())
+        let mut start = 0;
+        let parts = counts.iter().map(|&n| {
+            let mut shape = self.shape.clone();
+            shape[0] = n;
+            let data = self.data.slice(start * row..(start + n) * row);
+            start += n;
+            Tensor { shape, data }
+        });
+        Ok(parts.collect())
     }
 }
 

@@ -16,6 +16,17 @@ fn concat0_and_split0_are_inverse() {
 }
 
 #[test]
+fn split_rows_gives_each_part_its_rows() {
+    let t = Tensor::from_f32(vec![4, 2], (0..8).map(|v| v as f32).collect()).unwrap();
+    let parts = t.split_rows(&[1, 3]).unwrap();
+    assert_eq!(parts[0], Tensor::from_f32(vec![1, 2], vec![0.0, 1.0]).unwrap());
+    assert_eq!(parts[1], Tensor::from_f32(vec![3, 2], vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0]).unwrap());
+    assert_eq!(Tensor::concat0(&parts).unwrap(), t);
+    let e = t.split_rows(&[1, 2]).unwrap_err().to_string();
+    assert_eq!(e, "cannot split 4 rows into parts of [1, 2]");
+}
+
+#[test]
 fn concat0_rejects_mismatches() {
     let a = Tensor::from_f32(vec![1, 2], vec![1.0, 2.0]).unwrap();
     let wide = Tensor::from_f32(vec![1, 3], vec![0.0; 3]).unwrap();
@@ -24,7 +35,7 @@ fn concat0_rejects_mismatches() {
     assert_eq!(e, "cannot concatenate shape [1, 3] (part 1) with [1, 2] along axis 0");
     let e = Tensor::concat0(&[a, ints]).unwrap_err().to_string();
     assert_eq!(e, "cannot concatenate int64 (part 1) with float32");
-    assert!(Tensor::concat0(&[]).is_err());
+    assert!(Tensor::concat0::<Tensor>(&[]).is_err());
     assert!(Tensor::concat0(&[Tensor::scalar_f32(1.0)]).is_err());
     assert!(Tensor::scalar_f32(1.0).split0().is_err());
 }

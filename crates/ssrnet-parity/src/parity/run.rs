@@ -8,10 +8,14 @@ use parity_core::{Dim, ModelInfo, NamedTensors, Options, Runnable, Tensor};
 
 use crate::backends::BackendName;
 
+/// True when the model has inputs and every one's first axis is `batch` (`None`: a scalar input).
+fn batch_axes_all(info: &ModelInfo, batch: impl Fn(Option<&Dim>) -> bool) -> bool {
+    !info.inputs.is_empty() && info.inputs.iter().all(|io| batch(io.shape.first()))
+}
+
 /// True when the model's inputs all have a batch axis fixed to 1 (a static export).
 fn fixed_batch_one(info: &ModelInfo) -> bool {
-    !info.inputs.is_empty()
-        && info.inputs.iter().all(|io| matches!(io.shape.first(), Some(Dim::Fixed(1))))
+    batch_axes_all(info, |d| matches!(d, Some(Dim::Fixed(1))))
 }
 
 /// The model's signature with a batch axis fixed to 1 made symbolic: golden cases of any batch fit,
@@ -46,7 +50,7 @@ pub fn run_inputs(
     }
     let parts =
         rows.iter().map(|row| runnable.run(row)).collect::<parity_core::Result<Vec<_>>>()?;
-    parity_core::concat_named(parts)
+    parity_core::concat_named(&parts)
 }
 
 /// Runs several cases' inputs, as one call when they can share it: the model's inputs all have a
@@ -67,19 +71,16 @@ pub fn run_together(
     cases.iter().map(|inputs| run_inputs(runnable, inputs)).collect()
 }
 
-/// True when `cases` can be concatenated into one batch for a model with a dynamic batch axis.
+/// True when `cases` can be concatenated into one batch: the model's batch axis is dynamic and
+/// the cases' inputs agree in names, types and every axis but the first.
 fn stackable(info: &ModelInfo, cases: &[&NamedTensors]) -> bool {
-    let dynamic = !info.inputs.is_empty()
-        && info.inputs.iter().all(|io| matches!(io.shape.first(), Some(Dim::Symbolic(_))));
     let first = cases[0];
     let agree = |a: &Tensor, b: &Tensor| {
         a.dtype() == b.dtype() && !a.shape().is_empty() && a.shape()[1..] == b.shape()[1..]
     };
-    dynamic
-        && rows(first).is_some()
+    batch_axes_all(info, |d| matches!(d, Some(Dim::Symbolic(_))))
         && cases.iter().all(|case| {
-            rows(case).is_some()
-                && case.len() == first.len()
+            case.len() == first.len()
                 && case.iter().all(|(name, t)| first.get(name).is_some_and(|f| agree(f, t)))
         })
 }
@@ -94,18 +95,13 @@ fn rows(case: &NamedTensors) -> Option<usize> {
 /// The cases as one call, the outputs split back by each case's rows; `None` when that cannot be.
 fn run_stacked(runnable: &mut dyn Runnable, cases: &[&NamedTensors]) -> Option<Vec<NamedTensors>> {
     let counts: Vec<usize> = cases.iter().map(|case| rows(case)).collect::<Option<_>>()?;
-    let total: usize = counts.iter().sum();
-    let stacked = parity_core::concat_named(cases.iter().map(|&c| c.clone()).collect()).ok()?;
+    let stacked = parity_core::concat_named(cases.iter().copied()).ok()?;
     let outputs = runnable.run(&stacked).ok()?;
     let mut split: Vec<NamedTensors> = counts.iter().map(|_| NamedTensors::new()).collect();
     for (name, tensor) in outputs {
-        if tensor.shape().first() != Some(&total) {
-            return None;
-        }
-        let mut rows = tensor.split0().ok()?.into_iter();
-        for (case, &n) in split.iter_mut().zip(&counts) {
-            let part: Vec<Tensor> = rows.by_ref().take(n).collect();
-            case.insert(name.clone(), Tensor::concat0(&part).ok()?);
+        // An output without one row per input row (a scalar, a fixed axis) cannot be split back.
+        for (case, part) in split.iter_mut().zip(tensor.split_rows(&counts).ok()?) {
+            case.insert(name.clone(), part);
         }
     }
     Some(split)
