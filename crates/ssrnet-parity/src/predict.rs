@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -242,6 +242,8 @@ impl Engine<'_> {
         }
     }
 
+    /// A batch's rows: each decoded image's age (the images run as one call), each other file's
+    /// error.
     fn predict<'a>(
         &self,
         runnable: &mut dyn parity_core::Runnable,
@@ -249,50 +251,57 @@ impl Engine<'_> {
         decoded: Vec<Result<cv_preprocess::Image, cv_preprocess::Error>>,
     ) -> Result<Vec<(&'a PathBuf, Outcome)>> {
         let mut images = Vec::with_capacity(paths.len());
-        let mut rows = Vec::with_capacity(paths.len());
-        for (path, image) in paths.iter().zip(decoded) {
+        let mut errors = Vec::with_capacity(paths.len());
+        for image in decoded {
             match image {
                 Ok(image) => {
                     images.push(image);
-                    rows.push((path, Outcome::Age(f32::NAN)));
+                    errors.push(None);
                 }
-                Err(e) => rows.push((path, Outcome::Unreadable(e.to_string()))),
+                Err(e) => errors.push(Some(e.to_string())),
             }
         }
-        if images.is_empty() {
-            return Ok(rows);
-        }
-        let (tensor, shape) = self.pre.normalize.batch(&images)?;
+        let first = paths.iter().zip(&errors).find(|(_, e)| e.is_none()).map(|(p, _)| p);
+        let mut ages = match first {
+            Some(first) => self.ages(runnable, &images, first)?.into_iter(),
+            None => Vec::new().into_iter(),
+        };
+        let rows = paths.iter().zip(errors).map(|(path, error)| match error {
+            Some(error) => Ok((path, Outcome::Unreadable(error))),
+            None => {
+                let age = ages.next().expect("one age per decoded image");
+                if !age.is_finite() {
+                    bail!("{}: the model produced a non-finite age ({age})", path.display());
+                }
+                Ok((path, Outcome::Age(age)))
+            }
+        });
+        rows.collect()
+    }
+
+    /// The ages of `images` (the first from `first`) as one inference call.
+    fn ages(
+        &self,
+        runnable: &mut dyn parity_core::Runnable,
+        images: &[cv_preprocess::Image],
+        first: &Path,
+    ) -> Result<Vec<f32>> {
+        let (tensor, shape) = self.pre.normalize.batch(images)?;
         let feed = NamedTensors::from([(
             self.input.to_owned(),
             Tensor::from_f32(shape.to_vec(), tensor)?,
         )]);
-        let first = rows.iter().find(|(_, o)| matches!(o, Outcome::Age(_))).map(|(p, _)| p);
-        let what = format!(
-            "{} images from {}",
-            images.len(),
-            first.map_or("".into(), |p| p.display().to_string())
-        );
+        let what = format!("{} images from {}", images.len(), first.display());
         let result = crate::parity::run_inputs(runnable, &feed)
             .map_err(|e| crate::parity::backend_error(self.backend, self.model, &what, e))?;
         let output = self.output;
-        let ages = result.get(output).and_then(|t| t.as_f32()).filter(|a| a.len() == images.len());
-        let Some(ages) = ages else {
-            bail!(
+        match result.get(output).and_then(|t| t.as_f32()) {
+            Some(ages) if ages.len() == images.len() => Ok(ages.to_vec()),
+            _ => bail!(
                 "{}: output '{output}' is not a float32 tensor with one value per image",
                 self.model.display()
-            );
-        };
-        let mut ages = ages.iter();
-        for (path, outcome) in &mut rows {
-            if let Outcome::Age(age) = outcome {
-                *age = *ages.next().expect("one age per decoded image");
-                if !age.is_finite() {
-                    bail!("{}: the model produced a non-finite age ({age})", path.display());
-                }
-            }
+            ),
         }
-        Ok(rows)
     }
 }
 
@@ -343,7 +352,7 @@ impl Rows {
     }
 
     /// An unreadable image as a record of its own in JSON Lines (stderr names it in every format).
-    fn unreadable(&mut self, path: &std::path::Path, why: &str) -> Result<()> {
+    fn unreadable(&mut self, path: &Path, why: &str) -> Result<()> {
         if self.format == Format::Jsonl {
             let record = Unreadable { image: path.display().to_string(), error: why };
             writeln!(self.out.lock(), "{}", serde_json::to_string(&record)?)?;
