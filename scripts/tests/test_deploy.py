@@ -1,8 +1,8 @@
 """deploy/: the Kubernetes manifests validate offline against the schemas `kubernetes-validate` carries, the
 container build copies what the ort backend loads, and the Kubernetes and Slurm recipes, run as written, give
-the report of one unsharded run. The image is not built here (no Docker engine runs on this machine, and its
-base images come from a registry it cannot reach); its runtime stage is rehearsed with the same two files at
-the same paths.
+the report of one unsharded run. The tests do not build the image (no Docker engine runs on this machine, its
+base images come from a registry it cannot reach, and deploy/build-without-registry takes about 10 minutes);
+its runtime stage is rehearsed with the same two files at the same paths.
 
 Where a Slurm answers (`tools/test` starts a single-node one with tools/slurm-local where it can: root and
 apt-get), deploy/slurm/submit.sh queues a REAL 4-task job array and its merge. No Kubernetes cluster can run
@@ -94,9 +94,7 @@ def test_the_container_build_ships_the_binary_and_the_pinned_onnxruntime():
 
 
 def test_the_runtime_stage_layout_runs_check_with_nothing_but_its_two_files(tmp_path):
-    """No Docker engine runs here and the base images cannot be pulled, so the image itself is not built.
-    This rehearses its runtime stage instead:
-    the binary and the wheel's libonnxruntime at the paths the Dockerfile copies them to, ORT_DYLIB_PATH as
+    """The runtime stage, rehearsed without building the image: the binary and the wheel's libonnxruntime at the paths the Dockerfile copies them to, ORT_DYLIB_PATH as
     it sets it, an empty HOME (no provisioning cache) and no PATH to pip: `check` on the ort backend must
     pass without provisioning anything, and the binary must need no shared library beyond the C and C++
     runtimes a slim Debian image has."""
@@ -107,19 +105,19 @@ def test_the_runtime_stage_layout_runs_check_with_nothing_but_its_two_files(tmp_
 
     wheel_lib = Path(onnxruntime.__file__).parent / "capi" / Path(lib_dest).name
     assert wheel_lib.is_file(), f"the pinned wheel has no {wheel_lib.name}"
-    root = tmp_path / "image"
+    image = {dest: tmp_path / "image" / dest.lstrip("/") for dest in (bin_dest, lib_dest)}
     for src, dest in [(binary(), bin_dest), (wheel_lib, lib_dest)]:
-        (root / dest.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, root / dest.lstrip("/"))
+        image[dest].parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, image[dest])
     (tmp_path / "home").mkdir()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "ORT_DYLIB_PATH": str(root / lib_dest.lstrip("/"))}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "ORT_DYLIB_PATH": str(image[lib_dest])}
     proc = subprocess.run(
-        [str(root / bin_dest.lstrip("/")), "check", "--model", str(MODEL), "--golden", str(GOLDEN), "--backend", "ort"],
+        [str(image[bin_dest]), "check", "--model", str(MODEL), "--golden", str(GOLDEN), "--backend", "ort"],
         env=env, capture_output=True, text=True, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     assert "provisioning" not in proc.stderr and not any((tmp_path / "home").iterdir()), proc.stderr
-    needed = subprocess.run(["ldd", str(root / bin_dest.lstrip("/"))], capture_output=True, text=True, check=True).stdout
+    needed = subprocess.run(["ldd", str(image[bin_dest])], capture_output=True, text=True, check=True).stdout
     names = {line.split()[0] for line in needed.splitlines() if line.strip()}
     allowed = {"linux-vdso.so.1", "libgcc_s.so.1", "libm.so.6", "libc.so.6", "libstdc++.so.6", "libpthread.so.0", "libdl.so.2", "/lib64/ld-linux-x86-64.so.2"}
     assert names <= allowed, f"the binary needs {sorted(names - allowed)}, which the runtime stage does not install"
