@@ -88,10 +88,15 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// The cores this process may use (1 when the system cannot say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// The most threads a backend may be given: four per core (`--threads` above it is refused, so a
 /// typo cannot spawn thousands).
 pub fn max_threads() -> usize {
-    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    4 * cores()
 }
 
 /// clap value parser: a thread count from 1 to [`max_threads`].

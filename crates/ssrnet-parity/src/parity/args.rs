@@ -41,7 +41,7 @@ impl ScaleArgs {
 /// on SSRNet with 4 backends on 2 cores: all four at once beat two waves of two, since loading
 /// dominates and the backends differ in speed), else one; at most `backends`, at least one.
 pub fn jobs(requested: Option<usize>, backends: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::output::cores();
     let default = if cores > 1 { backends } else { 1 };
     requested.unwrap_or(default).min(backends).max(1)
 }
