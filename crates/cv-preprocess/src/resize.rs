@@ -166,14 +166,17 @@ fn linear(src: &[u8], g: &Geometry, mode: CoordMode) -> Vec<u8> {
         }
         xtab.push((s as usize, coefficients(f), clamped));
     }
+    // Columns are clamped only at the end (OpenCV's `xmax`): two taps before it, one from it on.
+    let xmax = xtab.iter().position(|t| t.2).unwrap_or(xtab.len());
+    let (two_taps, one_tap) = xtab.split_at(xmax);
     let row_len = g.sw * cn;
     let hpass = |sy: usize, out: &mut [i32]| {
         let row = &src[sy * row_len..(sy + 1) * row_len];
         match cn {
-            1 => hresize::<1>(row, &xtab, out),
-            2 => hresize::<2>(row, &xtab, out),
-            3 => hresize::<3>(row, &xtab, out),
-            _ => hresize::<4>(row, &xtab, out),
+            1 => hresize::<1>(row, two_taps, one_tap, out),
+            2 => hresize::<2>(row, two_taps, one_tap, out),
+            3 => hresize::<3>(row, two_taps, one_tap, out),
+            _ => hresize::<4>(row, two_taps, one_tap, out),
         }
     };
     let out_row = g.dw * cn;
@@ -210,18 +213,22 @@ fn linear(src: &[u8], g: &Geometry, mode: CoordMode) -> Vec<u8> {
     out
 }
 
-/// One row's horizontal pass, exact integers: H = p[s] * c0 + p[s + 1] * c1 (p[s] * c0 where clamped).
-fn hresize<const CN: usize>(row: &[u8], xtab: &[(usize, [i32; 2], bool)], out: &mut [i32]) {
-    // Columns are clamped only at the end (OpenCV's `xmax`): a branch-free two-tap loop, then the rest.
-    let xmax = xtab.iter().position(|t| t.2).unwrap_or(xtab.len());
-    let (two, one) = out.split_at_mut(xmax * CN);
-    for (o, &(sx, [c0, c1], _)) in two.chunks_exact_mut(CN).zip(&xtab[..xmax]) {
+/// One row's horizontal pass, exact integers: H = p[s] * c0 + p[s + 1] * c1 for the columns of
+/// `two_taps`, then p[s] * c0 for the clamped ones of `one_tap`.
+fn hresize<const CN: usize>(
+    row: &[u8],
+    two_taps: &[(usize, [i32; 2], bool)],
+    one_tap: &[(usize, [i32; 2], bool)],
+    out: &mut [i32],
+) {
+    let (two, one) = out.split_at_mut(two_taps.len() * CN);
+    for (o, &(sx, [c0, c1], _)) in two.chunks_exact_mut(CN).zip(two_taps) {
         let p: &[u8] = &row[sx * CN..sx * CN + 2 * CN];
         for ch in 0..CN {
             o[ch] = i32::from(p[ch]) * c0 + i32::from(p[CN + ch]) * c1;
         }
     }
-    for (o, &(sx, [c0, _], _)) in one.chunks_exact_mut(CN).zip(&xtab[xmax..]) {
+    for (o, &(sx, [c0, _], _)) in one.chunks_exact_mut(CN).zip(one_tap) {
         let p: &[u8] = &row[sx * CN..sx * CN + CN];
         for ch in 0..CN {
             o[ch] = i32::from(p[ch]) * c0;
