@@ -126,6 +126,8 @@ def main() -> None:
     print(f"ssrnet-parity predict {args.predict_args}: median {mo:.2f} s = {n / mo:.0f} images/s (min {min(t_ours):.2f}, max {max(t_ours):.2f})")
     print(f"seed loop (cv2 + onnxruntime-python): median {ms:.2f} s = {n / ms:.0f} images/s (its loop alone {statistics.median(loops):.2f} s)")
     print(f"throughput ratio (whole process): {ms / mo:.2f}x; against the loop alone: {statistics.median(loops) / mo:.2f}x")
+    pairs = [seed_t / ours_t for ours_t, seed_t in zip(t_ours, t_seed)]
+    print(f"ratio of each run to the seed loop's run after it: {', '.join(f'{r:.2f}x' for r in pairs)} (lowest {min(pairs):.2f}x)")
     print(f"ages: max |ours - seed loop| = {worst:.2e} over {n} images ({'within' if worst <= 1e-4 else 'NOT within'} 1e-4)")
     cores = len(os.sched_getaffinity(0))
     cpu_ours, cpu_seed = statistics.median(cpu_used["ours"]), statistics.median(cpu_used["seed"])
