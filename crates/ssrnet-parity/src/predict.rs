@@ -289,9 +289,10 @@ impl Engine<'_> {
             self.input.to_owned(),
             Tensor::from_f32(shape.to_vec(), tensor)?,
         )]);
-        let what = format!("{} images from {}", images.len(), first.display());
-        let result = crate::parity::run_inputs(runnable, &feed)
-            .map_err(|e| crate::parity::backend_error(self.backend, self.model, &what, e))?;
+        let result = crate::parity::run_inputs(runnable, &feed).map_err(|e| {
+            let what = format!("{} images from {}", images.len(), first.display());
+            crate::parity::backend_error(self.backend, self.model, &what, e)
+        })?;
         let output = self.output;
         match result.get(output).and_then(|t| t.as_f32()) {
             Some(ages) if ages.len() == images.len() => Ok(ages.to_vec()),
