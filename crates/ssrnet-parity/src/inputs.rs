@@ -242,7 +242,7 @@ fn file_stem(path: &Path) -> String {
 /// One `.npz` (every model input by name) or `.npy` (a one-input model's input) file as a case
 /// named by its file stem.
 fn tensor_case(info: &ModelInfo, path: &Path) -> Result<InputCase> {
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = file_stem(path);
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let inputs = match ext.as_deref() {
         Some("npz") => {
