@@ -2,8 +2,9 @@
 (cv2.imread, cv2.resize INTER_LINEAR to 64x64, /255, BGR mean/std, onnxruntime-python
 `session.run` per image), on the same files, side by side in one run. Checks the ages agree within
 1e-4, and prints images per second of both (whole process, imports and loading included) and the
-ratio. Then what bounds ours on this machine: the CPU time it used (user + sys), so the shortest wall
-time its work allows on every core, and onnxruntime's own share (`bench`, one thread, predict's default batch).
+ratio, also run by run. Then what bounds ours on this machine: the CPU time it used (user + sys), so
+the shortest wall time its work allows on every core, and onnxruntime's own share (`bench`, one
+thread, predict's default batch).
 
     .venv/bin/python scripts/bench_predict.py [--images 10000] [--runs 3] [--bin PATH] [--build]
                                               [--predict-args "--batch 64"]

@@ -94,10 +94,11 @@ def test_the_container_build_ships_the_binary_and_the_pinned_onnxruntime():
 
 
 def test_the_runtime_stage_layout_runs_check_with_nothing_but_its_two_files(tmp_path):
-    """The runtime stage, rehearsed without building the image: the binary and the wheel's libonnxruntime at the paths the Dockerfile copies them to, ORT_DYLIB_PATH as
-    it sets it, an empty HOME (no provisioning cache) and no PATH to pip: `check` on the ort backend must
-    pass without provisioning anything, and the binary must need no shared library beyond the C and C++
-    runtimes a slim Debian image has."""
+    """The runtime stage, rehearsed without building the image: the binary and the wheel's libonnxruntime
+    at the paths the Dockerfile copies them to, ORT_DYLIB_PATH as it sets it, an empty HOME (no
+    provisioning cache) and no PATH to pip: `check` on the ort backend must pass without provisioning
+    anything, and the binary must need no shared library beyond the C and C++ runtimes a slim Debian
+    image has."""
     text = (DEPLOY / "Dockerfile").read_text()
     lib_dest = re.search(r"^ENV ORT_DYLIB_PATH=(\S+)", text, re.M)[1]
     bin_dest = re.search(r"^COPY --from=build /ssrnet-parity (\S+)", text, re.M)[1]
