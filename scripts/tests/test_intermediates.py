@@ -1,6 +1,7 @@
 """scripts/intermediates.py: PyTorch's module outputs mapped to the ONNX values of legacy and dynamo exports
 alike; what the exporters fuse away (a Conv's output before its folded BatchNorm) is listed as unmapped with a
-reason; the written golden set holds exactly the mapped values, equal to onnxruntime's within 1e-4."""
+reason; the written golden set holds exactly the mapped values, equal to onnxruntime's within 1e-4, and its ages equal
+the committed goldens' within the regeneration bound (1e-6 + 1e-6 * |age|)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,10 @@ def test_every_module_output_but_the_folded_convs_is_mapped(tmp_path, export):
         assert keys == set(info["mapped"])
         golden = np.load(GOLDEN / f"{case}.npz")
         np.testing.assert_array_equal(data["input"], golden["input"])
-        np.testing.assert_allclose(data["age"], golden["age"], rtol=0, atol=0)
+        # The age is PyTorch's, computed afresh; the committed one was computed on another processor, whose
+        # kernels round differently (ATEN_CPU_CAPABILITY=default moves it by 1.9e-6, one float32 ulp at age
+        # 16-32). The regeneration test's bound, 1e-6 + 1e-6 * |age|, allows about 15 ulps at age 30.
+        np.testing.assert_allclose(data["age"], golden["age"], rtol=1e-6, atol=1e-6)
         ort_values = intermediates.onnx_values(MODELS / f"{export}.onnx", {"input": data["input"]})
         for key in keys:
             np.testing.assert_allclose(ort_values[key], data[intermediates.PREFIX + key], rtol=0, atol=1e-4)
