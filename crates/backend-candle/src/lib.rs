@@ -48,6 +48,7 @@
 //! # Ok::<(), parity_core::Error>(())
 //! ```
 
+mod error;
 pub mod load;
 pub mod prepare;
 pub mod support;
@@ -85,6 +86,11 @@ impl Runtime for Candle {
 
     fn opsets(&self) -> std::ops::RangeInclusive<i64> {
         OPSETS
+    }
+
+    /// candle computes in every dtype a tensor here holds.
+    fn holds(&self, declared: DType) -> DType {
+        declared
     }
 
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
@@ -136,7 +142,7 @@ fn graph(model: &ModelProto) -> &GraphProto {
 impl CandleModel {
     /// Read, check and prepare the model at `path`.
     pub fn load(path: &Path, options: &Options) -> Result<Self> {
-        let mut declared = parity_core::onnx::read_model_for(path, NAME, &OPSETS)?;
+        let mut declared = parity_core::onnx::read_model(path)?;
         parity_core::onnx::load_external_data(&mut declared, path)?;
         let mut model = load::to_candle(path, &declared)?;
         let fail = |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
@@ -201,7 +207,8 @@ impl Runnable for CandleModel {
         for (name, t) in inputs {
             values.insert(
                 name.clone(),
-                to_candle(t).map_err(|e| Error::Input(format!("input '{name}': {e}")))?,
+                to_candle(t)
+                    .map_err(|e| Error::Input(format!("input '{name}': {}", error::message(&e))))?,
             );
         }
         for (name, t) in &self.consts {
@@ -215,7 +222,7 @@ impl Runnable for CandleModel {
         };
         let mut outputs = match result {
             Ok(Ok(outputs)) => outputs,
-            Ok(Err(e)) => return Err(fail(format!("candle-onnx: {e}"))),
+            Ok(Err(e)) => return Err(fail(format!("candle-onnx: {}", error::message(&e)))),
             Err(panic) => return Err(fail(format!("candle-onnx {panic}"))),
         };
         for check in &self.ceil_checks {
@@ -256,8 +263,8 @@ fn to_candle(t: &Tensor) -> candle_core::Result<CTensor> {
 /// A candle tensor as a parity tensor of the declared dtype (u8 to bool, integer widths converted).
 fn from_candle(t: &CTensor, want: DType) -> std::result::Result<Tensor, String> {
     let shape = t.dims().to_vec();
-    let flat = t.flatten_all().map_err(|e| e.to_string())?;
-    let e = |e: candle_core::Error| e.to_string();
+    let e = |e: candle_core::Error| error::message(&e);
+    let flat = t.flatten_all().map_err(e)?;
     let data = match (want, flat.dtype()) {
         (DType::F32, CDType::F32) => TensorData::F32(flat.to_vec1().map_err(e)?),
         (DType::F64, CDType::F64) => TensorData::F64(flat.to_vec1().map_err(e)?),

@@ -37,9 +37,10 @@ use parity_core::{
 
 const NAME: &str = "ort";
 
-/// The default-domain opsets onnxruntime 1.31.1 loads: it refuses models below opset 7 and above
-/// 26 (measured with its Python wheel on a one-`Relu` model relabelled opset 20 to 29: 26 loads
-/// and runs, 27 fails in `ValidateOpsetForDomain`).
+/// The default-domain opsets onnxruntime 1.31.1 declares: 7 (the oldest it guarantees) to 26
+/// (measured with its Python wheel on a one-`Relu` model relabelled opset 20 to 29: 26 loads and
+/// runs, 27 fails in `ValidateOpsetForDomain`). A declaration only: onnxruntime itself decides, and
+/// it runs ONNX's opset-6 PyTorch-converted test models.
 pub const OPSETS: std::ops::RangeInclusive<i64> = 7..=26;
 
 /// The onnxruntime backend.
@@ -118,6 +119,11 @@ impl Runtime for Ort {
         OPSETS
     }
 
+    /// onnxruntime computes in every dtype a tensor here holds.
+    fn holds(&self, declared: parity_core::DType) -> parity_core::DType {
+        declared
+    }
+
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
         Ok(Box::new(OrtModel::load(model, options)?))
     }
@@ -140,11 +146,11 @@ impl OrtModel {
         }
         // The declared interface, through parity-core's one converter (and a clean error for a
         // file that is not a model, before onnxruntime sees it).
-        let proto = parity_core::onnx::read_model_for(model, NAME, &OPSETS)?;
+        let proto = parity_core::onnx::read_model(model)?;
         let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
         let info = parity_core::onnx::model_info(graph)
             .map_err(|e| Error::backend(NAME, format!("{}: {e}", model.display())))?;
-        drop(proto);
+        let source = source(model, proto)?;
         let env = environment()?;
         let fail =
             |e: &dyn std::fmt::Display| Error::backend(NAME, format!("{}: {e}", model.display()));
@@ -159,9 +165,55 @@ impl OrtModel {
         if let Some(threads) = options.threads()? {
             builder = builder.with_intra_threads(threads).map_err(|e| fail(&e))?;
         }
-        let session = builder.commit_from_file(model).map_err(|e| fail(&e))?;
+        let session = match &source {
+            Source::File => builder.commit_from_file(model),
+            Source::Memory(bytes) => builder.commit_from_memory(bytes),
+        }
+        .map_err(|e| fail(&e))?;
         Ok(OrtModel { session, info })
     }
+}
+
+/// What onnxruntime loads a model from.
+enum Source {
+    /// The file itself: it stores no external data, or is too large to hand over from memory and
+    /// its external data was checked by parity-core's resolver first.
+    File,
+    /// The model with its external data read in by parity-core's resolver, encoded.
+    Memory(Vec<u8>),
+}
+
+/// The most bytes a protobuf message may have (onnxruntime refuses larger in-memory models).
+const MAX_PROTOBUF_BYTES: u64 = (1 << 31) - 1;
+
+/// How `model` reaches onnxruntime: external data always goes through parity-core's one resolver
+/// first (a regular file inside the model's directory, offset and length within it), so
+/// onnxruntime never opens a file the resolver refuses (a FIFO would hang it).
+fn source(model: &Path, mut proto: parity_core::onnx::proto::ModelProto) -> Result<Source> {
+    use prost::Message;
+    if !parity_core::onnx::has_external_data(&proto) {
+        return Ok(Source::File);
+    }
+    parity_core::onnx::check_external_data(&proto, model)?;
+    let file_bytes = std::fs::metadata(model).map(|m| m.len()).unwrap_or(u64::MAX);
+    let data_bytes = external_bytes(&proto);
+    if file_bytes.saturating_add(data_bytes) >= MAX_PROTOBUF_BYTES {
+        return Ok(Source::File);
+    }
+    parity_core::onnx::load_external_data(&mut proto, model)?;
+    Ok(Source::Memory(proto.encode_to_vec()))
+}
+
+/// The external-data bytes `proto`'s initializers declare (their `length` entries).
+fn external_bytes(proto: &parity_core::onnx::proto::ModelProto) -> u64 {
+    let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
+    graph
+        .initializer
+        .iter()
+        .flat_map(|t| &t.external_data)
+        .filter(|kv| kv.key() == "length")
+        .filter_map(|kv| kv.value().parse::<u64>().ok())
+        .sum()
 }
 
 fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {

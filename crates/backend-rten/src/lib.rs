@@ -8,7 +8,8 @@
 //!   (`ModelOptions::load`), so RTen opens no file itself and every hostile-file rule holds for it
 //!   as for the other backends.
 //! - **Unsupported ops are named before running**, every one of them, by asking RTen's own operator
-//!   registry about each op type of the graph ([`support`]); a model beyond [`OPSETS`] is refused.
+//!   registry about each op type of the graph ([`support`]); a model beyond [`OPSETS`] is still
+//!   handed to RTen, which decides (the range is a declaration that front ends warn about).
 //! - **Threads.** RTen runs every model on a rayon pool of its own. `Options::threads = Some(n)`
 //!   runs on an `n`-thread RTen pool (one per thread count, shared by the process's models, passed
 //!   per run through `RunOptions`); `None` uses RTen's global pool, sized to the physical cores
@@ -93,6 +94,17 @@ impl Runtime for Rten {
 
     fn opsets(&self) -> RangeInclusive<i64> {
         OPSETS
+    }
+
+    /// RTen computes in `f32`, `i32`, `i8` and `u8`: int64 and bool are held as
+    /// int32, float64 as float32.
+    fn holds(&self, declared: parity_core::DType) -> parity_core::DType {
+        use parity_core::DType;
+        match declared {
+            DType::I64 | DType::Bool => DType::I32,
+            DType::F64 => DType::F32,
+            other => other,
+        }
     }
 
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {

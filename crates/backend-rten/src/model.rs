@@ -10,7 +10,7 @@ use prost::Message;
 use rten::{Model, ModelOptions, NodeId, RunOptions, ThreadPool, ValueOrView};
 
 use crate::convert::{from_rten, to_rten};
-use crate::{NAME, OPSETS, RTEN_VERSION, support};
+use crate::{NAME, RTEN_VERSION, support};
 
 /// A model prepared for RTen: the optimised graph every run uses, the ids of its declared inputs
 /// and outputs, and the thread pool it runs on.
@@ -52,15 +52,15 @@ fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 impl RtenModel {
-    /// Read, check and load the model at `path`: the opset and every op type are checked against
-    /// what RTen implements first, external data goes through parity-core's one resolver, and the
+    /// Read, check and load the model at `path`: every op type is checked against what RTen
+    /// implements first, external data goes through parity-core's one resolver, and the
     /// self-contained model is handed to RTen as bytes (so RTen itself opens no file).
     pub fn load(path: &Path, options: &Options) -> Result<Self> {
         let threads = options.threads()?;
         guard(path, || {
             let fail =
                 |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
-            let mut proto = parity_core::onnx::read_model_for(path, NAME, &OPSETS)?;
+            let mut proto = parity_core::onnx::read_model(path)?;
             let missing = support::unsupported_ops(&proto);
             if !missing.is_empty() {
                 return Err(fail(format!(

@@ -49,7 +49,9 @@ use std::path::Path;
 use parity_core::{Options, Result, Runnable, Runtime};
 use tract_onnx::prelude::{InferenceModelExt, OutletId, TractResult};
 
-use crate::load::{backend_error, guard, parse, read_proto, unsupported, with_input_shapes};
+use crate::load::{
+    backend_error, guard, parse, proto_for_tract, read_proto, unsupported, with_input_shapes,
+};
 pub use crate::model::TractModel;
 
 const NAME: &str = "tract";
@@ -83,7 +85,7 @@ impl Tract {
         guard(model, || {
             let proto = read_proto(model)?;
             let analyse = || -> TractResult<HashMap<String, Vec<usize>>> {
-                let typed = parse(&tract_onnx::onnx(), &proto, model)?.into_typed()?;
+                let typed = parse(&tract_onnx::onnx(), &proto)?.into_typed()?;
                 let typed = with_input_shapes(typed, shapes)?;
                 let mut out = HashMap::new();
                 for node in typed.nodes() {
@@ -117,12 +119,18 @@ impl Runtime for Tract {
         OPSETS
     }
 
+    /// tract computes in every dtype a tensor here holds.
+    fn holds(&self, declared: parity_core::DType) -> parity_core::DType {
+        declared
+    }
+
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
         Ok(Box::new(self.prepare_model(model, options)?))
     }
 
     fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>> {
-        let proto = read_proto(model)?;
+        // The graph alone: op support needs no external data.
+        let proto = proto_for_tract(model, &parity_core::onnx::read_model(model)?)?;
         Ok(unsupported(&tract_onnx::onnx(), &proto))
     }
 }

@@ -9,7 +9,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::{
     Framework, InferenceModel, InferenceModelExt, TDim, TractError, TractResult, TypedModel,
 };
-use tract_onnx::tract_core::internal::{anyhow, bail};
+use tract_onnx::tract_core::internal::bail;
 
 use crate::NAME;
 
@@ -23,26 +23,31 @@ pub(crate) fn backend_error(path: &Path, e: TractError) -> Error {
     Error::backend(NAME, format!("{}: {e:#}", path.display()))
 }
 
-/// Read and decode the ONNX protobuf at `path`.
+/// Read the model at `path` with its external data, through parity-core's one safe resolver
+/// (tract never opens a file itself), in tract's protobuf types.
 pub(crate) fn read_proto(path: &Path) -> Result<pb::ModelProto> {
-    let bytes = parity_core::fsutil::read_regular(path)?;
+    proto_for_tract(path, &parity_core::onnx::read_model_with_data(path)?)
+}
+
+/// A model read by parity-core (from `path`, named in errors), external data already in memory,
+/// in tract's protobuf types.
+pub(crate) fn proto_for_tract(
+    path: &Path,
+    model: &parity_core::onnx::proto::ModelProto,
+) -> Result<pb::ModelProto> {
+    use prost::Message;
     tract_onnx::onnx()
-        .proto_model_for_read(&mut bytes.as_slice())
+        .proto_model_for_read(&mut model.encode_to_vec().as_slice())
         .map_err(|e| Error::invalid(path, format!("not an onnx model: {e:#}")))
 }
 
-/// Translate the protobuf into tract's inference model; external data is resolved relative to the
-/// model's directory.
+/// Translate the protobuf into tract's inference model. Its external data is already in memory
+/// ([`read_proto`]), so tract is given no directory to open files in.
 pub(crate) fn parse(
     onnx: &tract_onnx::Onnx,
     proto: &pb::ModelProto,
-    path: &Path,
 ) -> TractResult<InferenceModel> {
-    let dir = path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d });
-    let dir = dir
-        .map(|d| d.to_str().ok_or_else(|| anyhow!("model directory {d:?} is not utf-8")))
-        .transpose()?;
-    let parsed = onnx.parse(proto, dir)?;
+    let parsed = onnx.parse(proto, None)?;
     if !parsed.unresolved_inputs.is_empty() {
         bail!("graph refers to undefined tensors {:?}", parsed.unresolved_inputs);
     }

@@ -14,10 +14,10 @@ use tract_onnx::tract_core::internal::{TVec, anyhow};
 
 use crate::convert::{from_tract, to_tract};
 use crate::load::{
-    backend_error, batch_axis, guard, parse, read_proto, typed, unsupported, with_analysed_shapes,
-    with_input_shapes,
+    backend_error, batch_axis, guard, parse, proto_for_tract, typed, unsupported,
+    with_analysed_shapes, with_input_shapes,
 };
-use crate::{MAX_CACHED_PLANS, NAME, OPSETS};
+use crate::{MAX_CACHED_PLANS, NAME};
 
 /// A prepared model: its declared interface, the parsed graph, and the cached plans.
 pub struct TractModel {
@@ -57,9 +57,9 @@ impl std::fmt::Debug for TractModel {
 impl TractModel {
     pub(crate) fn load(path: &Path, options: &Options) -> Result<Self> {
         let threads = options.threads()?.unwrap_or(1);
-        // The declared interface (and the opset check) through parity-core, before tract parses.
-        let declared = parity_core::onnx::read_model_for(path, NAME, &OPSETS)?;
-        let proto = read_proto(path)?;
+        // The declared interface through parity-core, before tract parses.
+        let declared = parity_core::onnx::read_model_with_data(path)?;
+        let proto = proto_for_tract(path, &declared)?;
         let onnx = tract_onnx::onnx();
         let missing = unsupported(&onnx, &proto);
         if !missing.is_empty() {
@@ -72,7 +72,7 @@ impl TractModel {
         // that fails with it is retried without it (none of the committed exports needs this with
         // tract 0.23.9: the conflict shows only when pinning a dynamo export's input shape on the
         // inference model, which `build_plan` avoids).
-        let load = |onnx: &tract_onnx::Onnx| parse(onnx, &proto, path).and_then(|m| typed(&m));
+        let load = |onnx: &tract_onnx::Onnx| parse(onnx, &proto).and_then(|m| typed(&m));
         let typed = match load(&onnx) {
             Ok(typed) => typed,
             Err(first) => load(&onnx.with_ignore_value_info(true)).map_err(|e| {

@@ -210,9 +210,16 @@ pub trait Runtime {
     /// Short lowercase name used on the command line and in reports (`ort`, `tract`, `candle`).
     fn name(&self) -> &'static str;
 
-    /// The default-domain ONNX opsets this backend implements; `prepare` refuses a model outside
-    /// them ([`crate::onnx::read_model_for`]) and `inspect` reports them.
+    /// The default-domain ONNX opsets this backend declares it implements. A declaration only:
+    /// `prepare` hands a model outside them to the runtime, which decides, and a front end warns
+    /// ([`crate::onnx::opset_note`]).
     fn opsets(&self) -> RangeInclusive<i64>;
+
+    /// The dtype this runtime holds a value of the model's `declared` dtype in: `declared` itself
+    /// where it computes in that type; a narrower one where it does not (RTen holds int64 as
+    /// int32 and float64 as float32). A value outside the held type's range cannot be compared on
+    /// this runtime ([`crate::TensorData::first_unrepresentable`]).
+    fn holds(&self, declared: DType) -> DType;
 
     /// Load and optimise the model at `model` once.
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>>;

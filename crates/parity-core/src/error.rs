@@ -32,8 +32,42 @@ impl Error {
         Error::Invalid { path: path.into(), message: message.into() }
     }
 
-    /// Shorthand for [`Error::Backend`].
+    /// Shorthand for [`Error::Backend`]; the message is made one line ([`one_line`]), so a
+    /// backtrace a runtime library captured into its error never reaches a report.
     pub fn backend(backend: &'static str, message: impl std::fmt::Display) -> Self {
-        Error::Backend { backend, message: message.to_string() }
+        Error::Backend { backend, message: one_line(&message.to_string()) }
+    }
+}
+
+/// `message` as one line: a captured backtrace (a `stack backtrace:` line, or the first numbered
+/// frame such as `   0: candle_core::error::Error::bt`) and everything after it are cut, and the
+/// remaining non-empty lines are joined with `; `. Libraries such as candle capture a backtrace
+/// into their errors when `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` is set.
+pub fn one_line(message: &str) -> String {
+    let is_frame = |line: &str| {
+        let line = line.trim_start();
+        let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+        line == "stack backtrace:" || (digits > 0 && line[digits..].starts_with(": "))
+    };
+    message
+        .lines()
+        .take_while(|line| !is_frame(line))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_captured_backtrace_is_cut_and_the_rest_is_one_line() {
+        let captured = "LSTM currently only supports direction == \"forward\"\n   0: candle_core::error::Error::bt\n             at src/error.rs:1\n   1: candle_onnx::eval::simple_eval\n";
+        assert_eq!(one_line(captured), "LSTM currently only supports direction == \"forward\"");
+        assert_eq!(one_line("first\n\n  second  \n"), "first; second");
+        assert_eq!(one_line("opset 10: 3 nodes"), "opset 10: 3 nodes");
+        assert_eq!(one_line("x\nstack backtrace:\n  frames"), "x");
     }
 }

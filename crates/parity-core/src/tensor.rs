@@ -191,6 +191,43 @@ impl TensorData {
         }
     }
 
+    /// Flat index of the first NaN or infinity, if any (always `None` for integer types).
+    pub fn first_non_finite(&self) -> Option<usize> {
+        match self {
+            TensorData::F32(v) => v.iter().position(|x| !x.is_finite()),
+            TensorData::F64(v) => v.iter().position(|x| !x.is_finite()),
+            _ => None,
+        }
+    }
+
+    /// Flat index and value of the first element that `held` cannot represent: an integer
+    /// outside its range, or a finite float beyond its finite range. `None` when every element
+    /// fits (always for `held` equal to this data's own dtype). The value is written as its own
+    /// dtype writes it (`9223372036854775807`, not a rounded float).
+    pub fn first_unrepresentable(&self, held: DType) -> Option<(usize, String)> {
+        let fits = |x: f64| match held {
+            DType::I32 => x >= f64::from(i32::MIN) && x <= f64::from(i32::MAX),
+            DType::U8 => (0.0..=255.0).contains(&x),
+            DType::F32 => !x.is_finite() || x.abs() <= f64::from(f32::MAX),
+            DType::Bool => x == 0.0 || x == 1.0,
+            DType::I64 | DType::F64 => true,
+        };
+        // Widening to f64 keeps every bound exact: an int64 outside int32's range stays outside.
+        fn first<T: Copy + ToString>(
+            v: &[T],
+            wide: impl Fn(T) -> f64,
+            fits: impl Fn(f64) -> bool,
+        ) -> Option<(usize, String)> {
+            v.iter().position(|&x| !fits(wide(x))).map(|i| (i, v[i].to_string()))
+        }
+        match self {
+            TensorData::I64(v) => first(v, |x| x as f64, fits),
+            TensorData::F64(v) => first(v, |x| x, fits),
+            TensorData::I32(v) => first(v, f64::from, fits),
+            TensorData::F32(_) | TensorData::U8(_) | TensorData::Bool(_) => None,
+        }
+    }
+
     /// How many elements are NaN (always 0 for integer types).
     pub fn count_nan(&self) -> usize {
         match self {

@@ -1,7 +1,8 @@
 //! ONNX graph work that runs nothing:
 //! - the FLOP count of a graph ([`flops`]), from its nodes, attributes and initializers plus the
 //!   concrete shape of each value (which a caller obtains from any shape analysis, e.g. tract's,
-//!   for the input shapes it runs);
+//!   for the input shapes it runs, with the gaps filled by [`shapes`], this crate's own inference
+//!   for the common ops);
 //! - the values a graph computes, in order, and the graph rewritten to return them all
 //!   ([`values`], Polygraphy's "mark all"), typed by [`dtypes`];
 //! - one node, or a chain of nodes, cut out as a model of its own ([`extract`]), to run it alone or
@@ -37,4 +38,5 @@ pub mod align;
 pub mod dtypes;
 pub mod extract;
 pub mod flops;
+pub mod shapes;
 pub mod values;

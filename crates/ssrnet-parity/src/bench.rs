@@ -1,7 +1,8 @@
 //! `ssrnet-parity bench`: median and p90 latency, throughput and GFLOP/s per backend, batch and
 //! thread count, on seeded random inputs. FLOPs are counted from the model's graph at each batch
-//! size (`parity_graph::flops`, with value shapes from tract's analysis); where tract cannot
-//! analyse the model, GFLOP/s is left out and the report says why.
+//! size (`parity_graph::flops`, with value shapes from tract's analysis and parity-graph's own
+//! inference for its gaps); where a shape stays unknown, GFLOP/s is left out and the report says
+//! why.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -51,15 +52,19 @@ struct Row {
 }
 
 /// FLOPs of one run of `model` on inputs of these shapes (one per declared input), or why they
-/// cannot be counted.
+/// cannot be counted. Value shapes come from tract's analysis, with its gaps (or all of them,
+/// where tract cannot analyse the model) filled by parity-graph's own inference.
 fn count_flops(
     model: &std::path::Path,
+    info: &parity_core::ModelInfo,
     graph: &parity_core::onnx::proto::GraphProto,
     shapes: &[Vec<usize>],
 ) -> std::result::Result<u64, String> {
-    let values = backend_tract::Tract
-        .value_shapes(model, shapes)
-        .map_err(|e| format!("no value shapes from tract ({e})"))?;
+    let mut known = backend_tract::Tract.value_shapes(model, shapes).unwrap_or_default();
+    for (io, shape) in info.inputs.iter().zip(shapes) {
+        known.insert(io.name.clone(), shape.clone());
+    }
+    let values = parity_graph::shapes::infer(graph, &known);
     let count = parity_graph::flops::count(graph, &values);
     if count.uncounted.is_empty() {
         Ok(count.total)
@@ -82,7 +87,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             .iter()
             .map(|io| crate::inputs::concrete_shape(&io.name, &io.shape, batch))
             .collect::<Result<Vec<_>>>()?;
-        flops_by_batch.insert(batch, count_flops(&model, onnx.graph(), &shapes));
+        flops_by_batch.insert(batch, count_flops(&model, &info, onnx.graph(), &shapes));
     }
     let backends = crate::backends::chosen(&args.backend);
     let configs = backends.len() * args.threads.len() * args.batch.len();

@@ -96,6 +96,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         options: args.run.options(),
         keep_all: shard.is_some(),
         stream_lines: args.run.format == crate::output::Format::Jsonl,
+        skip_refused: args.backend.is_empty(),
     };
     let sides = run_backends(
         &backends,

@@ -14,7 +14,7 @@ use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::backends::BackendName;
-use crate::inputs::{InputCase, SourceArgs};
+use crate::inputs::SourceArgs;
 use crate::onnx_model::OnnxModel;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
@@ -36,11 +36,21 @@ pub struct Args {
     run: ParityArgs,
     #[command(flatten)]
     profile: ProfileArg,
+    /// Pair OLD's output OLD with NEW's output NEW (repeatable); without it, outputs of the same
+    /// names pair by name, else by position when count, dtypes and shapes agree.
+    #[arg(long = "output-map", value_name = "OLD=NEW")]
+    output_map: Vec<String>,
+    /// Pair OLD's input OLD with NEW's input NEW (repeatable), as --output-map does outputs.
+    #[arg(long = "input-map", value_name = "OLD=NEW")]
+    input_map: Vec<String>,
 }
+
+/// A case as a side runs it: its name and its inputs, keyed by that side's input names.
+type SideCase = (Arc<str>, Arc<NamedTensors>);
 
 /// One model on its own thread: cases in, its outputs (or the error that stopped it) out, in order.
 struct Side {
-    cases: SyncSender<Arc<InputCase>>,
+    cases: SyncSender<SideCase>,
     outputs: Receiver<Result<NamedTensors>>,
 }
 
@@ -51,7 +61,7 @@ impl Side {
         model: &'scope Path,
         options: &'scope parity_core::Options,
     ) -> Side {
-        let (cases, to_run) = sync_channel::<Arc<InputCase>>(1);
+        let (cases, to_run) = sync_channel::<SideCase>(1);
         let (done, outputs) = sync_channel(1);
         scope.spawn(move || {
             let mut runnable = match prepare(backend, model, options) {
@@ -61,9 +71,9 @@ impl Side {
                     return;
                 }
             };
-            for case in to_run {
-                let out = run_inputs(runnable.as_mut(), &case.inputs)
-                    .map_err(|e| backend_error(backend, model, &format!("case {}", case.name), e));
+            for (name, inputs) in to_run {
+                let out = run_inputs(runnable.as_mut(), &inputs)
+                    .map_err(|e| backend_error(backend, model, &format!("case {name}"), e));
                 if done.send(out).is_err() {
                     break;
                 }
@@ -73,8 +83,8 @@ impl Side {
     }
 
     /// Hands the side a case (a side that stopped has its error waiting in [`Side::receive`]).
-    fn send(&self, case: &Arc<InputCase>) {
-        let _ = self.cases.send(Arc::clone(case));
+    fn send(&self, case: SideCase) {
+        let _ = self.cases.send(case);
     }
 
     fn receive(&self) -> Result<NamedTensors> {
@@ -91,6 +101,20 @@ impl Side {
     }
 }
 
+/// NEW's `what` paired with OLD's ([`crate::pairing`]), the models named in the error.
+fn pairing(
+    args: &Args,
+    what: &str,
+    old: &[parity_core::IoInfo],
+    new: &[parity_core::IoInfo],
+    map: &[String],
+) -> Result<crate::pairing::Pairing> {
+    let flag = format!("--{}-map", what.trim_end_matches('s'));
+    let map = crate::pairing::parse_map(map, &flag)?;
+    crate::pairing::pair(what, old, new, &map)
+        .map_err(|e| anyhow::anyhow!("{} vs {}: {e:#}", args.old.display(), args.new.display()))
+}
+
 pub fn run(args: Args) -> Result<Verdict> {
     let old = OnnxModel::read(&args.old)?;
     let old_info = old.model_info()?;
@@ -100,23 +124,12 @@ pub fn run(args: Args) -> Result<Verdict> {
     // --threads, never spinning.
     let threads = Some(args.run.threads.unwrap_or(1));
     let options = parity_core::Options { shared_cores: true, ..profile.options(threads) };
-    let names_of = |info: &parity_core::ModelInfo| -> (Vec<String>, Vec<String>) {
-        (
-            info.inputs.iter().map(|i| i.name.clone()).collect(),
-            info.outputs.iter().map(|o| o.name.clone()).collect(),
-        )
-    };
-    if names_of(&old_info) != names_of(&new_info) {
-        bail!(
-            "{} and {} declare different inputs/outputs: {:?} vs {:?}",
-            args.old.display(),
-            args.new.display(),
-            names_of(&old_info),
-            names_of(&new_info)
-        );
-    }
+    let inputs = pairing(&args, "inputs", &old_info.inputs, &new_info.inputs, &args.input_map)?;
+    let outputs =
+        pairing(&args, "outputs", &old_info.outputs, &new_info.outputs, &args.output_map)?;
     let source = args.source.open(&old_info, &profile)?;
-    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &new_info)?;
+    // Tolerances name OLD's outputs: NEW's are compared under OLD's names.
+    let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &old_info)?;
     let backend = args.backend;
     let (mut names, mut expected, mut actual) = (Vec::new(), Vec::new(), Vec::new());
     let bar = crate::output::progress(source.len() as u64, "diffing");
@@ -130,12 +143,18 @@ pub fn run(args: Args) -> Result<Verdict> {
             bar.inc(1);
             // An image of a corpus that cannot be read is named, and the run goes on.
             let Some(case) = source.noted(read, &mut unreadable)? else { continue };
-            let case = Arc::new(case);
-            old.send(&case);
-            new.send(&case);
+            let name: Arc<str> = Arc::from(case.name.as_str());
+            let old_inputs = Arc::new(case.inputs);
+            let new_inputs = match inputs.renames() {
+                true => Arc::new(inputs.to_new(&old_inputs)),
+                false => Arc::clone(&old_inputs),
+            };
+            old.send((Arc::clone(&name), old_inputs));
+            new.send((Arc::clone(&name), new_inputs));
             expected.push(old.receive()?);
-            actual.push(new.receive()?);
-            names.push(case.name.clone());
+            let got = new.receive()?;
+            actual.push(if outputs.renames() { outputs.to_old(&got) } else { got });
+            names.push(case.name);
         }
         // A model that could not load says so even when no case was read.
         old.finish()?;
@@ -152,6 +171,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         profile.name(),
         vec![SideReport::from_cases(&label, reports)],
     );
+    for (key, pairing) in [("input_pairing", &inputs), ("output_pairing", &outputs)] {
+        if pairing.by != crate::pairing::By::Name {
+            report.extra.insert(key.into(), serde_json::to_value(pairing)?);
+        }
+    }
     if let Some((key, finding)) = profile.findings(&names, &expected, &actual) {
         report.extra.insert(key.into(), finding);
     }

@@ -31,11 +31,11 @@ struct Io {
 #[derive(Serialize)]
 struct Support {
     backend: &'static str,
-    /// Whether the backend runs every op of the model at the model's opset.
+    /// Whether the backend has every op of the model (its runtime decides the rest when it loads).
     supported: bool,
-    /// The default-domain opsets the backend implements, `[first, last]`.
+    /// The default-domain opsets the backend declares, `[first, last]`.
     opsets: [i64; 2],
-    /// Whether the model's opset is among them.
+    /// Whether the model's opset is among them (outside them is a warning, not a refusal).
     opset_supported: bool,
     unsupported_ops: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,7 +76,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             match runtime.unsupported_ops(&args.model) {
                 Ok(ops) => Support {
                     backend: b.as_str(),
-                    supported: ops.is_empty() && opset_supported,
+                    supported: ops.is_empty(),
                     opsets,
                     opset_supported,
                     unsupported_ops: ops,
@@ -159,7 +159,7 @@ fn print_text(r: &Inspection, format: Format) {
             (None, false) => format!("no: {}", e(&s.unsupported_ops.join(", "))),
         };
         if !s.opset_supported {
-            detail = format!("no: opset {opset} is not supported ({detail})");
+            detail = format!("{detail} (warning: opset {opset} is outside the declared opsets)");
         }
         let opsets = format!("{}-{}", s.opsets[0], s.opsets[1]);
         support.add_row(vec![s.backend.to_string(), opsets, detail]);

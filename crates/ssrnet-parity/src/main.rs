@@ -20,6 +20,7 @@ mod localize;
 mod merge;
 mod onnx_model;
 mod output;
+mod pairing;
 mod parity;
 mod paths;
 mod predict;
@@ -90,6 +91,9 @@ fn main() -> ExitCode {
             "internal error (a bug in ssrnet-parity, please report it): {panicked}"
         ))
     });
+    if result.is_ok() {
+        output::print_warnings_at_end();
+    }
     match result {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),

@@ -42,6 +42,7 @@ struct ShardSide {
     name: String,
     verdict: Outcome,
     error: Option<String>,
+    skipped: Option<String>,
     case_reports: Option<Vec<CaseReport>>,
 }
 
@@ -109,6 +110,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     for (b, name) in first_part.backends.iter().enumerate() {
         let mut cases: Vec<(usize, CaseReport)> = Vec::with_capacity(first_part.total_cases);
         let mut error = None;
+        let mut skipped = None;
         for (path, report, part) in &shards {
             let side =
                 report.backends.get(b).filter(|s| &s.name == name).ok_or_else(|| {
@@ -120,15 +122,20 @@ pub fn run(args: Args) -> Result<Verdict> {
                 });
                 continue;
             }
+            if side.verdict == Outcome::Skipped {
+                skipped.get_or_insert_with(|| side.skipped.clone().unwrap_or_default());
+                continue;
+            }
             let reports = side
                 .case_reports
                 .clone()
                 .ok_or_else(|| anyhow!("{}: backend {name} has no case reports", path.display()))?;
             cases.extend(part.positions.iter().copied().zip(reports));
         }
-        sides.push(match error {
-            Some(e) => SideReport::from_error(name, &anyhow!(e)),
-            None => {
+        sides.push(match (error, skipped) {
+            (Some(e), _) => SideReport::from_error(name, &anyhow!(e)),
+            (None, Some(why)) => SideReport::skipped(name, why),
+            (None, None) => {
                 cases.sort_by_key(|(position, _)| *position);
                 SideReport::from_cases(name, cases.into_iter().map(|(_, c)| c).collect())
             }

@@ -46,6 +46,26 @@ pub fn escape_control(s: &str) -> String {
     out
 }
 
+/// Warnings printed once, at the end of a run that ends without an error (an error stays the one
+/// line on stderr), in the order first given.
+static AT_END: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps `warning` for [`print_warnings_at_end`]; the same warning given twice is printed once.
+pub fn warn_at_end(warning: String) {
+    let mut kept = AT_END.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !kept.contains(&warning) {
+        kept.push(warning);
+    }
+}
+
+/// Prints the warnings kept by [`warn_at_end`] on stderr, `warning: ` first.
+pub fn print_warnings_at_end() {
+    let kept = AT_END.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    for warning in kept.iter() {
+        eprintln!("warning: {}", escape_control(warning));
+    }
+}
+
 /// Exactly one JSON document on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();

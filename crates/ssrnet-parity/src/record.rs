@@ -36,6 +36,10 @@ pub struct Args {
     /// alone); the outputs are split back and recorded case by case.
     #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]
     batch: usize,
+    /// Record NaN and infinite outputs as expected values (refused by default: such a golden set
+    /// fails against every later run, unless checked with --nan-equal).
+    #[arg(long)]
+    allow_nonfinite: bool,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
@@ -89,6 +93,9 @@ pub fn run(args: Args) -> Result<Verdict> {
                             let what = format!("case {}", input.name);
                             crate::parity::backend_error(args.backend, &args.model, &what, e)
                         })?;
+                        if !args.allow_nonfinite {
+                            refuse_non_finite(&input.name, &outputs)?;
+                        }
                         from_images |= input.image.is_some();
                         let entry = ManifestCase {
                             image: input.image.as_deref().map(|image| relative(image, &args.out)),
@@ -189,6 +196,20 @@ fn manifest(
     };
     manifest.set_model_info(info);
     manifest
+}
+
+/// An expected output holding NaN or infinity is an error naming the case and the output: a golden
+/// set recorded so would fail forever (`--allow-nonfinite` records it anyway).
+fn refuse_non_finite(case: &str, outputs: &NamedTensors) -> Result<()> {
+    for (name, t) in outputs {
+        if let Some(i) = t.data().first_non_finite() {
+            let value = t.data().to_f64_vec()[i];
+            anyhow::bail!(
+                "case {case}: output '{name}' holds {value} at element {i}: a golden set must hold finite expected values (--allow-nonfinite records them anyway); nothing written"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `path` relative to the directory `base` (for portable manifests), else absolute.

@@ -89,9 +89,10 @@ pub(super) fn read_npz_case(
 /// Reads every array of an `.npz` file, keyed by name. Each entry is read whole, so zip's CRC
 /// check catches corrupted data.
 ///
-/// The archive is untrusted: whatever sizes its directory declares, at most
-/// [`MAX_NPZ_INFLATED_BYTES`] are inflated in all, and nothing is allocated ahead of the bytes
-/// actually read.
+/// The archive is untrusted: whatever sizes its directory declares, a member is inflated only up
+/// to the size its own npy header declares, plus one byte to tell trailing data (an error), so
+/// memory follows the declaration; at most [`MAX_NPZ_INFLATED_BYTES`] are inflated in all, and
+/// nothing is allocated ahead of the bytes actually read.
 pub fn read_npz(path: impl AsRef<Path>) -> Result<NamedTensors> {
     let path = path.as_ref();
     let (file, _) = crate::fsutil::open_regular(path, crate::fsutil::MAX_FILE_BYTES)?;
@@ -114,17 +115,10 @@ fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors,
         else {
             continue;
         };
-        // Read one byte more than the budget allows, to tell "exactly at" from "over".
-        let mut bytes = Vec::new();
-        (&mut entry)
-            .take(budget + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("corrupt npz entry '{entry_name}': {}", lowercase(e)))?;
-        if bytes.len() as u64 > budget {
-            return Err(format!(
-                "inflates to more than {MAX_NPZ_INFLATED_BYTES} bytes (the limit for one npz)"
-            ));
-        }
+        let bytes = read_member(&mut entry, budget).map_err(|e| match e {
+            Member::Io(e) => format!("corrupt npz entry '{entry_name}': {}", lowercase(e)),
+            Member::Invalid(why) => format!("array '{name}': {why}"),
+        })?;
         budget -= bytes.len() as u64;
         let tensor = crate::npy::decode(&bytes).map_err(|e| format!("array '{name}': {e}"))?;
         arrays.insert(name, tensor);
@@ -133,6 +127,62 @@ fn read_npz_from<R: Read + Seek>(reader: R) -> std::result::Result<NamedTensors,
         return Err("npz archive holds no arrays".into());
     }
     Ok(arrays)
+}
+
+/// The most bytes an npy header may take (numpy writes headers of a few hundred bytes).
+const MAX_NPY_HEADER_BYTES: u64 = 1 << 16;
+
+/// Why a member could not be read: its stream failed, or its content is refused.
+enum Member {
+    Io(std::io::Error),
+    Invalid(String),
+}
+
+/// The bytes of one npy member (header and data), read no further than its header declares plus
+/// one byte, and at most `budget` bytes in all.
+fn read_member(entry: &mut impl Read, budget: u64) -> std::result::Result<Vec<u8>, Member> {
+    let mut header_bytes =
+        Recorder { inner: (&mut *entry).take(MAX_NPY_HEADER_BYTES), bytes: Vec::new() };
+    let header = npyz::NpyHeader::from_reader(&mut header_bytes).map_err(|e| {
+        let e = e.to_string();
+        Member::Invalid(format!(
+            "not a valid npy array: {}",
+            e.lines().next().unwrap_or_default().trim()
+        ))
+    })?;
+    let mut bytes = header_bytes.bytes;
+    let too_large = || Member::Invalid(format!("shape {:?} is too large", header.shape()));
+    let item = header.dtype().num_bytes().ok_or_else(too_large)? as u64;
+    let declared =
+        header.shape().iter().try_fold(item, |acc, &d| acc.checked_mul(d)).ok_or_else(too_large)?;
+    if bytes.len() as u64 + declared > budget {
+        return Err(Member::Invalid(format!(
+            "its header declares {declared} data bytes, past the {MAX_NPZ_INFLATED_BYTES}-byte limit for one npz"
+        )));
+    }
+    let start = bytes.len();
+    entry.take(declared + 1).read_to_end(&mut bytes).map_err(Member::Io)?;
+    if (bytes.len() - start) as u64 > declared {
+        return Err(Member::Invalid(format!(
+            "holds data past the {declared} bytes its header declares (shape {:?})",
+            header.shape()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A reader that keeps a copy of what was read through it.
+struct Recorder<R> {
+    inner: R,
+    bytes: Vec<u8>,
+}
+
+impl<R: Read> Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// A library's message with its first letter lowercased, to fit our error lines.

@@ -23,11 +23,40 @@ use crate::{Error, Result};
 /// Loads every external-data tensor of `model` (read from `path`) into `raw_data`, subgraphs
 /// included; see the module docs for what is refused.
 pub fn load_external_data(model: &mut ModelProto, path: &Path) -> Result<()> {
+    resolve_model(model, path, true)
+}
+
+/// Checks every external-data reference of `model` (read from `path`) as [`load_external_data`]
+/// does (a regular file inside the model's directory, offset and length within it, the size the
+/// dims need) without reading the bytes or changing the model: for a runtime that must open the
+/// files itself (a model too large to hand over from memory).
+pub fn check_external_data(model: &ModelProto, path: &Path) -> Result<()> {
+    resolve_model(&mut model.clone(), path, false)
+}
+
+/// Whether any tensor of `model` (sub-graphs included) stores its data externally.
+pub fn has_external_data(model: &ModelProto) -> bool {
+    fn graph(g: &GraphProto) -> bool {
+        g.initializer.iter().any(external)
+            || g.node.iter().flat_map(|n| &n.attribute).any(|a| {
+                a.t.as_ref().is_some_and(external)
+                    || a.tensors.iter().any(external)
+                    || a.g.as_ref().is_some_and(graph)
+                    || a.graphs.iter().any(graph)
+            })
+    }
+    fn external(t: &TensorProto) -> bool {
+        t.data_location() == DataLocation::External
+    }
+    model.graph.as_ref().is_some_and(graph)
+}
+
+fn resolve_model(model: &mut ModelProto, path: &Path, read: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut files = DataFiles { dir, model: path, root: None, open: HashMap::new() };
+    let mut files = DataFiles { dir, model: path, root: None, open: HashMap::new(), read };
     if let Some(graph) = model.graph.as_mut() {
         resolve_graph(graph, &mut files)?;
     }
@@ -41,6 +70,8 @@ struct DataFiles<'a> {
     /// The model's directory with links resolved, once needed.
     root: Option<PathBuf>,
     open: HashMap<PathBuf, (File, u64)>,
+    /// Whether the bytes are read (else only checked).
+    read: bool,
 }
 
 impl DataFiles<'_> {
@@ -90,14 +121,15 @@ impl DataFiles<'_> {
         Ok(resolved)
     }
 
-    /// Bytes `[offset, offset + length)` of `location` (the rest of the file when no length).
+    /// Bytes `[offset, offset + length)` of `location` (the rest of the file when no length);
+    /// `None` when only checking.
     fn slice(
         &mut self,
         tensor: &str,
         location: &str,
         offset: u64,
         length: Option<u64>,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Option<Vec<u8>>> {
         let resolved = self.resolve(tensor, location)?;
         let shown = self.dir.join(location);
         if !self.open.contains_key(&resolved) {
@@ -132,11 +164,14 @@ impl DataFiles<'_> {
                 ));
             }
         };
+        if !self.read {
+            return Ok(None);
+        }
         let io = |source| Error::Io { path: shown.clone(), source };
         let mut bytes = vec![0u8; (end - start) as usize];
         file.seek(SeekFrom::Start(start)).map_err(io)?;
         file.read_exact(&mut bytes).map_err(io)?;
-        Ok(bytes)
+        Ok(Some(bytes))
     }
 }
 
@@ -210,7 +245,9 @@ fn resolve_tensor(t: &mut TensorProto, files: &mut DataFiles) -> Result<()> {
             ),
         ));
     }
-    let bytes = files.slice(&name, &location, offset, length)?;
+    let Some(bytes) = files.slice(&name, &location, offset, length)? else {
+        return Ok(());
+    };
     if let Some(need) = need
         && need != Some(bytes.len() as u64)
     {

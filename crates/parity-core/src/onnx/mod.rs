@@ -18,7 +18,7 @@ use std::path::Path;
 
 use prost::Message;
 
-pub use external_data::load_external_data;
+pub use external_data::{check_external_data, has_external_data, load_external_data};
 
 use crate::{DType, Dim, Error, IoInfo, ModelInfo, Result};
 
@@ -115,29 +115,24 @@ pub fn opset(model: &ModelProto) -> Option<i64> {
         .map(|o| o.version())
 }
 
-/// [`read_model`] for `backend`, refusing a model whose default-domain opset is outside the range
-/// the backend implements (`supported`, its [`crate::Runtime::opsets`]), before the backend loads
-/// it: a newer opset may change an operator's meaning in ways an older implementation does not know
-/// of, and running it anyway could pass or fail for the wrong reason. A model that imports no
-/// default-domain opset is left to the backend.
-pub fn read_model_for(
-    path: &Path,
-    backend: &'static str,
-    supported: &std::ops::RangeInclusive<i64>,
-) -> Result<ModelProto> {
-    let model = read_model(path)?;
-    match opset(&model) {
-        Some(v) if !supported.contains(&v) => Err(Error::backend(
-            backend,
-            format!(
-                "{}: the model imports opset {v}; {backend} supports opsets {} to {}",
-                path.display(),
-                supported.start(),
-                supported.end()
-            ),
-        )),
-        _ => Ok(model),
-    }
+/// A note when `model`'s default-domain opset lies outside the range `backend` declares
+/// (`declared`, its [`crate::Runtime::opsets`]): `the model imports opset 6; ort declares opsets 7
+/// to 26`. The range is a declaration, not a gate: the runtime itself decides whether it runs the
+/// model (onnxruntime runs opset-6 models below its declared 7), so a front end shows this as a
+/// warning, or beside the runtime's own error, and never refuses a model for it.
+pub fn opset_note(
+    model: &ModelProto,
+    backend: &str,
+    declared: &std::ops::RangeInclusive<i64>,
+) -> Option<String> {
+    let v = opset(model)?;
+    (!declared.contains(&v)).then(|| {
+        format!(
+            "the model imports opset {v}; {backend} declares opsets {} to {}",
+            declared.start(),
+            declared.end()
+        )
+    })
 }
 
 /// ONNX's name for a `TensorProto.DataType` code (`FLOAT`, `BFLOAT16`, ...), for messages.

@@ -574,7 +574,31 @@ fn an_npz_inflating_past_the_limit_is_refused() {
     zip.finish().unwrap();
     assert!(fs::metadata(&path).unwrap().len() < 4 << 20, "a small file");
     let e = parity_core::golden::read_npz(&path).unwrap_err().to_string();
-    assert!(e.contains("inflates to more than"), "{e}");
+    assert!(e.contains("array 'age'") && e.contains("-byte limit for one npz"), "{e}");
+}
+
+#[test]
+fn an_npz_member_inflating_past_its_own_header_is_refused_at_the_declared_size() {
+    // A 1-element float32 array followed by 64 MiB of deflated zeros: the member is read only up
+    // to the 4 bytes its header declares plus one, and the trailing data is an error (it was
+    // inflated whole and silently ignored before).
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("case.npz");
+    let header = hand_npy("<f4", "(1,)", &[]);
+    let mut zip = npyz::zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let options = npyz::zip::write::FileOptions::default()
+        .compression_method(npyz::zip::CompressionMethod::Deflated);
+    zip.start_file("age.npy", options).unwrap();
+    zip.write_all(&header).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+    assert!(fs::metadata(&path).unwrap().len() < 1 << 20, "a small file");
+    let e = parity_core::golden::read_npz(&path).unwrap_err().to_string();
+    assert!(e.starts_with(&path.display().to_string()), "{e}");
+    assert!(e.contains("array 'age'") && e.contains("past the 4 bytes its header declares"), "{e}");
 }
 
 #[test]

@@ -385,6 +385,21 @@ fn same_numbers(x: &parity_core::Tensor, y: &parity_core::Tensor, tol: Tolerance
     diff.is_finite() && norm > 0.0 && diff <= 1e-2 * norm
 }
 
+/// Why `expected` cannot be compared on `runtime`: it holds a number outside the range of the
+/// dtype the runtime holds such a value in.
+fn unrepresentable(
+    expected: &parity_core::Tensor,
+    runtime: &dyn parity_core::Runtime,
+) -> Option<String> {
+    let held = runtime.holds(expected.dtype());
+    let (index, value) = expected.data().first_unrepresentable(held)?;
+    Some(format!(
+        "{} holds {} values as {held}, and the expected value holds {value} (element {index}), outside that range",
+        runtime.name(),
+        expected.dtype()
+    ))
+}
+
 /// The culprit's repro: its cut model, what it is fed, what it should give.
 type ReproParts = (parity_core::onnx::proto::ModelProto, NamedTensors, NamedTensors);
 
@@ -421,13 +436,34 @@ impl Side<'_> {
             HashMap::new();
         let mut rows = Vec::with_capacity(self.model.values.len());
         let mut repro = None;
+        let runtime = backend.runtime();
         for v in &self.model.values {
             let expected = self.expected.get(&v.value);
             let actual = self.actual.values.get(&v.value);
+            let row = |cumulative, isolated, isolated_note, not_comparable| NodeRow {
+                node: v.node_name.clone(),
+                op: v.op.clone(),
+                value: v.value.clone(),
+                shape: actual.map(|t| t.shape().to_vec()),
+                aligned_to: None,
+                cumulative,
+                isolated,
+                isolated_note,
+                not_comparable,
+            };
+            if let Some(why) = expected.and_then(|e| unrepresentable(e, runtime.as_ref())) {
+                rows.push(row(None, None, None, Some(why)));
+                continue;
+            }
             let cumulative = match (actual, expected) {
                 (Some(a), Some(e)) => Some(Metrics::of(a, e, tol)),
                 _ => None,
             };
+            if self.model.computes_nothing(v.node) {
+                let note = "the node computes from no computed value (a constant): never a culprit";
+                rows.push(row(cumulative, None, Some(note.to_string()), None));
+                continue;
+            }
             let outcome = isolated
                 .entry(v.node)
                 .or_insert_with(|| self.isolate(backend, v.node, options, scratch));
@@ -447,16 +483,7 @@ impl Side<'_> {
             {
                 repro = Some(parts.clone());
             }
-            rows.push(NodeRow {
-                node: v.node_name.clone(),
-                op: v.op.clone(),
-                value: v.value.clone(),
-                shape: actual.map(|t| t.shape().to_vec()),
-                aligned_to: None,
-                cumulative,
-                isolated: iso,
-                isolated_note: note,
-            });
+            rows.push(row(cumulative, iso, note, None));
         }
         timing.isolated_s += started.elapsed().as_secs_f64();
         (rows, repro)

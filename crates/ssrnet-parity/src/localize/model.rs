@@ -49,6 +49,14 @@ impl Model {
             .collect()
     }
 
+    /// Whether node `index` computes from nothing computed: no input, or only initializers (a
+    /// `Constant`, a `ConstantOfShape` of an initializer). Such a node is never a culprit: it
+    /// holds data, and a runtime that reads the data differently shows at its cumulative value.
+    pub fn computes_nothing(&self, index: usize) -> bool {
+        let graph = self.proto.graph.as_ref().expect("checked at read");
+        graph.node[index].input.iter().all(|i| i.is_empty() || self.initializers.contains(i))
+    }
+
     /// The values nodes `indices` read that must be fed when they run by themselves: not computed
     /// by one of them, not initializers, not omitted optional inputs; each once, in order.
     pub fn fed_inputs(&self, indices: &[usize]) -> Vec<String> {

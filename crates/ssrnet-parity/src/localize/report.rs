@@ -67,6 +67,11 @@ pub struct NodeRow {
     /// Why `isolated` is missing, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub isolated_note: Option<String>,
+    /// Why the value is not compared on this runtime at all: the expected value holds numbers
+    /// the runtime cannot represent in the dtype it holds the value in (RTen holds int64 as
+    /// int32, and a transformer's slice ends at INT64_MAX). Not a divergence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_comparable: Option<String>,
 }
 
 impl NodeRow {
@@ -302,6 +307,17 @@ impl Report {
             }
             if let Some(a) = run.aligned {
                 println!("aligned {} of {} values", a.values, a.of);
+            }
+            let not_comparable: Vec<&NodeRow> =
+                run.nodes.iter().filter(|r| r.not_comparable.is_some()).collect();
+            if let Some(first) = not_comparable.first() {
+                println!(
+                    "{} value(s) not comparable on {}, e.g. {}: {}",
+                    not_comparable.len(),
+                    run.backend,
+                    escape_control(&first.value),
+                    escape_control(first.not_comparable.as_deref().unwrap_or_default())
+                );
             }
             if let Some(drift) = run.exposure_drift.filter(|d| *d > self.tolerance.atol) {
                 println!(

@@ -18,6 +18,9 @@ pub enum Outcome {
     Fail,
     /// It could not load or run (or, for a report, compared nothing).
     Error,
+    /// A side only: a backend of the default set whose runtime refused the model; the verdict
+    /// comes from the other sides.
+    Skipped,
 }
 
 impl Outcome {
@@ -27,6 +30,7 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
             Outcome::Error => "error",
+            Outcome::Skipped => "skipped",
         }
     }
 }
@@ -39,6 +43,9 @@ pub struct SideReport {
     pub verdict: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why it was skipped (verdict `skipped`): its runtime's refusal to load the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     pub outputs: Vec<OutputSummary>,
     /// Names of the cases that failed.
     pub failed_cases: Vec<String>,
@@ -74,6 +81,7 @@ impl SideReport {
             name: name.to_string(),
             verdict,
             error,
+            skipped: None,
             outputs,
             failed_cases: failures.iter().map(|c| c.case.clone()).collect(),
             failures,
@@ -86,10 +94,21 @@ impl SideReport {
             name: name.to_string(),
             verdict: Outcome::Error,
             error: Some(format!("{error:#}")),
+            skipped: None,
             outputs: Vec::new(),
             failed_cases: Vec::new(),
             failures: Vec::new(),
             case_reports: None,
+        }
+    }
+
+    /// A backend of the default set that its runtime refused to load the model on, for `why`.
+    pub fn skipped(name: &str, why: String) -> Self {
+        SideReport {
+            verdict: Outcome::Skipped,
+            error: None,
+            skipped: Some(why),
+            ..SideReport::from_error(name, &anyhow::anyhow!(""))
         }
     }
 }
@@ -156,8 +175,8 @@ impl ShardPart {
 /// The whole verdict of a `check`, `compare` or `diff`.
 #[derive(Clone, Serialize)]
 pub struct ParityReport {
-    /// `pass` when every side passed; `fail` when any mismatched; `error` when any could not run
-    /// or compared nothing.
+    /// `pass` when every side that ran passed; `fail` when any mismatched; `error` when any could
+    /// not run or compared nothing, or when every side was skipped. Skipped sides do not count.
     pub verdict: Outcome,
     pub command: String,
     pub model: String,
@@ -184,9 +203,10 @@ impl ParityReport {
         profile: &str,
         backends: Vec<SideReport>,
     ) -> Self {
-        let verdict = if backends.iter().any(|b| b.verdict == Outcome::Error) {
+        let ran = || backends.iter().filter(|b| b.verdict != Outcome::Skipped);
+        let verdict = if ran().next().is_none() || ran().any(|b| b.verdict == Outcome::Error) {
             Outcome::Error
-        } else if backends.iter().all(|b| b.verdict == Outcome::Pass) {
+        } else if ran().all(|b| b.verdict == Outcome::Pass) {
             Outcome::Pass
         } else {
             Outcome::Fail
@@ -218,8 +238,14 @@ impl ParityReport {
             Outcome::Error => {
                 let errors: Vec<String> =
                     self.backends.iter().filter_map(|b| b.error.clone()).collect();
+                if errors.is_empty() {
+                    let skipped: Vec<String> =
+                        self.backends.iter().filter_map(|b| b.skipped.clone()).collect();
+                    anyhow::bail!("no backend could run the model: {}", skipped.join("; "))
+                }
                 anyhow::bail!("{}", errors.join("; "))
             }
+            Outcome::Skipped => unreachable!("a report's verdict is never skipped"),
         }
     }
 
@@ -260,19 +286,12 @@ impl ParityReport {
             ],
         );
         for side in &self.backends {
-            if let Some(err) = &side.error {
-                t.add_row(vec![
-                    side.name.clone(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    err.clone(),
-                    "ERROR".into(),
-                ]);
+            if matches!(side.verdict, Outcome::Error | Outcome::Skipped) && side.outputs.is_empty()
+            {
+                let mut row = vec!["-".to_string(); 10];
+                row[0] = side.name.clone();
+                row[9] = side.verdict.as_str().to_uppercase();
+                t.add_row(row);
                 continue;
             }
             for o in &side.outputs {
@@ -286,11 +305,24 @@ impl ParityReport {
                     format!("{:e}+{:e}*|ref|", o.tolerance.atol, o.tolerance.rtol),
                     o.min_atol.map_or("none".into(), sci),
                     o.worst_case.clone().unwrap_or_default(),
-                    if o.pass { "PASS".into() } else { "FAIL".into() },
+                    match (side.verdict, o.pass) {
+                        (Outcome::Error, _) => "ERROR".into(),
+                        (_, true) => "PASS".into(),
+                        (_, false) => "FAIL".into(),
+                    },
                 ]);
             }
         }
         println!("{t}");
+        // Errors and skips under the table, not in it: a runtime's message can be long.
+        for side in &self.backends {
+            if let Some(err) = &side.error {
+                println!("{}: error: {err}", side.name);
+            }
+            if let Some(why) = &side.skipped {
+                println!("{}: skipped: {why}", side.name);
+            }
+        }
         for side in self.backends.iter().filter(|s| !s.failed_cases.is_empty()) {
             println!(
                 "{}: {} failing case(s): {}",
@@ -334,18 +366,22 @@ impl ParityReport {
             println!("{k}: {v}");
         }
         let summary = match self.verdict {
-            Outcome::Pass => format!(
-                "{} backend(s) x {} cases within tolerance",
-                self.backends.len(),
-                self.cases
-            ),
+            Outcome::Pass => {
+                let ran = self.backends.iter().filter(|b| b.verdict == Outcome::Pass).count();
+                let skipped = self.backends.len() - ran;
+                let skipped =
+                    if skipped > 0 { format!(" ({skipped} skipped)") } else { String::new() };
+                format!("{ran} backend(s) x {} cases within tolerance{skipped}", self.cases)
+            }
             Outcome::Fail => "parity mismatch".to_string(),
-            Outcome::Error => "a backend could not run the model, or compared nothing".to_string(),
+            Outcome::Error | Outcome::Skipped => {
+                "a backend could not run the model, or compared nothing".to_string()
+            }
         };
         let word = match self.verdict {
             Outcome::Pass => verdict_word(true),
             Outcome::Fail => verdict_word(false),
-            Outcome::Error => "ERROR".into(),
+            Outcome::Error | Outcome::Skipped => "ERROR".into(),
         };
         if md {
             println!("\n**{}**: {summary}", self.verdict.as_str().to_uppercase());

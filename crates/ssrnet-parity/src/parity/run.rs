@@ -107,12 +107,30 @@ fn run_stacked(runnable: &mut dyn Runnable, cases: &[&NamedTensors]) -> Option<V
     Some(split)
 }
 
-/// Loads `model` on `backend`, naming both in the error.
+/// Loads `model` on `backend`, naming both in the error. A model outside the opsets the backend
+/// declares is still handed to its runtime, which decides: the declaration is a warning printed
+/// at the end of a run that ends without an error, and a note beside the runtime's own error.
 pub fn prepare(backend: BackendName, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
-    backend
-        .runtime()
-        .prepare(model, options)
-        .map_err(|e| backend_error(backend, model, "cannot load", e))
+    let runtime = backend.runtime();
+    let note = || {
+        let proto = parity_core::onnx::read_model(model).ok()?;
+        parity_core::onnx::opset_note(&proto, backend.as_str(), &runtime.opsets())
+    };
+    match runtime.prepare(model, options) {
+        Ok(runnable) => {
+            if let Some(note) = note() {
+                crate::output::warn_at_end(format!("{}: {note}", model.display()));
+            }
+            Ok(runnable)
+        }
+        Err(e) => {
+            let e = backend_error(backend, model, "cannot load", e);
+            Err(match note() {
+                Some(note) => anyhow::anyhow!("{e:#} ({note})"),
+                None => e,
+            })
+        }
+    }
 }
 
 /// `backend`'s error on `model` as one line that names each once:

@@ -41,6 +41,9 @@ pub struct Comparison<'a> {
     /// Print each case's report as a JSON line (`{"record": "case", "backend", ...}`) on stdout
     /// as soon as it is compared (`--format jsonl`; lines of backends side by side interleave).
     pub stream_lines: bool,
+    /// A backend whose runtime refuses to load the model is skipped, not an error: the backends
+    /// are the default set, not ones the user named.
+    pub skip_refused: bool,
 }
 
 /// What a backend's run over the cases leaves: the summaries, the failed cases' reports, and
@@ -51,12 +54,26 @@ pub struct Compared {
     pub all: Option<Vec<CaseReport>>,
 }
 
+/// Why a backend stopped before its last case.
+enum Stopped {
+    /// Its runtime refused the model: it could not load it, or failed on the first case it ran.
+    Refused(anyhow::Error),
+    /// It failed on a case (or could not report one).
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Stopped {
+    fn from(e: anyhow::Error) -> Self {
+        Stopped::Failed(e)
+    }
+}
+
 /// Runs cases `0..count` (made by `read` on this thread, in order, once per wave; `None` skips
 /// one) on every backend, `spread.jobs` backends at a time and `spread.batch` cases to a call,
 /// ticking `bar` once per case and backend. Returns each backend's side of the report: what its
 /// comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or
-/// run a case stops, the others go on); an error from `read` (an unreadable case) ends the whole
-/// run.
+/// run a case stops, the others go on; one that cannot load is skipped instead with
+/// [`Comparison::skip_refused`]); an error from `read` (an unreadable case) ends the whole run.
 #[allow(clippy::too_many_arguments)]
 pub fn run_backends(
     backends: &[BackendName],
@@ -68,7 +85,8 @@ pub fn run_backends(
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
 ) -> Result<Vec<SideReport>> {
-    let mut results: Vec<Option<Result<Compared>>> = backends.iter().map(|_| None).collect();
+    let mut results: Vec<Option<Result<Compared, Stopped>>> =
+        backends.iter().map(|_| None).collect();
     let order: Vec<usize> = (0..backends.len()).collect();
     for wave in order.chunks(spread.jobs.max(1)) {
         std::thread::scope(|scope| -> Result<()> {
@@ -108,11 +126,11 @@ pub fn run_backends(
             drop(senders);
             for (worker, &b) in workers.into_iter().zip(wave) {
                 let result = worker.join().unwrap_or_else(|_| {
-                    Err(anyhow!(
+                    Err(Stopped::Failed(anyhow!(
                         "{}: {}: the backend thread panicked",
                         backends[b].as_str(),
                         model.display()
-                    ))
+                    )))
                 });
                 results[b] = Some(result);
             }
@@ -127,7 +145,12 @@ pub fn run_backends(
                 side.case_reports = compared.all;
                 side
             }
-            Err(e) => SideReport::from_error(backend.as_str(), &e),
+            Err(Stopped::Refused(e)) if comparison.skip_refused => {
+                SideReport::skipped(backend.as_str(), format!("{e:#}"))
+            }
+            Err(Stopped::Refused(e) | Stopped::Failed(e)) => {
+                SideReport::from_error(backend.as_str(), &e)
+            }
         }
     });
     Ok(sides.collect())
@@ -141,19 +164,24 @@ fn worker(
     batch: usize,
     comparison: Comparison<'_>,
     bar: &indicatif::ProgressBar,
-) -> Result<Compared> {
-    let mut runnable = prepare(backend, model, options)?;
+) -> Result<Compared, Stopped> {
+    let mut runnable = prepare(backend, model, options).map_err(Stopped::Refused)?;
     let mut summary = Summary::default();
     let mut failures = Vec::new();
     let mut all = comparison.keep_all.then(Vec::new);
+    let mut compared = 0usize;
     let mut cases = cases.into_iter().peekable();
     while cases.peek().is_some() {
         let group: Vec<Arc<StreamCase>> = cases.by_ref().take(batch).collect();
         let inputs: Vec<&NamedTensors> = group.iter().map(|case| &case.inputs).collect();
         let outputs = run_together(runnable.as_mut(), &inputs);
         for (case, actual) in group.iter().zip(outputs) {
-            let actual = actual
-                .map_err(|e| backend_error(backend, model, &format!("case {}", case.name), e))?;
+            let actual = actual.map_err(|e| {
+                let e = backend_error(backend, model, &format!("case {}", case.name), e);
+                // Failing before any case ran is the runtime refusing the model (candle-onnx
+                // names an unsupported op variant only when it evaluates the node).
+                if compared == 0 { Stopped::Refused(e) } else { Stopped::Failed(e) }
+            })?;
             let report = compare_outputs(
                 &case.name,
                 &actual,
@@ -162,6 +190,7 @@ fn worker(
                 comparison.options,
             );
             summary.add(&report);
+            compared += 1;
             if comparison.stream_lines {
                 super::report::print_case_line(backend.as_str(), &report)?;
             }
