@@ -157,7 +157,14 @@ pub fn run(args: Args) -> Result<Verdict> {
         let mut culprit = None;
         let mut accumulation = None;
         let run = (|| -> Result<Run> {
-            let actual = trace(backend, &a, &inputs, &options, scratch.path())?;
+            // Without --backend, a backend whose runtime cannot run the model is skipped.
+            let actual = match trace(backend, &a, &inputs, &options, scratch.path()) {
+                Ok(actual) => actual,
+                Err(e) if args.backend.is_empty() => {
+                    return Ok(Run::skipped(name.clone(), backend.as_str(), &e));
+                }
+                Err(e) => return Err(e),
+            };
             timing.add(&actual);
             let (expected, pairs) = match (&reference, &b, &pytorch) {
                 (Some(r), ..) => (Cow::Borrowed(&r.values), None),
@@ -274,8 +281,14 @@ pub fn run(args: Args) -> Result<Verdict> {
         LocalizeVerdict::Culprit | LocalizeVerdict::Accumulation => Ok(Verdict::Fail),
         LocalizeVerdict::Error => {
             let errors: Vec<String> = report.runs.iter().filter_map(|r| r.error.clone()).collect();
+            if errors.is_empty() {
+                let skipped: Vec<String> =
+                    report.runs.iter().filter_map(|r| r.skipped.clone()).collect();
+                bail!("no backend could run the model: {}", skipped.join("; "))
+            }
             bail!("{}", errors.join("; "))
         }
+        LocalizeVerdict::Skipped => unreachable!("a report's verdict is never skipped"),
     }
 }
 

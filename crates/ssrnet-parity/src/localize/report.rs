@@ -87,6 +87,8 @@ pub enum LocalizeVerdict {
     Culprit,
     Accumulation,
     Error,
+    /// A run only: without `--backend`, a backend whose runtime cannot run the model.
+    Skipped,
 }
 
 /// One comparison: a backend against the reference backend, or one export against the other on a
@@ -102,6 +104,9 @@ pub struct Run {
     pub crossing: Option<NodeRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the run was skipped (verdict `skipped`): its runtime could not run the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// How the values under test were read (`native` or `exposed`), and with `exposed`, how far
     /// exposing every value moved the graph's own outputs.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +152,7 @@ impl Run {
             culprit,
             crossing,
             error: None,
+            skipped: None,
             read_out: None,
             exposure_drift: None,
             aligned: None,
@@ -162,12 +168,24 @@ impl Run {
         }
     }
 
+    /// A run of a backend (not named by the user) whose runtime cannot run the model.
+    pub fn skipped(name: String, backend: &str, why: &anyhow::Error) -> Run {
+        Run {
+            skipped: Some(format!("{why:#}")),
+            verdict: LocalizeVerdict::Skipped,
+            ..Run::judged(name, backend, Vec::new())
+        }
+    }
+
     /// The one-line verdict of this run.
     fn summary(&self) -> String {
         let at = |r: &NodeRef| format!("{} ({}), value {}", r.node, r.op, r.value);
         match (self.verdict, &self.culprit, &self.crossing) {
             (LocalizeVerdict::Error, ..) => {
                 format!("error: {}", self.error.as_deref().unwrap_or("unknown"))
+            }
+            (LocalizeVerdict::Skipped, ..) => {
+                format!("skipped: {}", self.skipped.as_deref().unwrap_or("unknown"))
             }
             (LocalizeVerdict::Culprit, Some(c), _) => {
                 format!("culprit: {} computes differently on its own inputs", at(c))
@@ -231,11 +249,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// The top-level verdict over the runs: an error if any run failed, else the first culprit,
-    /// else the first accumulation, else none.
+    /// The top-level verdict over the runs: an error if any run failed or every run was skipped,
+    /// else the first culprit, else the first accumulation, else none (skipped runs do not count).
     pub fn summarise(&mut self) {
         let first = |v: LocalizeVerdict| self.runs.iter().find(|r| r.verdict == v);
-        let (verdict, culprit, crossing) = if first(LocalizeVerdict::Error).is_some() {
+        let all_skipped = self.runs.iter().all(|r| r.verdict == LocalizeVerdict::Skipped);
+        let (verdict, culprit, crossing) = if first(LocalizeVerdict::Error).is_some() || all_skipped
+        {
             (LocalizeVerdict::Error, None, None)
         } else if let Some(r) = first(LocalizeVerdict::Culprit) {
             (LocalizeVerdict::Culprit, r.culprit.clone(), r.crossing.clone())
@@ -262,6 +282,7 @@ impl Report {
             LocalizeVerdict::Culprit => "CULPRIT",
             LocalizeVerdict::Accumulation => "ACCUMULATION",
             LocalizeVerdict::Error => "ERROR",
+            LocalizeVerdict::Skipped => "SKIPPED",
         };
         if md {
             println!("### ssrnet-parity localize: {}\n", word(self.verdict));

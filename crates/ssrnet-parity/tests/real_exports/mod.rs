@@ -119,6 +119,17 @@ fn localize_names_no_constant_on_healthy_transformer_exports() {
             assert!(why.contains("int32") && why.contains("9223372036854775807"), "{why}");
             assert!(row["cumulative"].is_null() && row["isolated"].is_null(), "{row:#}");
         }
+        // The default backends: none either, candle (no LayerNormalization) skipped.
+        let (r, v) = run_json(&["localize", "--model", m, "--format", "json"]);
+        assert_code(&r, 0);
+        assert_eq!(v["verdict"], "none", "{r:?}");
+        let verdicts: Vec<(&str, &str)> = v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|run| (run["backend"].as_str().unwrap(), run["verdict"].as_str().unwrap()))
+            .collect();
+        assert_eq!(verdicts, [("tract", "none"), ("candle", "skipped"), ("rten", "none")]);
     }
 }
 
