@@ -10,7 +10,8 @@
 //! | [`backend`] | [`Runtime`] prepares a model once, [`Runnable`] runs it many times |
 //! | [`golden`] | read a [`GoldenSet`] (npz or `test_data_set_N/*.pb`), write one atomically |
 //! | [`compare`] | `\|a - b\| <= atol + rtol * \|b\|` per element, with reports and summaries |
-//! | [`onnx`] | the ONNX protobuf types, reading a model, the one ONNX-to-[`ModelInfo`] converter |
+//! | [`onnx`] | the ONNX protobuf types, reading a model ([`onnx::OnnxModel`] for inspection), the one ONNX-to-[`ModelInfo`] converter |
+//! | [`digest`] | sha256 of files and bytes |
 //! | [`npy`], [`tensor_proto`] | single `.npy` and TensorProto `.pb` files |
 //! | [`fsutil`] | safe file access: bounded reads of regular files, atomic writes |
 //! | [`panic`](mod@panic) | a panic inside a backend library as an error, and the quiet hook that keeps stderr clean |
@@ -50,6 +51,7 @@
 
 pub mod backend;
 pub mod compare;
+pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod golden;

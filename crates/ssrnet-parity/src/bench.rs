@@ -76,7 +76,7 @@ fn count_flops(
 pub fn run(args: Args) -> Result<Verdict> {
     let model =
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
-    let onnx = crate::onnx_model::OnnxModel::read(&model)?;
+    let onnx = parity_core::onnx::OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
     let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let mut flops_by_batch = std::collections::BTreeMap::new();

@@ -11,11 +11,11 @@ use parity_core::golden::{GoldenIndex, MANIFEST, Manifest};
 
 use crate::Verdict;
 use crate::backends::BackendName;
-use crate::onnx_model::OnnxModel;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, batch_agnostic};
 use crate::profile::{Profile, ProfileArg};
 use crate::read_ahead::ReadAhead;
+use parity_core::onnx::OnnxModel;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
     let golden = GoldenIndex::open(&dir, &batch_agnostic(&info))?;
-    let model_sha = crate::digest::file_sha256(&model)?;
+    let model_sha = parity_core::digest::file_sha256(&model)?;
     let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
     let mut other_model = None;
     if let Some(recorded) = recorded
@@ -145,9 +145,9 @@ fn listing_sha256(golden: &GoldenIndex, dir: &std::path::Path) -> Result<String>
     }
     let manifest = dir.join(MANIFEST);
     if manifest.is_file() {
-        listing.extend(crate::digest::file_sha256(&manifest)?.as_bytes());
+        listing.extend(parity_core::digest::file_sha256(&manifest)?.as_bytes());
     }
-    Ok(crate::digest::sha256(&listing))
+    Ok(parity_core::digest::sha256(&listing))
 }
 
 /// The model a golden set names: the manifest's, else `model.onnx` beside ONNX test data.

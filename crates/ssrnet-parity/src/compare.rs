@@ -13,12 +13,12 @@ use parity_core::{NamedTensors, Tolerance};
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
-use crate::onnx_model::OnnxModel;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
     ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_together,
 };
 use crate::profile::{Profile, ProfileArg};
+use parity_core::onnx::OnnxModel;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -128,8 +128,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     if let Some(shard) = shard {
         let (total, nan_equal) = (source.len(), args.run.nan_equal);
         report.shard = Some(ShardPart {
-            model_sha256: crate::digest::file_sha256(&args.model)?,
-            reference_sha256: crate::digest::sha256(reference.as_bytes()),
+            model_sha256: parity_core::digest::file_sha256(&args.model)?,
+            reference_sha256: parity_core::digest::sha256(reference.as_bytes()),
             ..ShardPart::new(shard, total, positions, &tols, nan_equal, &others)
         });
     }

@@ -15,11 +15,11 @@ use parity_core::{NamedTensors, Tolerance};
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
-use crate::onnx_model::OnnxModel;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
 use crate::profile::{Profile, ProfileArg};
+use parity_core::onnx::OnnxModel;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::Verdict;
 use crate::backends::BackendName;
-use crate::onnx_model::{OnnxModel, dtype_string, shape_string};
 use crate::output::{Format, table};
+use parity_core::onnx::{OnnxModel, dtype_string, shape_string};
 
 #[derive(clap::Args)]
 pub struct Args {

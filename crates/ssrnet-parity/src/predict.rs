@@ -22,8 +22,8 @@ use serde::Serialize;
 
 use crate::Verdict;
 use crate::backends::BackendName;
-use crate::onnx_model::OnnxModel;
 use crate::output::Format;
+use parity_core::onnx::OnnxModel;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -18,7 +18,7 @@ use cv_preprocess::{ChannelOrder, Interpolation, Normalize, Preprocessor};
 use parity_core::golden::Manifest;
 use parity_core::{DType, Dim, ModelInfo, NamedTensors};
 
-use crate::onnx_model::OnnxModel;
+use parity_core::onnx::OnnxModel;
 
 /// `--profile`, for every command that runs a model.
 #[derive(clap::Args, Clone, Copy, Debug)]

@@ -11,7 +11,7 @@ use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::backends::BackendName;
-use crate::onnx_model::OnnxModel;
+use parity_core::onnx::OnnxModel;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let threads = Some(args.threads.unwrap_or(1));
     let options = parity_core::Options { shared_cores: true, ..profile.options(threads) };
     let mut runnable = crate::parity::prepare(args.backend, &args.model, &options)?;
-    let sha = crate::digest::file_sha256(&args.model)?;
+    let sha = parity_core::digest::file_sha256(&args.model)?;
     let bar = crate::output::progress(source.len() as u64, "recording");
     // Nothing is held but a few chunks of cases and the manifest's small entries; an error leaves
     // --out as it was.

@@ -13,12 +13,14 @@
 //!   naming the value and ONNX's name for the type.
 
 mod external_data;
+mod model;
 
 use std::path::Path;
 
 use prost::Message;
 
 pub use external_data::{check_external_data, has_external_data, load_external_data};
+pub use model::{OnnxModel, dtype_string, elem_type_name, shape_string};
 
 use crate::{DType, Dim, Error, IoInfo, ModelInfo, Result};
 

@@ -36,9 +36,9 @@ use self::trace::{Trace, trace};
 use crate::Verdict;
 use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
-use crate::onnx_model::OnnxModel;
 use crate::output::Format;
 use crate::profile::{Profile, ProfileArg};
+use parity_core::onnx::OnnxModel;
 
 #[derive(clap::Args)]
 pub struct Args {

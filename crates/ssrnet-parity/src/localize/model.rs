@@ -9,7 +9,7 @@ use parity_core::NamedTensors;
 use parity_core::onnx::proto::ModelProto;
 use parity_graph::values::NodeValue;
 
-use crate::onnx_model::OnnxModel;
+use parity_core::onnx::OnnxModel;
 
 pub struct Model {
     pub path: PathBuf,

@@ -2,18 +2,18 @@
 
 use std::path::Path;
 
-use anyhow::Result;
 use sha2::Digest;
 
-/// The sha256 of the file at `path`.
+use crate::{Error, Result};
+
+/// The sha256 of the regular file at `path` (of any size: it is read in blocks).
 pub fn file_sha256(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let (mut file, _) = crate::fsutil::open_regular(path, u64::MAX)?;
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = std::io::Read::read(&mut file, &mut buf)
-            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+            .map_err(|source| Error::Io { path: path.into(), source })?;
         if n == 0 {
             break;
         }

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use parity_core::onnx::proto::{GraphProto, ModelProto, ValueInfoProto};
-use parity_core::onnx::{dtype_from_onnx, onnx_type_name};
+use super::proto::{GraphProto, ModelProto, ValueInfoProto};
+use super::{dtype_from_onnx, onnx_type_name};
+use crate::{Error, Result};
 
 /// A declared element type: numpy's name where ssrnet-parity can hold it, else ONNX's.
 pub fn elem_type_name(code: i32) -> String {
@@ -15,8 +15,11 @@ pub fn elem_type_name(code: i32) -> String {
 
 /// A model file read for inspection.
 pub struct OnnxModel {
+    /// Where it was read from.
     pub path: PathBuf,
+    /// The decoded model, external data not loaded.
     pub proto: ModelProto,
+    /// The model file's size.
     pub file_bytes: u64,
 }
 
@@ -24,19 +27,21 @@ impl OnnxModel {
     /// Reads and decodes `path`; an empty, truncated or non-ONNX file is an error naming it.
     pub fn read(path: &Path) -> Result<Self> {
         let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let proto = parity_core::onnx::read_model(path)?;
+        let proto = super::read_model(path)?;
         Ok(OnnxModel { path: path.to_owned(), proto, file_bytes })
     }
 
+    /// The model's graph ([`super::read_model`] guarantees one).
     pub fn graph(&self) -> &GraphProto {
         self.proto.graph.as_ref().expect("checked in read")
     }
 
     /// The default-domain opset version, if imported.
     pub fn opset(&self) -> Option<i64> {
-        parity_core::onnx::opset(&self.proto)
+        super::opset(&self.proto)
     }
 
+    /// The model's `metadata_props`, by key.
     pub fn metadata(&self) -> BTreeMap<String, String> {
         self.proto
             .metadata_props
@@ -60,7 +65,7 @@ impl OnnxModel {
 
     /// Graph inputs that are not initializers.
     pub fn inputs(&self) -> Vec<&ValueInfoProto> {
-        parity_core::onnx::graph_inputs(self.graph())
+        super::graph_inputs(self.graph())
     }
 
     /// External data files referenced by initializers, with how many initializers use each.
@@ -80,16 +85,15 @@ impl OnnxModel {
 
     /// The declared signature through parity-core's one converter; element types the core tensor
     /// cannot hold are an error naming the model.
-    pub fn model_info(&self) -> Result<parity_core::ModelInfo> {
-        parity_core::onnx::model_info(self.graph())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", self.path.display()))
+    pub fn model_info(&self) -> Result<crate::ModelInfo> {
+        super::model_info(self.graph()).map_err(|e| Error::invalid(&self.path, e))
     }
 }
 
 /// The tensor type of a declared value, if it has one.
-fn tensor_type(v: &ValueInfoProto) -> Option<&parity_core::onnx::proto::type_proto::Tensor> {
+fn tensor_type(v: &ValueInfoProto) -> Option<&super::proto::type_proto::Tensor> {
     match v.r#type.as_ref()?.value.as_ref()? {
-        parity_core::onnx::proto::type_proto::Value::TensorType(t) => Some(t),
+        super::proto::type_proto::Value::TensorType(t) => Some(t),
         _ => None,
     }
 }
@@ -98,9 +102,7 @@ fn tensor_type(v: &ValueInfoProto) -> Option<&parity_core::onnx::proto::type_pro
 /// declared shape at all).
 pub fn shape_string(v: &ValueInfoProto) -> String {
     match tensor_type(v).and_then(|t| t.shape.as_ref()) {
-        Some(shape) => parity_core::shape_string(
-            &shape.dim.iter().map(parity_core::onnx::dim).collect::<Vec<_>>(),
-        ),
+        Some(shape) => crate::shape_string(&shape.dim.iter().map(super::dim).collect::<Vec<_>>()),
         None => "?".into(),
     }
 }
