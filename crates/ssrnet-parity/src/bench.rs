@@ -11,8 +11,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::output::{Format, table};
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     model: Option<PathBuf>,
     /// Backends to time (default: all).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::args::backend())]
     backend: Vec<BackendName>,
     /// Batch sizes.
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 32], value_parser = crate::output::at_least_one)]
@@ -89,7 +89,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             .collect::<Result<Vec<_>>>()?;
         flops_by_batch.insert(batch, count_flops(&model, &info, onnx.graph(), &shapes));
     }
-    let backends = crate::backends::chosen(&args.backend);
+    let backends = parity_engine::registry::chosen(&args.backend);
     let configs = backends.len() * args.threads.len() * args.batch.len();
     let bar = crate::output::progress(configs as u64, "benchmarking");
     let mut rows = Vec::new();

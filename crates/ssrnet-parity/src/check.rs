@@ -10,12 +10,12 @@ use parity_core::Tolerance;
 use parity_core::golden::{GoldenIndex, MANIFEST, Manifest};
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, batch_agnostic};
 use crate::profile::{Profile, ProfileArg};
-use crate::read_ahead::ReadAhead;
 use parity_core::onnx::OnnxModel;
+use parity_engine::BackendName;
+use parity_engine::read_ahead::ReadAhead;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long)]
     golden: Option<PathBuf>,
     /// Backends to check (default: all).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::args::backend())]
     backend: Vec<BackendName>,
     #[command(flatten)]
     run: ParityArgs,
@@ -70,7 +70,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         other_model = Some(why);
     }
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, golden.manifest.as_ref())?;
-    let backends = crate::backends::chosen(&args.backend);
+    let backends = parity_engine::registry::chosen(&args.backend);
     let spread = args.scale.spread(backends.len());
     // Backends running side by side share the cores: idle runtime threads must not spin.
     let options =

@@ -1,5 +1,5 @@
 //! `ssrnet-parity compare`: backends against a reference backend on the same inputs; no goldens.
-//! The cases stream: they are read a chunk at a time on every core ([`crate::read_ahead`]), each
+//! The cases stream: they are read a chunk at a time on every core ([`parity_engine::read_ahead`]), each
 //! is run on the reference, then handed to the other backends, which run concurrently
 //! ([`crate::parity::stream`]).
 
@@ -11,7 +11,6 @@ use parity_core::compare::Tolerances;
 use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
@@ -19,6 +18,7 @@ use crate::parity::{
 };
 use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,10 +28,10 @@ pub struct Args {
     #[command(flatten)]
     source: SourceArgs,
     /// Backends to compare against the reference (default: all but the reference).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::args::backend())]
     backend: Vec<BackendName>,
     /// The backend whose outputs are taken as expected.
-    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    #[arg(long, value_parser = crate::args::backend(), default_value_t = BackendName::Ort)]
     reference: BackendName,
     #[command(flatten)]
     run: ParityArgs,
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let source = args.source.open(&info, &profile)?;
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &info)?;
-    let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
+    let others: Vec<BackendName> = parity_engine::registry::chosen(&args.backend)
         .into_iter()
         .filter(|b| *b != args.reference)
         .collect();

@@ -1,7 +1,7 @@
 //! `ssrnet-parity diff OLD NEW`: regression after a re-export - the same inputs through both models
 //! on one backend; NEW is held to OLD's outputs, and the profile adds its task findings (SSRNet:
 //! samples whose age interval changed). The inputs are read a chunk at a time on every core
-//! ([`crate::read_ahead`]) on a thread of their own, and each case runs through both models, side
+//! ([`parity_engine::read_ahead`]) on a thread of their own, and each case runs through both models, side
 //! by side on a thread each, before the next; the outputs are kept for the findings. An unreadable image of a corpus is named and the run goes on.
 
 use std::path::{Path, PathBuf};
@@ -13,13 +13,13 @@ use parity_core::compare::Tolerances;
 use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
 use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,7 +30,7 @@ pub struct Args {
     #[command(flatten)]
     source: SourceArgs,
     /// The backend that runs both models.
-    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    #[arg(long, value_parser = crate::args::backend(), default_value_t = BackendName::Ort)]
     backend: BackendName,
     #[command(flatten)]
     run: ParityArgs,
@@ -101,17 +101,17 @@ impl Side {
     }
 }
 
-/// NEW's `what` paired with OLD's ([`crate::pairing`]), the models named in the error.
+/// NEW's `what` paired with OLD's ([`parity_engine::pairing`]), the models named in the error.
 fn pairing(
     args: &Args,
     what: &str,
     old: &[parity_core::IoInfo],
     new: &[parity_core::IoInfo],
     map: &[String],
-) -> Result<crate::pairing::Pairing> {
+) -> Result<parity_engine::pairing::Pairing> {
     let flag = format!("--{}-map", what.trim_end_matches('s'));
-    let map = crate::pairing::parse_map(map, &flag)?;
-    crate::pairing::pair(what, old, new, &map)
+    let map = parity_engine::pairing::parse_map(map, &flag)?;
+    parity_engine::pairing::pair(what, old, new, &map)
         .map_err(|e| anyhow::anyhow!("{} vs {}: {e:#}", args.old.display(), args.new.display()))
 }
 
@@ -136,7 +136,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let mut unreadable = crate::corpus::Unreadable::new(&bar);
     let positions: Vec<usize> = (0..source.len()).collect();
     std::thread::scope(|scope| -> Result<()> {
-        let cases = crate::read_ahead::in_background(scope, source.ahead(&positions));
+        let cases = parity_engine::read_ahead::in_background(scope, source.ahead(&positions));
         let old = Side::spawn(scope, backend, &args.old, &options);
         let new = Side::spawn(scope, backend, &args.new, &options);
         for read in cases {
@@ -172,7 +172,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         vec![SideReport::from_cases(&label, reports)],
     );
     for (key, pairing) in [("input_pairing", &inputs), ("output_pairing", &outputs)] {
-        if pairing.by != crate::pairing::By::Name {
+        if pairing.by != parity_engine::pairing::By::Name {
             report.extra.insert(key.into(), serde_json::to_value(pairing)?);
         }
     }

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
 
 use crate::profile::Profile;
-use crate::read_ahead::ReadAhead;
+use parity_engine::read_ahead::ReadAhead;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 

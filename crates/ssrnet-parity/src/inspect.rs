@@ -6,16 +6,16 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::output::{Format, table};
 use parity_core::onnx::{OnnxModel, dtype_string, shape_string};
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The ONNX model to describe.
     model: PathBuf,
     /// Backends to ask about op support (default: all).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::args::backend())]
     backend: Vec<BackendName>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         dtype: dtype_string(v),
         shape: shape_string(v),
     };
-    let backends = crate::backends::chosen(&args.backend)
+    let backends = parity_engine::registry::chosen(&args.backend)
         .into_iter()
         .map(|b| {
             let runtime = b.runtime();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod backends;
+mod args;
 mod bench;
 mod check;
 mod compare;
@@ -18,15 +18,12 @@ mod inspect;
 mod localize;
 mod merge;
 mod output;
-mod pairing;
 mod parity;
 mod paths;
 mod predict;
 mod preprocess;
 mod profile;
-mod read_ahead;
 mod record;
-mod shard;
 mod signals;
 
 #[derive(Parser)]

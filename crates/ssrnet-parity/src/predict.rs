@@ -21,9 +21,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::output::Format;
 use parity_core::onnx::OnnxModel;
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,7 +34,7 @@ pub struct Args {
     /// The model (default: the committed demo model, which carries demo weights).
     #[arg(long)]
     model: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    #[arg(long, value_parser = crate::args::backend(), default_value_t = BackendName::Ort)]
     backend: BackendName,
     /// text, markdown, json (one array) or jsonl (one record a line); all written as they come.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -56,8 +56,8 @@ pub struct Args {
     skip_unreadable: bool,
     /// Only part K of N of the images (0-based, in sorted path order), or `auto` from a Slurm
     /// job array or a Kubernetes Indexed Job.
-    #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse)]
-    shard: Option<crate::shard::ShardArg>,
+    #[arg(long, value_name = "K/N|auto", value_parser = parity_engine::shard::parse)]
+    shard: Option<parity_engine::shard::ShardArg>,
     #[command(flatten)]
     profile: crate::profile::ProfileArg,
 }

@@ -1,6 +1,6 @@
 //! `ssrnet-parity record`: write a golden set from a trusted backend, so a later export can be
 //! regressed against this one. The cases stream a chunk at a time: read (images decoded) on every
-//! core ([`crate::read_ahead`]), run one by one (or `--batch` to a call), and written (npz
+//! core ([`parity_engine::read_ahead`]), run one by one (or `--batch` to a call), and written (npz
 //! compression) on every core, into a staging directory renamed into place at the end.
 
 use std::path::{Path, PathBuf};
@@ -10,8 +10,8 @@ use parity_core::golden::{Case, Manifest, ManifestCase, ManifestModel, write_npz
 use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
-use crate::backends::BackendName;
 use parity_core::onnx::OnnxModel;
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// The trusted backend.
-    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    #[arg(long, value_parser = crate::args::backend(), default_value_t = BackendName::Ort)]
     backend: BackendName,
     /// Intra-op threads of the backend (default 1: reading and writing the cases keep the other
     /// cores busy; a large model may want more).
@@ -73,8 +73,9 @@ pub fn run(args: Args) -> Result<Verdict> {
             // run on this one (one by one, or --batch to a call), and written a chunk at a time on
             // a third, each chunk's files compressed in parallel.
             std::thread::scope(|scope| -> Result<()> {
-                let cases = crate::read_ahead::in_background(scope, source.ahead(&positions));
-                let chunk = crate::read_ahead::chunk_len();
+                let cases =
+                    parity_engine::read_ahead::in_background(scope, source.ahead(&positions));
+                let chunk = parity_engine::read_ahead::chunk_len();
                 let (to_writer, chunks) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
                 let sink = &mut *sink;
                 let writer = scope.spawn(move || -> parity_core::Result<()> {

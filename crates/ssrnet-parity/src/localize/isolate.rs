@@ -10,7 +10,7 @@ use parity_graph::extract::{ValueType, subgraph_model};
 use prost::Message;
 
 use super::model::Model;
-use crate::backends::BackendName;
+use parity_engine::BackendName;
 
 /// Nodes `indices` of `model` (one node, or a chain) as a model of their own, with what it is fed:
 /// inputs typed from `feed`, the outputs named in `expected` typed from it; `None` when a node

@@ -34,11 +34,11 @@ use self::model::Model;
 use self::report::{Aligned, LocalizeVerdict, Metrics, NodeRow, Report, Run, Timing};
 use self::trace::{Trace, trace};
 use crate::Verdict;
-use crate::backends::BackendName;
 use crate::inputs::SourceArgs;
 use crate::output::Format;
 use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
+use parity_engine::BackendName;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,10 +49,10 @@ pub struct Args {
     #[arg(long, value_name = "B.onnx")]
     against: Option<PathBuf>,
     /// Backends to run (default: all; without --against, all but the reference).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::args::backend())]
     backend: Vec<BackendName>,
     /// The backend whose values are expected (without --against).
-    #[arg(long, value_enum, default_value_t = BackendName::Ort)]
+    #[arg(long, value_parser = crate::args::backend(), default_value_t = BackendName::Ort)]
     reference: BackendName,
     #[command(flatten)]
     source: SourceArgs,
@@ -106,9 +106,9 @@ pub fn run(args: Args) -> Result<Verdict> {
     // The expected values come from PyTorch (a golden set's intermediates), from the reference
     // backend (one trace, shared) or, with --against, from B on each backend, aligned to A's values.
     let (backends, reference, b) = match &args.against {
-        None if pytorch.is_some() => (crate::backends::chosen(&args.backend), None, None),
+        None if pytorch.is_some() => (parity_engine::registry::chosen(&args.backend), None, None),
         None => {
-            let others: Vec<BackendName> = crate::backends::chosen(&args.backend)
+            let others: Vec<BackendName> = parity_engine::registry::chosen(&args.backend)
                 .into_iter()
                 .filter(|b| *b != args.reference)
                 .collect();
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             }
             let b = Model::from_onnx(&b_onnx)?;
             let constants = b.constants();
-            (crate::backends::chosen(&args.backend), None, Some((b, constants)))
+            (parity_engine::registry::chosen(&args.backend), None, Some((b, constants)))
         }
     };
     let jobs = crate::parity::args::jobs(args.jobs, backends.len());

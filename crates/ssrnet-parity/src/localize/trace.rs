@@ -14,8 +14,8 @@ use parity_core::{DType, NamedTensors, Options, Tensor, TensorData};
 use prost::Message;
 
 use super::model::Model;
-use crate::backends::BackendName;
 use crate::parity::{backend_error, prepare};
+use parity_engine::BackendName;
 
 /// How a trace's values were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

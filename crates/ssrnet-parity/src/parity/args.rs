@@ -15,8 +15,8 @@ pub struct ScaleArgs {
     /// Run part K of N of the cases (0-based; case i belongs to part i mod N), or `auto` / `auto/N`
     /// from a Slurm job array or a Kubernetes Indexed Job; `--format json` then writes a partial
     /// report for `merge`.
-    #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse)]
-    pub shard: Option<crate::shard::ShardArg>,
+    #[arg(long, value_name = "K/N|auto", value_parser = parity_engine::shard::parse)]
+    pub shard: Option<parity_engine::shard::ShardArg>,
     /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
     /// alone, as golden sets are recorded); the outputs are split back and compared case by case.
     #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]

@@ -151,12 +151,12 @@ impl ShardPart {
     /// Shard `shard` of a run over `total_cases` cases, holding those at `positions`; the model
     /// and reference digests are left empty for the caller.
     pub fn new(
-        shard: crate::shard::Shard,
+        shard: parity_engine::shard::Shard,
         total_cases: usize,
         positions: Vec<usize>,
         tolerances: &Tolerances,
         nan_equal: bool,
-        backends: &[crate::backends::BackendName],
+        backends: &[parity_engine::BackendName],
     ) -> ShardPart {
         ShardPart {
             index: shard.index,

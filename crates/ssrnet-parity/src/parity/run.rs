@@ -6,7 +6,7 @@ use anyhow::Result;
 use parity_core::compare::{CaseReport, CompareOptions, Tolerances, compare_outputs};
 use parity_core::{Dim, ModelInfo, NamedTensors, Options, Runnable, Tensor};
 
-use crate::backends::BackendName;
+use parity_engine::BackendName;
 
 /// True when the model has inputs and every one's first axis is `batch` (`None`: a scalar input).
 fn batch_axes_all(info: &ModelInfo, batch: impl Fn(Option<&Dim>) -> bool) -> bool {

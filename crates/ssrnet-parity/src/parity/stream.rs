@@ -19,7 +19,7 @@ use parity_core::{NamedTensors, Options};
 use super::args::Spread;
 use super::report::SideReport;
 use super::run::{backend_error, prepare, run_together};
-use crate::backends::BackendName;
+use parity_engine::BackendName;
 
 /// Cases waiting per backend (read ahead of the slowest backend of a wave).
 pub const QUEUE: usize = 4;

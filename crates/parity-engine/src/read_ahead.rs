@@ -27,6 +27,7 @@ pub struct ReadAhead<'a, T> {
 }
 
 impl<'a, T: Send> ReadAhead<'a, T> {
+    /// Items `0..count`, item `i` made by `read(i)`.
     pub fn new(read: impl Fn(usize) -> T + Send + Sync + 'a, count: usize) -> ReadAhead<'a, T> {
         let read = Box::new(read);
         ReadAhead { read, count, chunk: chunk_len(), start: 0, buffer: VecDeque::new() }

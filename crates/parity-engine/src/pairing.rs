@@ -9,9 +9,10 @@
 //!
 //! Anything else is an error naming both sides' values.
 
-use anyhow::{Result, bail};
 use parity_core::{Dim, IoInfo, NamedTensors, shape_string};
 use serde::Serialize;
+
+use crate::{Error, Result};
 
 /// How values were paired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,7 +29,9 @@ pub enum By {
 /// The pairs `(old name, new name)`, in OLD's declared order, and how they were made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pairing {
+    /// How the pairs were made.
     pub by: By,
+    /// `(old name, new name)`, in OLD's declared order.
     pub pairs: Vec<(String, String)>,
 }
 
@@ -71,7 +74,9 @@ pub fn parse_map(entries: &[String], flag: &str) -> Result<Vec<(String, String)>
             Some((old, new)) if !old.is_empty() && !new.is_empty() => {
                 Ok((old.to_string(), new.to_string()))
             }
-            _ => bail!("{flag} {e}: expected OLD=NEW (an OLD value name, '=', a NEW value name)"),
+            _ => Err(Error::usage(format!(
+                "{flag} {e}: expected OLD=NEW (an OLD value name, '=', a NEW value name)"
+            ))),
         })
         .collect()
 }
@@ -91,18 +96,18 @@ pub fn pair(
             .join(", ")
     };
     let mismatch = |why: &str| {
-        anyhow::anyhow!(
+        Error::usage(format!(
             "the {what} do not pair ({why}): OLD has {}; NEW has {} (pair them with --{one}-map OLD=NEW)",
             describe(old),
             describe(new)
-        )
+        ))
     };
     for (o, n) in map {
         if !old.iter().any(|io| &io.name == o) {
-            bail!("--{one}-map {o}={n}: OLD has no {one} '{o}'");
+            return Err(Error::usage(format!("--{one}-map {o}={n}: OLD has no {one} '{o}'")));
         }
         if !new.iter().any(|io| &io.name == n) {
-            bail!("--{one}-map {o}={n}: NEW has no {one} '{n}'");
+            return Err(Error::usage(format!("--{one}-map {o}={n}: NEW has no {one} '{n}'")));
         }
     }
     let old_rest: Vec<&IoInfo> =

@@ -8,8 +8,9 @@
 //! (`JOB_COMPLETION_INDEX`, count from `auto/N` or `SSRNET_PARITY_SHARD_COUNT`, since Kubernetes
 //! does not pass the completion count to the pod).
 
-use anyhow::{Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
 
 /// The most shards a run may be split into.
 pub const MAX_SHARDS: usize = 100_000;
@@ -17,20 +18,24 @@ pub const MAX_SHARDS: usize = 100_000;
 /// Shard `index` of `count` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
+    /// This shard's index, below `count`.
     pub index: usize,
+    /// How many shards the run is split into.
     pub count: usize,
 }
 
 /// What `--shard` said: a fixed shard, or the engine's (with the count, if given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShardArg {
+    /// `K/N`.
     Fixed(Shard),
+    /// `auto` or `auto/N`: the index (and the count, unless given) from the batch engine.
     Auto(Option<usize>),
 }
 
-/// clap's parser for `--shard`: `K/N` (0 <= K < N), `auto` or `auto/N`.
-pub fn parse(s: &str) -> Result<ShardArg, String> {
-    let count = |n: &str| -> Result<usize, String> {
+/// Parses `--shard`: `K/N` (0 <= K < N), `auto` or `auto/N`.
+pub fn parse(s: &str) -> std::result::Result<ShardArg, String> {
+    let count = |n: &str| -> std::result::Result<usize, String> {
         match n.parse::<usize>() {
             Ok(n) if (1..=MAX_SHARDS).contains(&n) => Ok(n),
             _ => Err(format!("shard count '{n}' must be a whole number from 1 to {MAX_SHARDS}")),
@@ -65,38 +70,38 @@ impl ShardArg {
         let number = |name: &str| -> Result<Option<usize>> {
             match env(name) {
                 None => Ok(None),
-                Some(v) => v
-                    .trim()
-                    .parse::<usize>()
-                    .map(Some)
-                    .map_err(|_| anyhow!("--shard auto: ${name} is '{v}', not a whole number")),
+                Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| {
+                    Error::usage(format!("--shard auto: ${name} is '{v}', not a whole number"))
+                }),
             }
         };
         let (index, count, from) = if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
             let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
             let count = given.or(number("SLURM_ARRAY_TASK_COUNT")?);
             let index = id.checked_sub(min).ok_or_else(|| {
-                anyhow!(
+                Error::usage(format!(
                     "--shard auto: $SLURM_ARRAY_TASK_ID {id} is below $SLURM_ARRAY_TASK_MIN {min}"
-                )
+                ))
             })?;
             (index, count, "SLURM_ARRAY_TASK_ID")
         } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
             (index, given.or(number("SSRNET_PARITY_SHARD_COUNT")?), "JOB_COMPLETION_INDEX")
         } else {
-            bail!(
+            return Err(Error::usage(
                 "--shard auto: neither $SLURM_ARRAY_TASK_ID (a Slurm job array) nor \
-                 $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard K/N"
-            );
+                 $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard K/N",
+            ));
         };
         let Some(count) = count else {
-            bail!(
+            return Err(Error::usage(format!(
                 "--shard auto: ${from} gives the index but nothing gives the count; use \
                  --shard auto/N or set $SSRNET_PARITY_SHARD_COUNT"
-            );
+            )));
         };
         if count == 0 || count > MAX_SHARDS || index >= count {
-            bail!("--shard auto: index {index} from ${from} does not fit a count of {count}");
+            return Err(Error::usage(format!(
+                "--shard auto: index {index} from ${from} does not fit a count of {count}"
+            )));
         }
         Ok(Shard { index, count })
     }

@@ -1,0 +1,35 @@
+//! The engine behind ssrnet-parity's front ends (the CLI, and the Python package): everything that
+//! is not argument parsing or rendering. It prints nothing; its errors are one type ([`Error`]).
+//!
+//! | module | what |
+//! |---|---|
+//! | [`registry`] | the backends by name ([`BackendName`]), the one list every front end offers |
+//! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
+//! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
+//! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
+//!
+//! # Example
+//!
+//! Which backends a run uses, and the part of 10 cases that shard 1 of 4 runs:
+//!
+//! ```
+//! use parity_engine::registry::{BackendName, chosen};
+//! use parity_engine::shard::Shard;
+//!
+//! let backends = chosen(&["rten".parse::<BackendName>()?]);
+//! assert_eq!(backends, [BackendName::Rten]);
+//! assert_eq!(chosen(&[]).len(), 4);
+//! assert_eq!(Shard { index: 1, count: 4 }.select(10), [1, 5, 9]);
+//! # Ok::<(), parity_engine::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod error;
+pub mod pairing;
+pub mod read_ahead;
+pub mod registry;
+pub mod shard;
+
+pub use error::{Error, Result};
+pub use registry::BackendName;
