@@ -7,6 +7,7 @@
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
+//! | [`profile`] | what is specific to a model family, one module each (`plain`, `ssrnet`) |
 //!
 //! # Example
 //!
@@ -27,6 +28,7 @@
 
 mod error;
 pub mod pairing;
+pub mod profile;
 pub mod read_ahead;
 pub mod registry;
 pub mod shard;

@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
-    profile: crate::profile::ProfileArg,
+    profile: crate::args::ProfileArg,
 }
 
 #[derive(Serialize)]
@@ -78,7 +78,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = parity_core::onnx::OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
-    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
+    let profile =
+        parity_engine::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let mut flops_by_batch = std::collections::BTreeMap::new();
     for &batch in &args.batch {
         // The shapes the timed runs will have, without generating their data twice.

@@ -10,11 +10,12 @@ use parity_core::Tolerance;
 use parity_core::golden::{GoldenIndex, MANIFEST, Manifest};
 
 use crate::Verdict;
+use crate::args::ProfileArg;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, batch_agnostic};
-use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
+use parity_engine::profile::Profile;
 use parity_engine::read_ahead::ReadAhead;
 
 #[derive(clap::Args)]

@@ -11,14 +11,15 @@ use parity_core::compare::Tolerances;
 use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
+use crate::args::ProfileArg;
 use crate::inputs::SourceArgs;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
     ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_together,
 };
-use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
+use parity_engine::profile::Profile;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -13,13 +13,14 @@ use parity_core::compare::Tolerances;
 use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
+use crate::args::ProfileArg;
 use crate::inputs::SourceArgs;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
-use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
+use parity_engine::profile::Profile;
 
 #[derive(clap::Args)]
 pub struct Args {

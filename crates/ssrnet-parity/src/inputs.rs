@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
 
-use crate::profile::Profile;
+use parity_engine::profile::Profile;
 use parity_engine::read_ahead::ReadAhead;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};

@@ -22,7 +22,6 @@ mod parity;
 mod paths;
 mod predict;
 mod preprocess;
-mod profile;
 mod record;
 mod signals;
 

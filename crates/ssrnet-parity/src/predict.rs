@@ -59,7 +59,7 @@ pub struct Args {
     #[arg(long, value_name = "K/N|auto", value_parser = parity_engine::shard::parse)]
     shard: Option<parity_engine::shard::ShardArg>,
     #[command(flatten)]
-    profile: crate::profile::ProfileArg,
+    profile: crate::args::ProfileArg,
 }
 
 #[derive(Serialize)]
@@ -80,8 +80,9 @@ pub fn run(args: Args) -> Result<Verdict> {
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let onnx = OnnxModel::read(&model)?;
     let info = onnx.model_info()?;
-    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
-    let Some(output) = profile.age_output() else {
+    let profile =
+        parity_engine::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
+    let Some(output) = profile.predicted_output() else {
         bail!(
             "{}: predict estimates ages with SSRNet models; this model's metadata and signature \
              are not SSRNet's (pass --profile ssrnet if it is one)",
@@ -134,7 +135,7 @@ pub fn run(args: Args) -> Result<Verdict> {
                 for (path, outcome) in rows {
                     match outcome {
                         Outcome::Age(age) => {
-                            let interval = crate::profile::age_interval(age);
+                            let interval = parity_engine::profile::ssrnet::age_interval(age);
                             let image = path.display().to_string();
                             bar.suspend(|| out.row(&Prediction { image, age, interval }))?;
                         }

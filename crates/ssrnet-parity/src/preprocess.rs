@@ -1,6 +1,6 @@
 //! `ssrnet-parity preprocess`: images -> NCHW float32 .npy, exactly as cv2.imread + cv2.resize,
 //! `/255`, mean/std per channel. Every parameter defaults to the SSRNet profile's
-//! (`crate::profile`: 64x64, INTER_LINEAR, ImageNet mean/std on B, G, R).
+//! (`parity_engine::profile::ssrnet`: 64x64, INTER_LINEAR, ImageNet mean/std on B, G, R).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -55,7 +55,7 @@ fn parse_size(s: &str) -> Result<(usize, usize), String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Verdict> {
-    let ssrnet = crate::profile::ssrnet_image();
+    let ssrnet = parity_engine::profile::ssrnet::image();
     let three = |v: &[f32]| -> [f32; 3] { [v[0], v[1], v[2]] };
     let order = match args.channel_order.as_deref() {
         Some("rgb") => ChannelOrder::Rgb,

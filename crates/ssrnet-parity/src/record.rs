@@ -21,7 +21,7 @@ pub struct Args {
     #[command(flatten)]
     source: crate::inputs::SourceArgs,
     #[command(flatten)]
-    profile: crate::profile::ProfileArg,
+    profile: crate::args::ProfileArg,
     /// The golden directory to write (replaced only if it is empty or already a golden set).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -51,7 +51,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     refuse_output_over_inputs(&args.out, &args.source)?;
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
-    let profile = crate::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
+    let profile =
+        parity_engine::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
     let source = args.source.open(&info, &profile)?;
     // Reading and writing run on the other cores while the backend runs: its idle threads (with
     // --threads) must not spin.
@@ -165,7 +166,7 @@ fn manifest(
     args: &Args,
     onnx: &OnnxModel,
     info: &parity_core::ModelInfo,
-    profile: &crate::profile::Profile,
+    profile: &parity_engine::profile::Profile,
     sha: String,
     from_images: bool,
 ) -> Manifest {

@@ -34,11 +34,12 @@ use self::model::Model;
 use self::report::{Aligned, LocalizeVerdict, Metrics, NodeRow, Report, Run, Timing};
 use self::trace::{Trace, trace};
 use crate::Verdict;
+use crate::args::ProfileArg;
 use crate::inputs::SourceArgs;
 use crate::output::Format;
-use crate::profile::{Profile, ProfileArg};
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
+use parity_engine::profile::Profile;
 
 #[derive(clap::Args)]
 pub struct Args {
