@@ -10,15 +10,20 @@ pub enum Error {
     /// A file, a model, a tensor or a backend failed (parity-core's error, naming the file).
     #[error(transparent)]
     Core(#[from] parity_core::Error),
-    /// A value given to the engine that it cannot use: an unknown backend name, a shard outside
-    /// its count, an environment variable that is not a number.
+    /// A value, an argument or an input the engine cannot use: an unknown backend name, a shard
+    /// outside its count, a corpus that names no image.
     #[error("{0}")]
-    Usage(String),
+    Invalid(String),
 }
 
-impl Error {
-    /// Shorthand for [`Error::Usage`].
-    pub fn usage(message: impl Into<String>) -> Self {
-        Error::Usage(message.into())
-    }
+/// Shorthand for [`Error::Invalid`].
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+/// `return Err(Error::Invalid(format!(...)))`.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err($crate::error::invalid(format!($($arg)*)))
+    };
 }

@@ -4,6 +4,8 @@
 //! | module | what |
 //! |---|---|
 //! | [`registry`] | the backends by name ([`BackendName`]), the one list every front end offers |
+//! | [`sink`] | what a run has to say, as events a front end renders (the engine prints nothing) |
+//! | [`corpus`] | what an argument naming images expands to, and the images that could not be read |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
@@ -26,12 +28,15 @@
 
 #![deny(missing_docs)]
 
+#[macro_use]
 mod error;
+pub mod corpus;
 pub mod pairing;
 pub mod profile;
 pub mod read_ahead;
 pub mod registry;
 pub mod shard;
+pub mod sink;
 
 pub use error::{Error, Result};
 pub use registry::BackendName;

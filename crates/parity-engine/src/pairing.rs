@@ -12,7 +12,8 @@
 use parity_core::{Dim, IoInfo, NamedTensors, shape_string};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::Result;
+use crate::error::invalid;
 
 /// How values were paired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,7 +75,7 @@ pub fn parse_map(entries: &[String], flag: &str) -> Result<Vec<(String, String)>
             Some((old, new)) if !old.is_empty() && !new.is_empty() => {
                 Ok((old.to_string(), new.to_string()))
             }
-            _ => Err(Error::usage(format!(
+            _ => Err(invalid(format!(
                 "{flag} {e}: expected OLD=NEW (an OLD value name, '=', a NEW value name)"
             ))),
         })
@@ -96,7 +97,7 @@ pub fn pair(
             .join(", ")
     };
     let mismatch = |why: &str| {
-        Error::usage(format!(
+        invalid(format!(
             "the {what} do not pair ({why}): OLD has {}; NEW has {} (pair them with --{one}-map OLD=NEW)",
             describe(old),
             describe(new)
@@ -104,10 +105,10 @@ pub fn pair(
     };
     for (o, n) in map {
         if !old.iter().any(|io| &io.name == o) {
-            return Err(Error::usage(format!("--{one}-map {o}={n}: OLD has no {one} '{o}'")));
+            return Err(invalid(format!("--{one}-map {o}={n}: OLD has no {one} '{o}'")));
         }
         if !new.iter().any(|io| &io.name == n) {
-            return Err(Error::usage(format!("--{one}-map {o}={n}: NEW has no {one} '{n}'")));
+            return Err(invalid(format!("--{one}-map {o}={n}: NEW has no {one} '{n}'")));
         }
     }
     let old_rest: Vec<&IoInfo> =

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use parity_core::Runtime;
 
 use crate::Error;
+use crate::error::invalid;
 
 /// A backend, named as on the command line and in reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -69,7 +70,7 @@ impl FromStr for BackendName {
     fn from_str(name: &str) -> Result<Self, Error> {
         BackendName::ALL.into_iter().find(|b| b.as_str() == name).ok_or_else(|| {
             let known: Vec<&str> = BackendName::ALL.iter().map(|b| b.as_str()).collect();
-            Error::usage(format!("unknown backend '{name}' (known: {})", known.join(", ")))
+            invalid(format!("unknown backend '{name}' (known: {})", known.join(", ")))
         })
     }
 }

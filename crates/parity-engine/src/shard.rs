@@ -10,7 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::Result;
+use crate::error::invalid;
 
 /// The most shards a run may be split into.
 pub const MAX_SHARDS: usize = 100_000;
@@ -71,7 +72,7 @@ impl ShardArg {
             match env(name) {
                 None => Ok(None),
                 Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| {
-                    Error::usage(format!("--shard auto: ${name} is '{v}', not a whole number"))
+                    invalid(format!("--shard auto: ${name} is '{v}', not a whole number"))
                 }),
             }
         };
@@ -79,7 +80,7 @@ impl ShardArg {
             let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
             let count = given.or(number("SLURM_ARRAY_TASK_COUNT")?);
             let index = id.checked_sub(min).ok_or_else(|| {
-                Error::usage(format!(
+                invalid(format!(
                     "--shard auto: $SLURM_ARRAY_TASK_ID {id} is below $SLURM_ARRAY_TASK_MIN {min}"
                 ))
             })?;
@@ -87,19 +88,19 @@ impl ShardArg {
         } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
             (index, given.or(number("SSRNET_PARITY_SHARD_COUNT")?), "JOB_COMPLETION_INDEX")
         } else {
-            return Err(Error::usage(
+            return Err(invalid(
                 "--shard auto: neither $SLURM_ARRAY_TASK_ID (a Slurm job array) nor \
                  $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard K/N",
             ));
         };
         let Some(count) = count else {
-            return Err(Error::usage(format!(
+            return Err(invalid(format!(
                 "--shard auto: ${from} gives the index but nothing gives the count; use \
                  --shard auto/N or set $SSRNET_PARITY_SHARD_COUNT"
             )));
         };
         if count == 0 || count > MAX_SHARDS || index >= count {
-            return Err(Error::usage(format!(
+            return Err(invalid(format!(
                 "--shard auto: index {index} from ${from} does not fit a count of {count}"
             )));
         }

@@ -68,7 +68,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         None => (0..source.len()).collect(),
     };
     let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
-    let mut unreadable = crate::corpus::Unreadable::new(&bar);
+    let terminal = crate::terminal::Terminal::new(&bar);
+    let mut unreadable = parity_engine::corpus::Unreadable::new(&terminal);
     let mut ahead = source.ahead(&positions);
     // Cases are read and run on the reference `--batch` at a time, then handed out one by one
     // (again from the start for each wave of backends).

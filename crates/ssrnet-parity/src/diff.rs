@@ -134,7 +134,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let backend = args.backend;
     let (mut names, mut expected, mut actual) = (Vec::new(), Vec::new(), Vec::new());
     let bar = crate::output::progress(source.len() as u64, "diffing");
-    let mut unreadable = crate::corpus::Unreadable::new(&bar);
+    let terminal = crate::terminal::Terminal::new(&bar);
+    let mut unreadable = parity_engine::corpus::Unreadable::new(&terminal);
     let positions: Vec<usize> = (0..source.len()).collect();
     std::thread::scope(|scope| -> Result<()> {
         let cases = parity_engine::read_ahead::in_background(scope, source.ahead(&positions));

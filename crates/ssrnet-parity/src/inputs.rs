@@ -147,7 +147,7 @@ impl SourceArgs {
     pub fn open<'a>(&self, info: &'a ModelInfo, profile: &Profile) -> Result<CaseSource<'a>> {
         if let Some(spec) = &self.inputs {
             let pre = profile.preprocessor(info)?;
-            let files = crate::corpus::expand_all(std::slice::from_ref(spec))?;
+            let files = parity_engine::corpus::expand_all(std::slice::from_ref(spec))?;
             let what = format!("images in {}", spec.display());
             let len = files.len();
             let read = move |i: usize| image_case(&pre, info, &files[i]);
@@ -222,7 +222,7 @@ impl CaseSource<'_> {
     pub fn noted(
         &self,
         read: Result<InputCase>,
-        unreadable: &mut crate::corpus::Unreadable,
+        unreadable: &mut parity_engine::corpus::Unreadable,
     ) -> Result<Option<InputCase>> {
         match read {
             Ok(case) => Ok(Some(case)),

@@ -11,7 +11,6 @@ mod args;
 mod bench;
 mod check;
 mod compare;
-mod corpus;
 mod diff;
 mod inputs;
 mod inspect;
@@ -24,6 +23,7 @@ mod predict;
 mod preprocess;
 mod record;
 mod signals;
+mod terminal;
 
 #[derive(Parser)]
 #[command(name = "ssrnet-parity", version, about, propagate_version = true)]

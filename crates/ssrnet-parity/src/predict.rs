@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         );
     };
     let pre = profile.preprocessor(&info)?;
-    let mut files = crate::corpus::expand_all(&args.images)?;
+    let mut files = parity_engine::corpus::expand_all(&args.images)?;
     if let Some(shard) = args.shard.map(|s| s.resolve()).transpose()? {
         files = shard.select(files.len()).into_iter().map(|i| files[i].clone()).collect();
     }
@@ -110,7 +110,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let total = files.len();
     let bar = crate::output::progress(total as u64, "predicting");
     let mut out = Rows::new(args.format);
-    let mut unreadable = crate::corpus::Unreadable::new(&bar);
+    let terminal = crate::terminal::Terminal::new(&bar);
+    let mut unreadable = parity_engine::corpus::Unreadable::new(&terminal);
     // Sessions take the next batch in turn; each decodes its own batch, then runs it.
     let batches = Mutex::new(files.chunks(args.batch).enumerate());
     std::thread::scope(|scope| -> Result<()> {

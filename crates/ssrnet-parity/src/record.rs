@@ -68,7 +68,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     let written = write_npz_streaming(&args.out, |sink| {
         let mut record_all = || -> Result<Manifest> {
             let mut from_images = false;
-            let mut unreadable = crate::corpus::Unreadable::new(&bar);
+            let terminal = crate::terminal::Terminal::new(&bar);
+            let mut unreadable = parity_engine::corpus::Unreadable::new(&terminal);
             let positions: Vec<usize> = (0..source.len()).collect();
             // Three stages overlap: the cases are read (images decoded) on a thread of their own,
             // run on this one (one by one, or --batch to a call), and written a chunk at a time on

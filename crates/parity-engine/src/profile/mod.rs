@@ -23,6 +23,7 @@ use parity_core::{Dim, ModelInfo, NamedTensors};
 
 pub use family::Family;
 
+use crate::error::invalid;
 use crate::{Error, Result};
 
 /// The families `auto` tries, in order, before plain tensors.
@@ -62,7 +63,7 @@ impl FromStr for ProfileChoice {
 
     fn from_str(name: &str) -> Result<Self> {
         ProfileChoice::ALL.iter().find(|(_, n, _)| *n == name).map(|(c, ..)| *c).ok_or_else(|| {
-            Error::usage(format!("unknown profile '{name}' (known: auto, ssrnet, plain)"))
+            invalid(format!("unknown profile '{name}' (known: auto, ssrnet, plain)"))
         })
     }
 }
@@ -128,7 +129,7 @@ impl Profile {
 
     /// The preprocessing that turns images into `info`'s single `[N, 3, H, W]` input.
     pub fn preprocessor(&self, info: &ModelInfo) -> Result<Preprocessor> {
-        let usage = |m: String| Err(Error::usage(m));
+        let usage = |m: String| Err(invalid(m));
         let Some(image) = &self.image else {
             return usage(format!(
                 "{}: images need a preprocessing profile, and this model has none (its metadata \
@@ -205,7 +206,7 @@ impl ImageSpec {
     /// A golden manifest's `preprocess` section: `resize` `{width, height, interpolation}`,
     /// `mean`, `std` (3 numbers each) and `channel_order` (`BGR` or `RGB`).
     fn from_manifest(section: &serde_json::Value) -> Result<ImageSpec> {
-        let bad = |what: &str| Error::usage(format!("manifest 'preprocess' section: {what}"));
+        let bad = |what: &str| invalid(format!("manifest 'preprocess' section: {what}"));
         let three = |key: &str| -> Result<[f32; 3]> {
             let values = section[key].as_array().ok_or_else(|| bad(&format!("no '{key}' list")))?;
             let values: Vec<f32> =

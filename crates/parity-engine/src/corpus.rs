@@ -12,28 +12,28 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
+use crate::Result;
+use crate::error::invalid;
+use crate::sink::{Event, Sink};
 
-/// The images of a corpus that could not be read: each named on stderr as it is met
-/// (`unreadable: why`, above the run's progress bar), counted, and judged at the end of the run
-/// ([`Unreadable::verdict`]).
-#[derive(Debug)]
-pub struct Unreadable {
+/// The images of a corpus that could not be read: each reported to the sink as it is met
+/// ([`Event::Unreadable`]), counted, and judged at the end of the run ([`Unreadable::verdict`]).
+pub struct Unreadable<'s> {
     noted: std::collections::HashSet<String>,
-    bar: indicatif::ProgressBar,
+    sink: &'s dyn Sink,
 }
 
-impl Unreadable {
-    /// None met yet; lines are printed around `bar`.
-    pub fn new(bar: &indicatif::ProgressBar) -> Unreadable {
-        Unreadable { noted: Default::default(), bar: bar.clone() }
+impl<'s> Unreadable<'s> {
+    /// None met yet; each is reported to `sink`.
+    pub fn new(sink: &'s dyn Sink) -> Unreadable<'s> {
+        Unreadable { noted: Default::default(), sink }
     }
 
-    /// Names one unreadable image; `why` names the file. An image met again (the cases are read
-    /// once per wave of backends) is neither named nor counted twice.
+    /// Reports one unreadable image; `why` names the file. An image met again (the cases are
+    /// read once per wave of backends) is neither reported nor counted twice.
     pub fn note(&mut self, why: &str) {
         if self.noted.insert(why.to_owned()) {
-            self.bar.suspend(|| eprintln!("unreadable: {}", crate::output::escape_control(why)));
+            self.sink.event(Event::Unreadable(why));
         }
     }
 
@@ -43,7 +43,7 @@ impl Unreadable {
     }
 
     /// The run's end: an error with the count (and `consequence`) unless `skip`, else the count
-    /// on stderr; nothing when every image was read.
+    /// reported to the sink ([`Event::SkippedUnreadable`]); nothing when every image was read.
     pub fn verdict(&self, total: usize, skip: bool, consequence: &str) -> Result<()> {
         let n = self.count();
         if n == 0 {
@@ -52,8 +52,7 @@ impl Unreadable {
         if !skip {
             bail!("{n} of {total} images could not be read (each named above){consequence}");
         }
-        self.bar
-            .suspend(|| eprintln!("skipped {n} of {total} unreadable images (each named above)"));
+        self.sink.event(Event::SkippedUnreadable { skipped: n, total });
         Ok(())
     }
 }
@@ -101,10 +100,10 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in walkdir::WalkDir::new(dir).follow_links(false) {
         let entry = entry.map_err(|e| {
             let at = e.path().unwrap_or(dir).display().to_string();
-            anyhow!(
+            invalid(format!(
                 "{at}: cannot list: {}",
                 e.io_error().map_or(e.to_string(), |io| io.to_string())
-            )
+            ))
         })?;
         let path = entry.path();
         let image = path
@@ -134,8 +133,8 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
 /// wildcards and, as for a directory, does not follow symbolic links to directories (glob's own
 /// walk would, and loops on a link to a parent).
 fn pattern(text: &str) -> Result<Vec<PathBuf>> {
-    let matcher =
-        glob::Pattern::new(text).map_err(|e| anyhow!("{text}: not a valid pattern: {e}"))?;
+    let matcher = glob::Pattern::new(text)
+        .map_err(|e| invalid(format!("{text}: not a valid pattern: {e}")))?;
     let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
     let literal: PathBuf = Path::new(text)
         .components()
@@ -171,7 +170,7 @@ fn pattern(text: &str) -> Result<Vec<PathBuf>> {
 fn list_file(list: &Path) -> Result<Vec<PathBuf>> {
     let bytes = parity_core::fsutil::read_regular(list)?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow!("{}: a list of paths must be UTF-8 text", list.display()))?;
+        .map_err(|_| invalid(format!("{}: a list of paths must be UTF-8 text", list.display())))?;
     let base = list.parent().unwrap_or(Path::new(""));
     let mut files = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
