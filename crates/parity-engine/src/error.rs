@@ -10,6 +10,9 @@ pub enum Error {
     /// A file, a model, a tensor or a backend failed (parity-core's error, naming the file).
     #[error(transparent)]
     Core(#[from] parity_core::Error),
+    /// An image could not be decoded or preprocessed (cv-preprocess's error, naming the file).
+    #[error(transparent)]
+    Image(#[from] cv_preprocess::Error),
     /// A value, an argument or an input the engine cannot use: an unknown backend name, a shard
     /// outside its count, a corpus that names no image.
     #[error("{0}")]

@@ -6,6 +6,8 @@
 //! | [`registry`] | the backends by name ([`BackendName`]), the one list every front end offers |
 //! | [`sink`] | what a run has to say, as events a front end renders (the engine prints nothing) |
 //! | [`corpus`] | what an argument naming images expands to, and the images that could not be read |
+//! | [`inputs`] | where a run's cases come from: images, golden sets, tensor files, seeded random |
+//! | [`batch`] | cases through a prepared model, sharing calls where they can; outputs compared |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
@@ -30,7 +32,9 @@
 
 #[macro_use]
 mod error;
+pub mod batch;
 pub mod corpus;
+pub mod inputs;
 pub mod pairing;
 pub mod profile;
 pub mod read_ahead;

@@ -86,8 +86,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         let shapes = info
             .inputs
             .iter()
-            .map(|io| crate::inputs::concrete_shape(&io.name, &io.shape, batch))
-            .collect::<Result<Vec<_>>>()?;
+            .map(|io| parity_engine::inputs::concrete_shape(&io.name, &io.shape, batch))
+            .collect::<parity_engine::Result<Vec<_>>>()?;
         flops_by_batch.insert(batch, count_flops(&model, &info, onnx.graph(), &shapes));
     }
     let backends = parity_engine::registry::chosen(&args.backend);
@@ -100,7 +100,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             let mut runnable = crate::parity::prepare(backend, &model, &options)?;
             for &batch in &args.batch {
                 bar.set_message(format!("{} batch {batch} threads {threads}", backend.as_str()));
-                let inputs = crate::inputs::random_inputs(runnable.info(), batch, 0)?;
+                let inputs = parity_engine::inputs::random_inputs(runnable.info(), batch, 0)?;
                 let times = time_runs(Duration::from_secs_f64(args.seconds), || {
                     runnable.run(&inputs).map(|_| ())
                 })

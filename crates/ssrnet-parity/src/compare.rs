@@ -12,7 +12,7 @@ use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::args::ProfileArg;
-use crate::inputs::SourceArgs;
+use crate::args::SourceArgs;
 use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
     ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_together,
@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, None)?;
-    let source = args.source.open(&info, &profile)?;
+    let source = args.source.source_or_random(8).open(&info, &profile)?;
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &info)?;
     let others: Vec<BackendName> = parity_engine::registry::chosen(&args.backend)
         .into_iter()

@@ -14,7 +14,7 @@ use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
 use crate::args::ProfileArg;
-use crate::inputs::SourceArgs;
+use crate::args::SourceArgs;
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
@@ -128,7 +128,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let inputs = pairing(&args, "inputs", &old_info.inputs, &new_info.inputs, &args.input_map)?;
     let outputs =
         pairing(&args, "outputs", &old_info.outputs, &new_info.outputs, &args.output_map)?;
-    let source = args.source.open(&old_info, &profile)?;
+    let source = args.source.source_or_random(8).open(&old_info, &profile)?;
     // Tolerances name OLD's outputs: NEW's are compared under OLD's names.
     let tols = args.run.resolve(Tolerances::uniform(Tolerance::DEFAULT), &old_info)?;
     let backend = args.backend;

@@ -12,7 +12,6 @@ mod bench;
 mod check;
 mod compare;
 mod diff;
-mod inputs;
 mod inspect;
 mod localize;
 mod merge;

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     model: PathBuf,
     #[command(flatten)]
-    source: crate::inputs::SourceArgs,
+    source: crate::args::SourceArgs,
     #[command(flatten)]
     profile: crate::args::ProfileArg,
     /// The golden directory to write (replaced only if it is empty or already a golden set).
@@ -43,17 +43,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
-    if args.source.is_empty() {
+    let Some(source) = args.source.source() else {
         anyhow::bail!(
             "record needs inputs: --inputs DIR (images), --golden DIR, --random N or --tensors FILE..."
         );
-    }
+    };
     refuse_output_over_inputs(&args.out, &args.source)?;
     let onnx = OnnxModel::read(&args.model)?;
     let info = onnx.model_info()?;
     let profile =
         parity_engine::profile::Profile::resolve(args.profile.profile, &onnx, &info, None)?;
-    let source = args.source.open(&info, &profile)?;
+    let source = source.open(&info, &profile)?;
     // Reading and writing run on the other cores while the backend runs: its idle threads (with
     // --threads) must not spin.
     let threads = Some(args.threads.unwrap_or(1));
@@ -88,36 +88,43 @@ pub fn run(args: Args) -> Result<Verdict> {
                 // Runs the group's cases (one call with --batch on a dynamic model) into the
                 // chunk being filled, handing full chunks to the writer; false once the writer
                 // has stopped (its error is waiting below).
-                let mut run_group = |group: &mut Vec<crate::inputs::InputCase>| -> Result<bool> {
-                    let inputs: Vec<&NamedTensors> = group.iter().map(|c| &c.inputs).collect();
-                    let outputs = crate::parity::run_together(runnable.as_mut(), &inputs);
-                    for (input, outputs) in group.drain(..).zip(outputs) {
-                        let outputs = outputs.map_err(|e| {
-                            let what = format!("case {}", input.name);
-                            crate::parity::backend_error(args.backend, &args.model, &what, e)
-                        })?;
-                        if !args.allow_nonfinite {
-                            refuse_non_finite(&input.name, &outputs)?;
+                let mut run_group =
+                    |group: &mut Vec<parity_engine::inputs::InputCase>| -> Result<bool> {
+                        let inputs: Vec<&NamedTensors> = group.iter().map(|c| &c.inputs).collect();
+                        let outputs = crate::parity::run_together(runnable.as_mut(), &inputs);
+                        for (input, outputs) in group.drain(..).zip(outputs) {
+                            let outputs = outputs.map_err(|e| {
+                                let what = format!("case {}", input.name);
+                                crate::parity::backend_error(args.backend, &args.model, &what, e)
+                            })?;
+                            if !args.allow_nonfinite {
+                                refuse_non_finite(&input.name, &outputs)?;
+                            }
+                            from_images |= input.image.is_some();
+                            let entry = ManifestCase {
+                                image: input
+                                    .image
+                                    .as_deref()
+                                    .map(|image| relative(image, &args.out)),
+                                source: input.source,
+                                ..Default::default()
+                            };
+                            let mut case = Case::new(input.name, input.inputs, outputs);
+                            case.extras = input.extras;
+                            pending.push((case, entry));
+                            if pending.len() == chunk
+                                && to_writer
+                                    .send(std::mem::replace(
+                                        &mut pending,
+                                        Vec::with_capacity(chunk),
+                                    ))
+                                    .is_err()
+                            {
+                                return Ok(false);
+                            }
                         }
-                        from_images |= input.image.is_some();
-                        let entry = ManifestCase {
-                            image: input.image.as_deref().map(|image| relative(image, &args.out)),
-                            source: input.source,
-                            ..Default::default()
-                        };
-                        let mut case = Case::new(input.name, input.inputs, outputs);
-                        case.extras = input.extras;
-                        pending.push((case, entry));
-                        if pending.len() == chunk
-                            && to_writer
-                                .send(std::mem::replace(&mut pending, Vec::with_capacity(chunk)))
-                                .is_err()
-                        {
-                            return Ok(false);
-                        }
-                    }
-                    Ok(true)
-                };
+                        Ok(true)
+                    };
                 for read in cases {
                     bar.inc(1);
                     // An image of a corpus that cannot be read is named, and the run goes on.
@@ -225,7 +232,7 @@ fn relative(path: &Path, base: &Path) -> String {
 }
 
 /// `--out` must not be, or hold, the inputs it is recorded from: replacing it would destroy them.
-fn refuse_output_over_inputs(out: &Path, source: &crate::inputs::SourceArgs) -> Result<()> {
+fn refuse_output_over_inputs(out: &Path, source: &crate::args::SourceArgs) -> Result<()> {
     let Ok(out_dir) = out.canonicalize() else { return Ok(()) };
     let dirs = source.golden.iter().chain(&source.inputs).cloned();
     let parents = source.tensors.iter().filter_map(|t| t.parent().map(Path::to_path_buf));

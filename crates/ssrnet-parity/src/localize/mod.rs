@@ -35,7 +35,7 @@ use self::report::{Aligned, LocalizeVerdict, Metrics, NodeRow, Report, Run, Timi
 use self::trace::{Trace, trace};
 use crate::Verdict;
 use crate::args::ProfileArg;
-use crate::inputs::SourceArgs;
+use crate::args::SourceArgs;
 use crate::output::Format;
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
@@ -301,11 +301,7 @@ fn pick_case(
     info: &parity_core::ModelInfo,
     profile: &Profile,
 ) -> Result<(String, NamedTensors, NamedTensors)> {
-    let mut source = args.source.clone();
-    if source.is_empty() {
-        source.random = Some(1);
-    }
-    let (what, cases) = source.cases(info, profile)?;
+    let (what, cases) = args.source.source_or_random(1).cases(info, profile)?;
     let case = match &args.case {
         Some(name) => cases
             .into_iter()

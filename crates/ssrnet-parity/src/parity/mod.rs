@@ -9,5 +9,6 @@ pub mod run;
 pub mod stream;
 
 pub use args::{ParityArgs, ScaleArgs};
+pub use parity_engine::batch::{batch_agnostic, compare_cases, run_inputs, run_together};
 pub use report::{ParityReport, ShardPart, SideReport};
-pub use run::{backend_error, batch_agnostic, compare_cases, prepare, run_inputs, run_together};
+pub use run::{backend_error, prepare};

@@ -18,8 +18,9 @@ use parity_core::{NamedTensors, Options};
 
 use super::args::Spread;
 use super::report::SideReport;
-use super::run::{backend_error, prepare, run_together};
+use super::run::{backend_error, prepare};
 use parity_engine::BackendName;
+use parity_engine::batch::run_together;
 
 /// Cases waiting per backend (read ahead of the slowest backend of a wave).
 pub const QUEUE: usize = 4;

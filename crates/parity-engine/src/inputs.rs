@@ -1,19 +1,23 @@
-//! Input sets for `compare`, `diff` and `bench`: seeded random tensors shaped from a model's declared
-//! inputs, images preprocessed exactly as cv2, or the inputs of a golden set.
+//! Input sets for `compare`, `diff`, `record`, `localize` and `bench`: seeded random tensors shaped
+//! from a model's declared inputs, images preprocessed exactly as cv2, tensor files, or the inputs
+//! of a golden set ([`Source`]), each case read only when asked for ([`CaseSource`]).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
 use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
-
-use parity_engine::profile::Profile;
-use parity_engine::read_ahead::ReadAhead;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::Result;
+use crate::error::invalid;
+use crate::profile::Profile;
+use crate::read_ahead::ReadAhead;
+
 /// One named set of model inputs, with what a golden set records of where it came from.
 pub struct InputCase {
+    /// The case's name: an image's or file's stem, `random_s{seed}`, a golden case's.
     pub name: String,
+    /// Every model input by name.
     pub inputs: NamedTensors,
     /// Dotted extra arrays kept beside the inputs (an image's `preprocess.resized_bgr_u8`).
     pub extras: NamedTensors,
@@ -98,43 +102,27 @@ pub fn random_case(info: &ModelInfo, seed: u64) -> Result<InputCase> {
     Ok(InputCase::plain(name, inputs, format!("random seed {seed}")))
 }
 
-/// Where `compare`, `diff` and `record` take their inputs from (`compare` and `diff` default to
-/// `--random 8 --seed 0`).
-#[derive(clap::Args, Clone, Debug)]
-pub struct SourceArgs {
+/// Where a run takes its inputs from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
     /// Images, decoded and resized exactly as cv2, one case each: a directory (recursive), a glob
-    /// pattern or @LIST (as `predict` takes them).
-    #[arg(long, value_name = "DIR|PATTERN|@LIST", group = "source")]
-    pub inputs: Option<PathBuf>,
+    /// pattern or `@LIST` ([`crate::corpus`]).
+    Images(PathBuf),
     /// The inputs of a golden set (either layout).
-    #[arg(long, value_name = "DIR", group = "source")]
-    pub golden: Option<PathBuf>,
-    /// N seeded random batch-1 cases (floats standard-normal, integers from {0, 1}, fair bools);
-    /// at most 100,000.
-    #[arg(long, value_name = "N", group = "source", value_parser = crate::output::random_count)]
-    pub random: Option<usize>,
-    /// Tensor files, one case each, named by file stem: `.npz` holding every model input by name
-    /// (other arrays are ignored), or `.npy` for a model with one input.
-    #[arg(long, value_name = "FILE", num_args = 1.., group = "source")]
-    pub tensors: Vec<PathBuf>,
-    /// Seed of the first random case (case i uses seed + i).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Go on past images of an --inputs corpus that cannot be read without failing the run (they
-    /// are still named and counted).
-    #[arg(long)]
-    pub skip_unreadable: bool,
+    Golden(PathBuf),
+    /// `count` seeded random batch-1 cases, case i from seed `seed + i`.
+    Random {
+        /// How many cases.
+        count: usize,
+        /// The first case's seed.
+        seed: u64,
+    },
+    /// Tensor files, one case each, named by file stem: `.npz` holding every model input by name,
+    /// or `.npy` for a model with one input.
+    Tensors(Vec<PathBuf>),
 }
 
-impl SourceArgs {
-    /// True when no source was given.
-    pub fn is_empty(&self) -> bool {
-        self.inputs.is_none()
-            && self.golden.is_none()
-            && self.random.is_none()
-            && self.tensors.is_empty()
-    }
-
+impl Source {
     /// The cases, and a description of where they came from, all read now.
     pub fn cases(&self, info: &ModelInfo, profile: &Profile) -> Result<(String, Vec<InputCase>)> {
         let source = self.open(info, profile)?;
@@ -145,52 +133,62 @@ impl SourceArgs {
     /// The cases listed, each read (decoded, generated) only when asked for: a run over any
     /// number of them holds one at a time.
     pub fn open<'a>(&self, info: &'a ModelInfo, profile: &Profile) -> Result<CaseSource<'a>> {
-        if let Some(spec) = &self.inputs {
-            let pre = profile.preprocessor(info)?;
-            let files = parity_engine::corpus::expand_all(std::slice::from_ref(spec))?;
-            let what = format!("images in {}", spec.display());
-            let len = files.len();
-            let read = move |i: usize| image_case(&pre, info, &files[i]);
-            return Ok(CaseSource { what, len, corpus: len > 1, read: Box::new(read) });
+        match self {
+            Source::Images(spec) => Self::images(spec, info, profile),
+            Source::Tensors(files) => Self::tensors(files, info),
+            Source::Golden(dir) => Self::golden(dir, info),
+            Source::Random { count, seed } => Ok(Self::random(*count, *seed, info)),
         }
-        if !self.tensors.is_empty() {
-            let mut names: Vec<String> = self.tensors.iter().map(|p| file_stem(p)).collect();
-            names.sort_unstable();
-            if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
-                bail!("--tensors: two files are named '{}' (case names are file stems)", twice[0]);
-            }
-            let files = self.tensors.clone();
-            let what = format!("{} tensor file(s)", files.len());
-            let len = files.len();
-            let read = move |i: usize| tensor_case(info, &files[i]);
-            return Ok(CaseSource { what, len, corpus: false, read: Box::new(read) });
+    }
+
+    fn images<'a>(spec: &Path, info: &'a ModelInfo, profile: &Profile) -> Result<CaseSource<'a>> {
+        let pre = profile.preprocessor(info)?;
+        let files = crate::corpus::expand_all(std::slice::from_ref(&spec.to_path_buf()))?;
+        let what = format!("images in {}", spec.display());
+        let len = files.len();
+        let read = move |i: usize| image_case(&pre, info, &files[i]);
+        Ok(CaseSource { what, len, corpus: len > 1, read: Box::new(read) })
+    }
+
+    fn tensors<'a>(files: &[PathBuf], info: &'a ModelInfo) -> Result<CaseSource<'a>> {
+        let mut names: Vec<String> = files.iter().map(|p| file_stem(p)).collect();
+        names.sort_unstable();
+        if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
+            bail!("--tensors: two files are named '{}' (case names are file stems)", twice[0]);
         }
-        if let Some(dir) = &self.golden {
-            let golden = parity_core::GoldenIndex::open(dir, &crate::parity::batch_agnostic(info))?;
-            let what = format!("inputs of goldens {}", dir.display());
-            let len = golden.len();
-            let read = move |i: usize| -> Result<InputCase> {
-                let c = golden.read(i)?;
-                let source = format!("inputs of {}", c.path.display());
-                let mut case = InputCase::plain(c.name, c.inputs, source);
-                case.golden_arrays = c.outputs.into_iter().chain(c.extras).collect();
-                Ok(case)
-            };
-            return Ok(CaseSource { what, len, corpus: false, read: Box::new(read) });
-        }
-        let n = self.random.unwrap_or(8);
-        let seed = self.seed;
+        let files = files.to_vec();
+        let what = format!("{} tensor file(s)", files.len());
+        let len = files.len();
+        let read = move |i: usize| tensor_case(info, &files[i]);
+        Ok(CaseSource { what, len, corpus: false, read: Box::new(read) })
+    }
+
+    fn golden<'a>(dir: &Path, info: &'a ModelInfo) -> Result<CaseSource<'a>> {
+        let golden = parity_core::GoldenIndex::open(dir, &crate::batch::batch_agnostic(info))?;
+        let what = format!("inputs of goldens {}", dir.display());
+        let len = golden.len();
+        let read = move |i: usize| -> Result<InputCase> {
+            let c = golden.read(i)?;
+            let source = format!("inputs of {}", c.path.display());
+            let mut case = InputCase::plain(c.name, c.inputs, source);
+            case.golden_arrays = c.outputs.into_iter().chain(c.extras).collect();
+            Ok(case)
+        };
+        Ok(CaseSource { what, len, corpus: false, read: Box::new(read) })
+    }
+
+    fn random(count: usize, seed: u64, info: &ModelInfo) -> CaseSource<'_> {
         let read = move |i: usize| random_case(info, seed.wrapping_add(i as u64));
-        Ok(CaseSource {
-            what: format!("{n} random inputs, seed {seed}"),
-            len: n,
+        CaseSource {
+            what: format!("{count} random inputs, seed {seed}"),
+            len: count,
             corpus: false,
             read: Box::new(read),
-        })
+        }
     }
 }
 
-/// Cases listed by [`SourceArgs::open`], read one at a time.
+/// Cases listed by [`Source::open`], read one at a time.
 pub struct CaseSource<'a> {
     /// Where the cases come from, for reports.
     pub what: String,
@@ -204,6 +202,11 @@ impl CaseSource<'_> {
     /// How many cases there are.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether there are no cases.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Reads (decodes, generates) case `i`.
@@ -222,12 +225,12 @@ impl CaseSource<'_> {
     pub fn noted(
         &self,
         read: Result<InputCase>,
-        unreadable: &mut parity_engine::corpus::Unreadable,
+        unreadable: &mut crate::corpus::Unreadable<'_>,
     ) -> Result<Option<InputCase>> {
         match read {
             Ok(case) => Ok(Some(case)),
             Err(e) if self.corpus => {
-                unreadable.note(&format!("{e:#}"));
+                unreadable.note(&e.to_string());
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -250,11 +253,11 @@ fn tensor_case(info: &ModelInfo, path: &Path) -> Result<InputCase> {
             let mut inputs = NamedTensors::new();
             for io in &info.inputs {
                 let t = arrays.remove(&io.name).ok_or_else(|| {
-                    anyhow::anyhow!(
+                    invalid(format!(
                         "{}: holds no array '{}' (a model input)",
                         path.display(),
                         io.name
-                    )
+                    ))
                 })?;
                 inputs.insert(io.name.clone(), t);
             }
@@ -272,7 +275,7 @@ fn tensor_case(info: &ModelInfo, path: &Path) -> Result<InputCase> {
         }
         _ => bail!("{}: not an .npz or .npy file", path.display()),
     };
-    info.check_inputs(&inputs).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    info.check_inputs(&inputs).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
     Ok(InputCase::plain(name, inputs, format!("tensors of {}", path.display())))
 }
 
