@@ -55,37 +55,20 @@ fn run_with_backtrace<S: AsRef<std::ffi::OsStr>>(args: &[S], backtrace: Option<&
 
 /// [`run`] with each variable of `env` set to its value (removed when `None`).
 fn run_with_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, Option<&str>)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"));
-    command.args(args).current_dir(repo()).env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
-    // `--shard auto` must not pick up a batch engine the tests themselves run under.
-    for engine in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "SSRNET_PARITY_SHARD_COUNT"] {
-        command.env_remove(engine);
-    }
+    let mut command = command(args);
+    command.env_remove("RUST_BACKTRACE");
     for (key, value) in env {
         match value {
             Some(value) => command.env(key, value),
             None => command.env_remove(key),
         };
     }
-    let out = command.output().expect("the binary runs");
-    Run {
-        code: out.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        args: args
-            .iter()
-            .map(|a| a.as_ref().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
+    Run::of(args, command.output().expect("the binary runs"))
 }
 
 /// [`run`], killed and failed when it has not finished within `secs` seconds (a hang).
 fn run_within<S: AsRef<std::ffi::OsStr>>(args: &[S], secs: u64) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
+    let mut child = command(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -99,16 +82,33 @@ fn run_within<S: AsRef<std::ffi::OsStr>>(args: &[S], secs: u64) -> Run {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        args: args
-            .iter()
-            .map(|a| a.as_ref().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" "),
+    Run::of(args, child.wait_with_output().unwrap())
+}
+
+/// The binary with `args`, in the repository root, colour off.
+fn command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"));
+    command.args(args).current_dir(repo()).env("NO_COLOR", "1");
+    // `--shard auto` must not pick up a batch engine the tests themselves run under.
+    for engine in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "SSRNET_PARITY_SHARD_COUNT"] {
+        command.env_remove(engine);
+    }
+    command
+}
+
+impl Run {
+    /// What the run of `args` that gave `out` did.
+    fn of<S: AsRef<std::ffi::OsStr>>(args: &[S], out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().expect("exited, not killed by a signal"),
+            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+            args: args
+                .iter()
+                .map(|a| a.as_ref().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
     }
 }
 
@@ -1605,10 +1605,7 @@ onnx.save(m, sys.argv[1])
 fn interrupt_record(dir: &Path, cases: &str, signal: libc::c_int) -> Run {
     let out = dir.join("out");
     let args = ["record", "--model", DEMO, "--random", cases, "--out", out.to_str().unwrap()];
-    let child = Command::new(env!("CARGO_BIN_EXE_ssrnet-parity"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
+    let child = command(&args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -1626,13 +1623,8 @@ fn interrupt_record(dir: &Path, cases: &str, signal: libc::c_int) -> Run {
     }
     // SAFETY: signalling our own child process by its pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-    let done = child.wait_with_output().unwrap();
-    Run {
-        code: done.status.code().expect("exited through the handler, not killed by the signal"),
-        stdout: String::from_utf8(done.stdout).unwrap(),
-        stderr: String::from_utf8(done.stderr).unwrap(),
-        args: args.join(" "),
-    }
+    // Exited through the handler, not killed by the signal (Run::of expects an exit code).
+    Run::of(&args, child.wait_with_output().unwrap())
 }
 
 #[test]
