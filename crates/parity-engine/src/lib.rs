@@ -8,6 +8,7 @@
 //! | [`corpus`] | what an argument naming images expands to, and the images that could not be read |
 //! | [`inputs`] | where a run's cases come from: images, golden sets, tensor files, seeded random |
 //! | [`batch`] | cases through a prepared model, sharing calls where they can; outputs compared |
+//! | [`report`] | the report of a check, compare, diff or merge: serde types and their verdicts |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
@@ -39,6 +40,7 @@ pub mod pairing;
 pub mod profile;
 pub mod read_ahead;
 pub mod registry;
+pub mod report;
 pub mod shard;
 pub mod sink;
 

@@ -133,7 +133,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             ..ShardPart::new(shard, total, positions, &tols, nan_equal, &backends)
         });
     }
-    report.finish(args.run.format)
+    crate::parity::report::finish(report, args.run.format)
 }
 
 /// sha256 of a golden set's case names (in order) and its manifest: the same for every shard of

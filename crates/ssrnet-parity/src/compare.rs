@@ -135,7 +135,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             ..ShardPart::new(shard, total, positions, &tols, nan_equal, &others)
         });
     }
-    let verdict = report.finish(args.run.format)?;
+    let verdict = crate::parity::report::finish(report, args.run.format)?;
     // Judged after the report, which covers the cases that were read.
     unreadable.verdict(source.len(), args.source.skip_unreadable, "")?;
     Ok(verdict)

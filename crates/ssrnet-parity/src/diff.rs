@@ -181,7 +181,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     if let Some((key, finding)) = profile.findings(&names, &expected, &actual) {
         report.extra.insert(key.into(), finding);
     }
-    let verdict = report.finish(args.run.format)?;
+    let verdict = crate::parity::report::finish(report, args.run.format)?;
     // Judged after the report, which covers the cases that were read.
     unreadable.verdict(source.len(), args.source.skip_unreadable, "")?;
     Ok(verdict)

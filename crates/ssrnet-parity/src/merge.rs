@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use crate::Verdict;
 use crate::output::Format;
-use crate::parity::report::Outcome;
 use crate::parity::{ParityReport, ShardPart, SideReport};
+use parity_engine::report::Outcome;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -133,7 +133,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             cases.extend(part.positions.iter().copied().zip(reports));
         }
         sides.push(match (error, skipped) {
-            (Some(e), _) => SideReport::from_error(name, &anyhow!(e)),
+            (Some(e), _) => SideReport::from_error(name, e),
             (None, Some(why)) => SideReport::skipped(name, why),
             (None, None) => {
                 cases.sort_by_key(|(position, _)| *position);
@@ -141,15 +141,15 @@ pub fn run(args: Args) -> Result<Verdict> {
             }
         });
     }
-    ParityReport::new(
+    let report = ParityReport::new(
         &first.command,
         first.model.clone(),
         first.reference.clone(),
         first_part.total_cases,
         &first.profile,
         sides,
-    )
-    .finish(args.format)
+    );
+    crate::parity::report::finish(report, args.format)
 }
 
 /// The cases a shard's side reports: its case reports, or (for a backend that failed) the

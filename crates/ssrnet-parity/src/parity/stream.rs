@@ -17,10 +17,10 @@ use parity_core::compare::{
 use parity_core::{NamedTensors, Options};
 
 use super::args::Spread;
-use super::report::SideReport;
 use super::run::{backend_error, prepare};
 use parity_engine::BackendName;
 use parity_engine::batch::run_together;
+use parity_engine::report::SideReport;
 
 /// Cases waiting per backend (read ahead of the slowest backend of a wave).
 pub const QUEUE: usize = 4;
@@ -150,7 +150,7 @@ pub fn run_backends(
                 SideReport::skipped(backend.as_str(), format!("{e:#}"))
             }
             Err(Stopped::Refused(e) | Stopped::Failed(e)) => {
-                SideReport::from_error(backend.as_str(), &e)
+                SideReport::from_error(backend.as_str(), format!("{e:#}"))
             }
         }
     });
