@@ -17,6 +17,10 @@ pub enum Error {
     /// outside its count, a corpus that names no image.
     #[error("{0}")]
     Invalid(String),
+    /// A backend could not load or run a model: one line naming the backend, the model and the
+    /// case ([`crate::load::backend_error`]).
+    #[error("{0}")]
+    Backend(String),
 }
 
 /// Shorthand for [`Error::Invalid`].

@@ -7,7 +7,9 @@
 //! | [`sink`] | what a run has to say, as events a front end renders (the engine prints nothing) |
 //! | [`corpus`] | what an argument naming images expands to, and the images that could not be read |
 //! | [`inputs`] | where a run's cases come from: images, golden sets, tensor files, seeded random |
+//! | [`load`] | a model loaded on a backend: one-line refusals, declared opsets as warnings |
 //! | [`batch`] | cases through a prepared model, sharing calls where they can; outputs compared |
+//! | [`stream`] | many cases through several backends at once, each compared as it comes |
 //! | [`report`] | the report of a check, compare, diff or merge: serde types and their verdicts |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
@@ -36,6 +38,7 @@ mod error;
 pub mod batch;
 pub mod corpus;
 pub mod inputs;
+pub mod load;
 pub mod pairing;
 pub mod profile;
 pub mod read_ahead;
@@ -43,6 +46,7 @@ pub mod registry;
 pub mod report;
 pub mod shard;
 pub mod sink;
+pub mod stream;
 
 pub use error::{Error, Result};
 pub use registry::BackendName;

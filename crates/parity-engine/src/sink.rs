@@ -2,9 +2,25 @@
 //! itself never writes to stdout or stderr. A front end renders them (the CLI: a progress bar and
 //! lines on stderr); a caller that wants none passes [`Quiet`].
 
+use parity_core::CaseReport;
+
+use crate::BackendName;
+
 /// Something that happened during a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
+    /// `n` more units of the run's work are done (cases on a backend, images).
+    Progress(u64),
+    /// A backend compared a case (as soon as it did: backends side by side interleave).
+    Case {
+        /// The backend.
+        backend: BackendName,
+        /// The case's comparison.
+        report: &'a CaseReport,
+    },
+    /// Something a user should read once the run is over (a model beyond a backend's declared
+    /// opsets).
+    Warning(&'a str),
     /// An input of a corpus could not be read; the message names it (`PATH: why`). The run goes
     /// on; each input is reported once.
     Unreadable(&'a str),

@@ -1,7 +1,7 @@
 //! `ssrnet-parity check`: every case of a golden set on every chosen backend, against the goldens.
 //!
 //! The cases stream from disk one at a time ([`GoldenIndex`]) through the backends, which run
-//! concurrently ([`crate::parity::stream`]); `--shard` runs part of the cases for `merge`.
+//! concurrently ([`parity_engine::stream`]); `--shard` runs part of the cases for `merge`.
 
 use std::path::PathBuf;
 
@@ -11,12 +11,12 @@ use parity_core::golden::{GoldenIndex, MANIFEST, Manifest};
 
 use crate::Verdict;
 use crate::args::ProfileArg;
-use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{ParityArgs, ParityReport, ScaleArgs, ShardPart, batch_agnostic};
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
 use parity_engine::profile::Profile;
 use parity_engine::read_ahead::ReadAhead;
+use parity_engine::stream::{Comparison, StreamCase, run_backends};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -96,9 +96,10 @@ pub fn run(args: Args) -> Result<Verdict> {
         tolerances: &tols,
         options: args.run.options(),
         keep_all: shard.is_some(),
-        stream_lines: args.run.format == crate::output::Format::Jsonl,
         skip_refused: args.backend.is_empty(),
     };
+    let terminal = crate::terminal::Terminal::new(&bar)
+        .with_case_lines(args.run.format == crate::output::Format::Jsonl);
     let sides = run_backends(
         &backends,
         &model,
@@ -107,7 +108,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         &mut read,
         spread,
         comparison,
-        &bar,
+        &terminal,
     )?;
     drop(ahead);
     bar.finish_and_clear();

@@ -1,7 +1,7 @@
 //! `ssrnet-parity compare`: backends against a reference backend on the same inputs; no goldens.
 //! The cases stream: they are read a chunk at a time on every core ([`parity_engine::read_ahead`]), each
 //! is run on the reference, then handed to the other backends, which run concurrently
-//! ([`crate::parity::stream`]).
+//! ([`parity_engine::stream`]).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -13,13 +13,13 @@ use parity_core::{NamedTensors, Tolerance};
 use crate::Verdict;
 use crate::args::ProfileArg;
 use crate::args::SourceArgs;
-use crate::parity::stream::{Comparison, StreamCase, run_backends};
 use crate::parity::{
     ParityArgs, ParityReport, ScaleArgs, ShardPart, backend_error, prepare, run_together,
 };
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
 use parity_engine::profile::Profile;
+use parity_engine::stream::{Comparison, StreamCase, run_backends};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -68,7 +68,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         None => (0..source.len()).collect(),
     };
     let bar = crate::output::progress((others.len() * positions.len()) as u64, "comparing");
-    let terminal = crate::terminal::Terminal::new(&bar);
+    let terminal = crate::terminal::Terminal::new(&bar)
+        .with_case_lines(args.run.format == crate::output::Format::Jsonl);
     let mut unreadable = parity_engine::corpus::Unreadable::new(&terminal);
     let mut ahead = source.ahead(&positions);
     // Cases are read and run on the reference `--batch` at a time, then handed out one by one
@@ -103,7 +104,6 @@ pub fn run(args: Args) -> Result<Verdict> {
         tolerances: &tols,
         options: args.run.options(),
         keep_all: shard.is_some(),
-        stream_lines: args.run.format == crate::output::Format::Jsonl,
         skip_refused: args.backend.is_empty(),
     };
     let sides = run_backends(
@@ -114,7 +114,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         &mut read,
         spread,
         comparison,
-        &bar,
+        &terminal,
     )?;
     drop(ahead);
     bar.finish_and_clear();

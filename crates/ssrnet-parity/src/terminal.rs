@@ -1,30 +1,57 @@
-//! The CLI's rendering of the engine's events: lines on stderr, printed around the run's progress
-//! bar so they never tear it.
+//! The CLI's rendering of the engine's events: progress on the run's bar, lines on stderr printed
+//! around it so they never tear it, warnings kept for the end of the run, and with `--format
+//! jsonl` each case's comparison as a JSON line on stdout.
 
 use parity_engine::sink::{Event, Sink};
 
 use crate::output::escape_control;
 
-/// Events rendered on stderr around a progress bar.
+/// Events rendered on the terminal around a progress bar.
 pub struct Terminal {
     bar: indicatif::ProgressBar,
+    case_lines: bool,
 }
 
 impl Terminal {
-    /// Lines printed around `bar`.
+    /// Rendered around `bar`; no JSON lines.
     pub fn new(bar: &indicatif::ProgressBar) -> Terminal {
-        Terminal { bar: bar.clone() }
+        Terminal { bar: bar.clone(), case_lines: false }
+    }
+
+    /// Also each compared case as a JSON line on stdout (`--format jsonl`) when `on`.
+    pub fn with_case_lines(self, on: bool) -> Terminal {
+        Terminal { case_lines: on, ..self }
     }
 }
 
 impl Sink for Terminal {
     fn event(&self, event: Event<'_>) {
         let line = match event {
+            Event::Progress(n) => return self.bar.inc(n),
+            Event::Case { backend, report } => {
+                if self.case_lines {
+                    // A closed stdout shows again, as the error of the summary line after.
+                    let _ = crate::parity::report::print_case_line(backend.as_str(), report);
+                }
+                return;
+            }
+            Event::Warning(warning) => return crate::output::warn_at_end(warning.to_string()),
             Event::Unreadable(why) => format!("unreadable: {}", escape_control(why)),
             Event::SkippedUnreadable { skipped, total } => {
                 format!("skipped {skipped} of {total} unreadable images (each named above)")
             }
         };
         self.bar.suspend(|| eprintln!("{line}"));
+    }
+}
+
+/// A sink for runs without a progress bar: warnings are kept for the end of the run.
+pub struct AtEnd;
+
+impl Sink for AtEnd {
+    fn event(&self, event: Event<'_>) {
+        if let Event::Warning(warning) = event {
+            crate::output::warn_at_end(warning.to_string());
+        }
     }
 }

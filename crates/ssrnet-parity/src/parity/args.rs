@@ -4,6 +4,8 @@ use anyhow::Result;
 use parity_core::ModelInfo;
 use parity_core::compare::{CompareOptions, Tolerances};
 
+use parity_engine::stream::Spread;
+
 use crate::output::Format;
 
 /// How a run over many cases is spread: backends at once, and which part of the cases.
@@ -20,13 +22,6 @@ pub struct ScaleArgs {
     /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
     /// alone, as golden sets are recorded); the outputs are split back and compared case by case.
     #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]
-    pub batch: usize,
-}
-
-/// How a run's work is spread: backends at once, cases per inference call.
-#[derive(Clone, Copy, Debug)]
-pub struct Spread {
-    pub jobs: usize,
     pub batch: usize,
 }
 

@@ -1,11 +1,10 @@
-//! The CLI side of `check`, `compare` and `diff`: loading a model on a backend with one-line
-//! errors ([`run`]), printing the engine's report ([`report`]), many cases streamed through several
-//! backends at once ([`stream`]), and the flags the three share ([`args`]).
+//! The CLI side of `check`, `compare` and `diff`: loading a model on a backend outside the
+//! engine's streams ([`run`]), printing the engine's report ([`report`]), and the flags the three
+//! share ([`args`]).
 
 pub mod args;
 pub mod report;
 pub mod run;
-pub mod stream;
 
 pub use args::{ParityArgs, ScaleArgs};
 pub use parity_engine::batch::{batch_agnostic, compare_cases, run_inputs, run_together};

@@ -10,38 +10,48 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use anyhow::{Result, anyhow};
 use parity_core::compare::{
     CaseReport, CompareOptions, OutputSummary, Summary, Tolerances, compare_outputs,
 };
 use parity_core::{NamedTensors, Options};
 
-use super::args::Spread;
-use super::run::{backend_error, prepare};
-use parity_engine::BackendName;
-use parity_engine::batch::run_together;
-use parity_engine::report::SideReport;
+use crate::batch::run_together;
+use crate::load::{backend_error, prepare};
+use crate::report::SideReport;
+use crate::sink::{Event, Sink};
+use crate::{BackendName, Error};
 
 /// Cases waiting per backend (read ahead of the slowest backend of a wave).
 pub const QUEUE: usize = 4;
 
 /// One case: its name, the inputs, the expected outputs.
 pub struct StreamCase {
+    /// The case's name.
     pub name: String,
+    /// Every model input by name.
     pub inputs: NamedTensors,
+    /// The outputs it should give, by name.
     pub expected: NamedTensors,
+}
+
+/// How a run's work is spread: backends at once, cases per inference call.
+#[derive(Clone, Copy, Debug)]
+pub struct Spread {
+    /// Backends run at once (in waves of this many).
+    pub jobs: usize,
+    /// Cases per inference call where the model's batch axis allows.
+    pub batch: usize,
 }
 
 /// How the cases are compared, and what is kept of them.
 #[derive(Clone, Copy)]
 pub struct Comparison<'a> {
+    /// Per output, the tolerance.
     pub tolerances: &'a Tolerances,
+    /// How NaN compares.
     pub options: CompareOptions,
     /// Keep every case's report (a shard's report), not only the failed ones.
     pub keep_all: bool,
-    /// Print each case's report as a JSON line (`{"record": "case", "backend", ...}`) on stdout
-    /// as soon as it is compared (`--format jsonl`; lines of backends side by side interleave).
-    pub stream_lines: bool,
     /// A backend whose runtime refuses to load the model is skipped, not an error: the backends
     /// are the default set, not ones the user named.
     pub skip_refused: bool,
@@ -49,48 +59,43 @@ pub struct Comparison<'a> {
 
 /// What a backend's run over the cases leaves: the summaries, the failed cases' reports, and
 /// with [`Comparison::keep_all`] every case's report.
-pub struct Compared {
-    pub outputs: Vec<OutputSummary>,
-    pub failures: Vec<CaseReport>,
-    pub all: Option<Vec<CaseReport>>,
+struct Compared {
+    outputs: Vec<OutputSummary>,
+    failures: Vec<CaseReport>,
+    all: Option<Vec<CaseReport>>,
 }
 
 /// Why a backend stopped before its last case.
 enum Stopped {
     /// Its runtime refused the model: it could not load it, or failed on the first case it ran.
-    Refused(anyhow::Error),
-    /// It failed on a case (or could not report one).
-    Failed(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Stopped {
-    fn from(e: anyhow::Error) -> Self {
-        Stopped::Failed(e)
-    }
+    Refused(Error),
+    /// It failed on a case.
+    Failed(Error),
 }
 
 /// Runs cases `0..count` (made by `read` on this thread, in order, once per wave; `None` skips
 /// one) on every backend, `spread.jobs` backends at a time and `spread.batch` cases to a call,
-/// ticking `bar` once per case and backend. Returns each backend's side of the report: what its
-/// comparisons left ([`Compared`]), or the error that stopped it (a backend that cannot load or
+/// each case on each backend reported to `sink`. Returns each backend's side of the report: what its
+/// comparisons left (summaries and failed cases), or the error that stopped it (a backend that cannot load or
 /// run a case stops, the others go on; one that cannot load is skipped instead with
 /// [`Comparison::skip_refused`]); an error from `read` (an unreadable case) ends the whole run.
+/// Each compared case is an [`Event::Case`] and an [`Event::Progress`] of one to `sink`.
 #[allow(clippy::too_many_arguments)]
-pub fn run_backends(
+pub fn run_backends<E: Send>(
     backends: &[BackendName],
     model: &Path,
     options: &Options,
     count: usize,
-    read: &mut dyn FnMut(usize) -> Result<Option<StreamCase>>,
+    read: &mut dyn FnMut(usize) -> Result<Option<StreamCase>, E>,
     spread: Spread,
     comparison: Comparison<'_>,
-    bar: &indicatif::ProgressBar,
-) -> Result<Vec<SideReport>> {
+    sink: &dyn Sink,
+) -> Result<Vec<SideReport>, E> {
     let mut results: Vec<Option<Result<Compared, Stopped>>> =
         backends.iter().map(|_| None).collect();
     let order: Vec<usize> = (0..backends.len()).collect();
     for wave in order.chunks(spread.jobs.max(1)) {
-        std::thread::scope(|scope| -> Result<()> {
+        std::thread::scope(|scope| -> Result<(), E> {
             let mut senders: Vec<Option<SyncSender<Arc<StreamCase>>>> = Vec::new();
             let mut workers = Vec::new();
             for &b in wave {
@@ -98,7 +103,7 @@ pub fn run_backends(
                 senders.push(Some(tx));
                 let backend = backends[b];
                 workers.push(scope.spawn(move || {
-                    worker(backend, model, options, rx, spread.batch, comparison, bar)
+                    worker(backend, model, options, rx, spread.batch, comparison, sink)
                 }));
             }
             let mut read_error = None;
@@ -127,11 +132,11 @@ pub fn run_backends(
             drop(senders);
             for (worker, &b) in workers.into_iter().zip(wave) {
                 let result = worker.join().unwrap_or_else(|_| {
-                    Err(Stopped::Failed(anyhow!(
+                    Err(Stopped::Failed(Error::Backend(format!(
                         "{}: {}: the backend thread panicked",
                         backends[b].as_str(),
                         model.display()
-                    )))
+                    ))))
                 });
                 results[b] = Some(result);
             }
@@ -147,10 +152,10 @@ pub fn run_backends(
                 side
             }
             Err(Stopped::Refused(e)) if comparison.skip_refused => {
-                SideReport::skipped(backend.as_str(), format!("{e:#}"))
+                SideReport::skipped(backend.as_str(), e.to_string())
             }
             Err(Stopped::Refused(e) | Stopped::Failed(e)) => {
-                SideReport::from_error(backend.as_str(), format!("{e:#}"))
+                SideReport::from_error(backend.as_str(), e.to_string())
             }
         }
     });
@@ -164,9 +169,9 @@ fn worker(
     cases: Receiver<Arc<StreamCase>>,
     batch: usize,
     comparison: Comparison<'_>,
-    bar: &indicatif::ProgressBar,
+    sink: &dyn Sink,
 ) -> Result<Compared, Stopped> {
-    let mut runnable = prepare(backend, model, options).map_err(Stopped::Refused)?;
+    let mut runnable = prepare(backend, model, options, sink).map_err(Stopped::Refused)?;
     let mut summary = Summary::default();
     let mut failures = Vec::new();
     let mut all = comparison.keep_all.then(Vec::new);
@@ -192,16 +197,14 @@ fn worker(
             );
             summary.add(&report);
             compared += 1;
-            if comparison.stream_lines {
-                super::report::print_case_line(backend.as_str(), &report)?;
-            }
+            sink.event(Event::Case { backend, report: &report });
             if let Some(all) = &mut all {
                 all.push(report.clone());
             }
             if !report.pass {
                 failures.push(report);
             }
-            bar.inc(1);
+            sink.event(Event::Progress(1));
         }
     }
     Ok(Compared { outputs: summary.finish(), failures, all })
