@@ -40,8 +40,8 @@ impl Error {
 }
 
 /// `message` as one line: a captured backtrace (a `stack backtrace:` line, or the first numbered
-/// frame such as `   0: candle_core::error::Error::bt`) and everything after it are cut, and the
-/// remaining non-empty lines are joined with `; `. Libraries such as candle capture a backtrace
+/// frame such as `   0: candle_core::error::Error::bt`, after the first line) and everything after
+/// it are cut, and the remaining non-empty lines are joined with `; `. Libraries such as candle capture a backtrace
 /// into their errors when `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` is set.
 pub fn one_line(message: &str) -> String {
     let is_frame = |line: &str| {
@@ -49,10 +49,12 @@ pub fn one_line(message: &str) -> String {
         let digits = line.bytes().take_while(u8::is_ascii_digit).count();
         line == "stack backtrace:" || (digits > 0 && line[digits..].starts_with(": "))
     };
+    // The first line is the message itself, whatever it starts with.
     message
         .lines()
-        .take_while(|line| !is_frame(line))
-        .map(str::trim)
+        .enumerate()
+        .take_while(|(i, line)| *i == 0 || !is_frame(line))
+        .map(|(_, line)| line.trim())
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
@@ -69,5 +71,9 @@ mod tests {
         assert_eq!(one_line("first\n\n  second  \n"), "first; second");
         assert_eq!(one_line("opset 10: 3 nodes"), "opset 10: 3 nodes");
         assert_eq!(one_line("x\nstack backtrace:\n  frames"), "x");
+        assert_eq!(
+            one_line("0: a first line that looks like a frame"),
+            "0: a first line that looks like a frame"
+        );
     }
 }
