@@ -8,6 +8,9 @@
 //! A path, not bytes, because ONNX external data (`model.onnx.data`) is resolved relative to the
 //! model's directory. `run` takes `&mut self` so a backend may cache per-input-shape plans without
 //! interior mutability. Optional capabilities (`unsupported_ops`, `read_values`) have default bodies.
+//! Both traits are `Send` (and a [`Runtime`] `Sync`): a prepared model moves to the thread that
+//! runs it, so front ends can run backends side by side and release a caller's lock (Python's GIL)
+//! while they work.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -206,7 +209,7 @@ pub fn concat_named<'a>(parts: impl IntoIterator<Item = &'a NamedTensors>) -> Re
 }
 
 /// A backend: prepares models for running.
-pub trait Runtime {
+pub trait Runtime: Send + Sync {
     /// Short lowercase name used on the command line and in reports (`ort`, `tract`, `candle`).
     fn name(&self) -> &'static str;
 
@@ -233,7 +236,7 @@ pub trait Runtime {
 }
 
 /// A prepared model, run many times.
-pub trait Runnable {
+pub trait Runnable: Send {
     /// Declared inputs and outputs.
     fn info(&self) -> &ModelInfo;
 
