@@ -124,9 +124,31 @@ impl Runtime for Ort {
         declared
     }
 
+    /// onnxruntime has no registry of kernels to ask through its C API; loading the model is
+    /// asking it. A load that fails for an op (`No Op registered for X`, `Could not find an
+    /// implementation for X(7)`) names that op, the first onnxruntime meets; any other failure to
+    /// load is the error.
+    fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>> {
+        match OrtModel::load(model, &Options::with_threads(Some(1))) {
+            Ok(_) => Ok(Vec::new()),
+            Err(e) => refused_op(&e.to_string()).map(|op| vec![op]).ok_or(e),
+        }
+    }
+
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>> {
         Ok(Box::new(OrtModel::load(model, options)?))
     }
+}
+
+/// The op onnxruntime names when it refuses a model for it, from its message.
+fn refused_op(message: &str) -> Option<String> {
+    let patterns =
+        [("No Op registered for ", " with"), ("Could not find an implementation for ", "(")];
+    patterns.iter().find_map(|(before, after)| {
+        let rest = message.split(before).nth(1)?;
+        let op = rest.split(after).next()?.trim();
+        (!op.is_empty()).then(|| op.to_string())
+    })
 }
 
 /// A session plus its declared inputs and outputs.

@@ -154,3 +154,29 @@ fn missing_model_file_names_the_file() {
         .expect("an error");
     assert!(e.to_string().contains("/nonexistent/model.onnx"), "{e}");
 }
+
+#[test]
+fn unsupported_ops_are_what_onnxruntime_refuses_to_load() {
+    use parity_core::onnx::proto::{ModelProto, NodeProto};
+    use prost::Message;
+    assert!(Ort.unsupported_ops(&demo_model("ssrnet_legacy_dynamic.onnx")).unwrap().is_empty());
+    // The demo model with one more node of an op no runtime has, after its output.
+    let mut m = parity_core::onnx::read_model(&demo_model("ssrnet_legacy_dynamic.onnx")).unwrap();
+    let graph = m.graph.as_mut().unwrap();
+    let out = graph.output[0].name.clone().unwrap();
+    graph.node.push(NodeProto {
+        op_type: Some("Frobnicate".into()),
+        input: vec![out.clone()],
+        output: vec![format!("{out}_frobnicated")],
+        ..Default::default()
+    });
+    graph.output[0].name = Some(format!("{out}_frobnicated"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.onnx");
+    std::fs::write(&path, ModelProto::encode_to_vec(&m)).unwrap();
+    assert_eq!(Ort.unsupported_ops(&path).unwrap(), ["Frobnicate"]);
+    // A file onnxruntime cannot load for another reason is an error, not "every op runs".
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"not a model").unwrap();
+    assert!(Ort.unsupported_ops(&junk).is_err());
+}

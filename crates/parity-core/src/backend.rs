@@ -7,7 +7,8 @@
 //! (candle-onnx's `simple_eval` convention, and the golden format's: tensors keyed by ONNX name).
 //! A path, not bytes, because ONNX external data (`model.onnx.data`) is resolved relative to the
 //! model's directory. `run` takes `&mut self` so a backend may cache per-input-shape plans without
-//! interior mutability. Optional capabilities (`unsupported_ops`, `read_values`) have default bodies.
+//! interior mutability. The optional capability (`read_values`) has a default body that says it
+//! is not there.
 //! Both traits are `Send` (and a [`Runtime`] `Sync`): a prepared model moves to the thread that
 //! runs it, so front ends can run backends side by side and release a caller's lock (Python's GIL)
 //! while they work.
@@ -227,12 +228,9 @@ pub trait Runtime: Send + Sync {
     /// Load and optimise the model at `model` once.
     fn prepare(&self, model: &Path, options: &Options) -> Result<Box<dyn Runnable>>;
 
-    /// The graph's op types this backend cannot run, sorted and deduplicated; empty when all are
-    /// supported. The default claims nothing is unsupported.
-    fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>> {
-        let _ = model;
-        Ok(Vec::new())
-    }
+    /// The graph's op types this backend cannot run, sorted and deduplicated, as its runtime
+    /// tells (every backend says how it asks); empty when it runs them all.
+    fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>>;
 }
 
 /// A prepared model, run many times.

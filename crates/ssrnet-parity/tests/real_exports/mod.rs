@@ -368,8 +368,14 @@ onnx.save(m, sys.argv[2])
     assert_code(&r, 0);
     for b in v["backends"].as_array().unwrap() {
         assert_eq!(b["opset_supported"], false, "{r:?}");
-        assert_eq!(b["supported"], true, "every op is known: {r:?}");
         assert!(b["opsets"][1].as_i64().unwrap() < 99, "{r:?}");
+        if b["backend"] == "ort" {
+            // onnxruntime, asked by loading the model, refuses the opset itself.
+            assert_eq!(b["supported"], false, "{r:?}");
+            assert!(b["error"].as_str().unwrap().contains("opset"), "{r:?}");
+        } else {
+            assert_eq!(b["supported"], true, "every op is known: {r:?}");
+        }
     }
 }
 
