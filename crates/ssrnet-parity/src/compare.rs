@@ -1,7 +1,7 @@
 //! `ssrnet-parity compare`: backends against a reference backend on the same inputs; no goldens.
-//! The cases stream: they are read a chunk at a time on every core ([`parity_engine::read_ahead`]), each
-//! is run on the reference, then handed to the other backends, which run concurrently
-//! ([`parity_engine::stream`]).
+//! The cases stream: they are read a chunk at a time on every core
+//! ([`parity_engine::read_ahead`]), each is run on the reference, then handed to the other
+//! backends, which run concurrently ([`parity_engine::stream`]).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;

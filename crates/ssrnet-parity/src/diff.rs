@@ -1,8 +1,10 @@
 //! `ssrnet-parity diff OLD NEW`: regression after a re-export - the same inputs through both models
 //! on one backend; NEW is held to OLD's outputs, and the profile adds its task findings (SSRNet:
 //! samples whose age interval changed). The inputs are read a chunk at a time on every core
-//! ([`parity_engine::read_ahead`]) on a thread of their own, and each case runs through both models, side
-//! by side on a thread each, before the next; the outputs are kept for the findings. An unreadable image of a corpus is named and the run goes on.
+//! ([`parity_engine::read_ahead`]) on a thread of their own, and each case runs through both
+//! models, side by side on a thread each, before the next; the outputs are kept for the findings.
+//! An unreadable image of a corpus is named and the run goes on. NEW's outputs and inputs are
+//! paired with OLD's by name, by position or by the user's map ([`parity_engine::pairing`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,8 +15,7 @@ use parity_core::compare::Tolerances;
 use parity_core::{NamedTensors, Tolerance};
 
 use crate::Verdict;
-use crate::args::ProfileArg;
-use crate::args::SourceArgs;
+use crate::args::{ProfileArg, SourceArgs};
 use crate::parity::{
     ParityArgs, ParityReport, SideReport, backend_error, compare_cases, prepare, run_inputs,
 };
