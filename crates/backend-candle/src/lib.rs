@@ -48,7 +48,6 @@
 //! # Ok::<(), parity_core::Error>(())
 //! ```
 
-mod error;
 pub mod load;
 pub mod prepare;
 pub mod support;
@@ -207,8 +206,7 @@ impl Runnable for CandleModel {
         for (name, t) in inputs {
             values.insert(
                 name.clone(),
-                to_candle(t)
-                    .map_err(|e| Error::Input(format!("input '{name}': {}", error::message(&e))))?,
+                to_candle(t).map_err(|e| Error::Input(format!("input '{name}': {e}")))?,
             );
         }
         for (name, t) in &self.consts {
@@ -222,7 +220,7 @@ impl Runnable for CandleModel {
         };
         let mut outputs = match result {
             Ok(Ok(outputs)) => outputs,
-            Ok(Err(e)) => return Err(fail(format!("candle-onnx: {}", error::message(&e)))),
+            Ok(Err(e)) => return Err(fail(format!("candle-onnx: {e}"))),
             Err(panic) => return Err(fail(format!("candle-onnx {panic}"))),
         };
         for check in &self.ceil_checks {
@@ -263,8 +261,8 @@ fn to_candle(t: &Tensor) -> candle_core::Result<CTensor> {
 /// A candle tensor as a parity tensor of the declared dtype (u8 to bool, integer widths converted).
 fn from_candle(t: &CTensor, want: DType) -> std::result::Result<Tensor, String> {
     let shape = t.dims().to_vec();
-    let e = |e: candle_core::Error| error::message(&e);
-    let flat = t.flatten_all().map_err(e)?;
+    let flat = t.flatten_all().map_err(|e| e.to_string())?;
+    let e = |e: candle_core::Error| e.to_string();
     let data = match (want, flat.dtype()) {
         (DType::F32, CDType::F32) => TensorData::F32(flat.to_vec1().map_err(e)?),
         (DType::F64, CDType::F64) => TensorData::F64(flat.to_vec1().map_err(e)?),

@@ -19,8 +19,6 @@ use std::collections::{HashMap, HashSet};
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
 use candle_onnx::onnx::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
 
-use crate::error::message;
-
 /// Constant values by name, as candle tensors.
 pub type Consts = HashMap<String, CTensor>;
 
@@ -34,7 +32,7 @@ pub fn prepare(model: &mut ModelProto) -> Result<Consts, String> {
     graph.input.retain(|i| !init.contains(&i.name));
     for t in std::mem::take(&mut graph.initializer) {
         let tensor = candle_onnx::eval::get_tensor(&t, &t.name)
-            .map_err(|e| format!("initializer '{}': {}", t.name, message(&e)))?;
+            .map_err(|e| format!("initializer '{}': {e}", t.name))?;
         consts.insert(t.name.clone(), tensor);
     }
     legalise(graph, &mut consts)?;
@@ -60,7 +58,7 @@ fn legalise(graph: &mut GraphProto, consts: &mut Consts) -> Result<(), String> {
                     fresh += 1;
                     let n = values.len();
                     let tensor =
-                        CTensor::from_vec(values, n, &Device::Cpu).map_err(|e| message(&e))?;
+                        CTensor::from_vec(values, n, &Device::Cpu).map_err(|e| e.to_string())?;
                     consts.insert(name.clone(), tensor);
                     if node.input.len() < 2 {
                         node.input.resize(1, String::new());
@@ -81,9 +79,8 @@ fn legalise(graph: &mut GraphProto, consts: &mut Consts) -> Result<(), String> {
                     };
                     let values =
                         t.to_dtype(CDType::I64).and_then(|t| t.flatten_all()?.to_vec1::<i64>());
-                    let values = values.map_err(|e| {
-                        format!("ReduceMean '{}': axes '{axes}': {}", node.name, message(&e))
-                    })?;
+                    let values = values
+                        .map_err(|e| format!("ReduceMean '{}': axes '{axes}': {e}", node.name))?;
                     node.input.truncate(1);
                     node.attribute.push(candle_onnx::onnx::AttributeProto {
                         name: "axes".into(),
@@ -141,7 +138,7 @@ fn eval_node(node: &NodeProto, consts: &Consts) -> Result<HashMap<String, CTenso
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     match parity_core::panic::catch(|| candle_onnx::simple_eval(&model, inputs)) {
-        Ok(result) => result.map_err(|e| message(&e)),
+        Ok(result) => result.map_err(|e| e.to_string()),
         Err(panic) => Err(format!("candle-onnx {panic}")),
     }
 }
