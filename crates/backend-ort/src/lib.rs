@@ -216,26 +216,13 @@ fn source(model: &Path, mut proto: parity_core::onnx::proto::ModelProto) -> Resu
     if !parity_core::onnx::has_external_data(&proto) {
         return Ok(Source::File);
     }
-    parity_core::onnx::check_external_data(&proto, model)?;
+    let data_bytes = parity_core::onnx::check_external_data(&proto, model)?;
     let file_bytes = std::fs::metadata(model).map(|m| m.len()).unwrap_or(u64::MAX);
-    let data_bytes = external_bytes(&proto);
     if file_bytes.saturating_add(data_bytes) >= MAX_PROTOBUF_BYTES {
         return Ok(Source::File);
     }
     parity_core::onnx::load_external_data(&mut proto, model)?;
     Ok(Source::Memory(proto.encode_to_vec()))
-}
-
-/// The external-data bytes `proto`'s initializers declare (their `length` entries).
-fn external_bytes(proto: &parity_core::onnx::proto::ModelProto) -> u64 {
-    let graph = proto.graph.as_ref().expect("read_model guarantees a graph");
-    graph
-        .initializer
-        .iter()
-        .flat_map(|t| &t.external_data)
-        .filter(|kv| kv.key() == "length")
-        .filter_map(|kv| kv.value().parse::<u64>().ok())
-        .sum()
 }
 
 fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {

@@ -19,8 +19,8 @@ pub fn prepare(
 ) -> Result<Box<dyn Runnable>> {
     let runtime = backend.runtime();
     let note = || {
-        let proto = parity_core::onnx::read_model(model).ok()?;
-        parity_core::onnx::opset_note(&proto, backend.as_str(), &runtime.opsets())
+        let opset = parity_core::onnx::read_opset(model).ok()?;
+        parity_core::onnx::opset_note(opset, backend.as_str(), &runtime.opsets())
     };
     match runtime.prepare(model, options) {
         Ok(runnable) => {

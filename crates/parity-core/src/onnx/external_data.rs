@@ -23,14 +23,15 @@ use crate::{Error, Result};
 /// Loads every external-data tensor of `model` (read from `path`) into `raw_data`, subgraphs
 /// included; see the module docs for what is refused.
 pub fn load_external_data(model: &mut ModelProto, path: &Path) -> Result<()> {
-    resolve_model(model, path, true)
+    resolve_model(model, path, true).map(|_| ())
 }
 
 /// Checks every external-data reference of `model` (read from `path`) as [`load_external_data`]
 /// does (a regular file inside the model's directory, offset and length within it, the size the
 /// dims need) without reading the bytes or changing the model: for a runtime that must open the
-/// files itself (a model too large to hand over from memory).
-pub fn check_external_data(model: &ModelProto, path: &Path) -> Result<()> {
+/// files itself (a model too large to hand over from memory). Returns how many bytes of external
+/// data the model references.
+pub fn check_external_data(model: &ModelProto, path: &Path) -> Result<u64> {
     resolve_model(&mut model.clone(), path, false)
 }
 
@@ -51,16 +52,18 @@ pub fn has_external_data(model: &ModelProto) -> bool {
     model.graph.as_ref().is_some_and(graph)
 }
 
-fn resolve_model(model: &mut ModelProto, path: &Path, read: bool) -> Result<()> {
+/// Resolves (and with `read`, loads) every external-data tensor; the bytes referenced.
+fn resolve_model(model: &mut ModelProto, path: &Path, read: bool) -> Result<u64> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut files = DataFiles { dir, model: path, root: None, open: HashMap::new(), read };
+    let mut files =
+        DataFiles { dir, model: path, root: None, open: HashMap::new(), read, bytes: 0 };
     if let Some(graph) = model.graph.as_mut() {
         resolve_graph(graph, &mut files)?;
     }
-    Ok(())
+    Ok(files.bytes)
 }
 
 /// External data files, each opened once.
@@ -72,6 +75,8 @@ struct DataFiles<'a> {
     open: HashMap<PathBuf, (File, u64)>,
     /// Whether the bytes are read (else only checked).
     read: bool,
+    /// The bytes referenced so far.
+    bytes: u64,
 }
 
 impl DataFiles<'_> {
@@ -164,6 +169,7 @@ impl DataFiles<'_> {
                 ));
             }
         };
+        self.bytes += end - start;
         if !self.read {
             return Ok(None);
         }

@@ -110,24 +110,39 @@ pub fn dim(d: &proto::tensor_shape_proto::Dimension) -> Dim {
 
 /// The default-domain (`""` or `ai.onnx`) opset the model imports.
 pub fn opset(model: &ModelProto) -> Option<i64> {
-    model
-        .opset_import
-        .iter()
-        .find(|o| o.domain().is_empty() || o.domain() == "ai.onnx")
-        .map(|o| o.version())
+    default_domain(&model.opset_import)
 }
 
-/// A note when `model`'s default-domain opset lies outside the range `backend` declares
+fn default_domain(imports: &[proto::OperatorSetIdProto]) -> Option<i64> {
+    imports.iter().find(|o| o.domain().is_empty() || o.domain() == "ai.onnx").map(|o| o.version())
+}
+
+/// [`opset`] of the model file at `path`, decoding only its `opset_import` (field 8 of
+/// `ModelProto`; the graph and its weights are skipped, not decoded): cheap enough for every load.
+pub fn read_opset(path: &Path) -> Result<Option<i64>> {
+    #[derive(Clone, PartialEq, Message)]
+    struct Imports {
+        #[prost(message, repeated, tag = "8")]
+        opset_import: Vec<proto::OperatorSetIdProto>,
+    }
+    let bytes = crate::fsutil::read_regular(path)?;
+    let imports = Imports::decode(bytes.as_slice()).map_err(|e| {
+        Error::invalid(path, format!("not an onnx model (protobuf decode failed: {e})"))
+    })?;
+    Ok(default_domain(&imports.opset_import))
+}
+
+/// A note when a model's default-domain `opset` lies outside the range `backend` declares
 /// (`declared`, its [`crate::Runtime::opsets`]): `the model imports opset 6; ort declares opsets 7
 /// to 26`. The range is a declaration, not a gate: the runtime itself decides whether it runs the
 /// model (onnxruntime runs opset-6 models below its declared 7), so a front end shows this as a
 /// warning, or beside the runtime's own error, and never refuses a model for it.
 pub fn opset_note(
-    model: &ModelProto,
+    opset: Option<i64>,
     backend: &str,
     declared: &std::ops::RangeInclusive<i64>,
 ) -> Option<String> {
-    let v = opset(model)?;
+    let v = opset?;
     (!declared.contains(&v)).then(|| {
         format!(
             "the model imports opset {v}; {backend} declares opsets {} to {}",
@@ -176,6 +191,20 @@ mod tests {
 
     fn dimension(value: Option<DimValue>) -> Dimension {
         Dimension { value, ..Default::default() }
+    }
+
+    #[test]
+    fn the_opset_is_read_without_decoding_the_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.onnx");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        std::fs::copy(repo.join("ssrnet_legacy_dynamic.onnx"), &path).unwrap();
+        let model = read_model(&path).unwrap();
+        assert_eq!(read_opset(&path).unwrap(), opset(&model));
+        assert_eq!(read_opset(&path).unwrap(), Some(11));
+        assert_eq!(opset_note(Some(11), "x", &(7..=26)), None);
+        let note = opset_note(Some(6), "ort", &(7..=26)).unwrap();
+        assert_eq!(note, "the model imports opset 6; ort declares opsets 7 to 26");
     }
 
     #[test]
