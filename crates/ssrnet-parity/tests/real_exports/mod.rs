@@ -251,30 +251,13 @@ fn diff_pairs_the_outputs_of_two_exporters_by_position_or_by_map() {
         format!("{}={}", old_names[0], new_names[1]),
         format!("{}={}", old_names[1], new_names[0]),
     ];
-    let r = run(&[
-        "diff",
-        old,
-        new,
-        "--random",
-        "1",
-        "--output-map",
-        &crossed[0],
-        "--output-map",
-        &crossed[1],
-    ]);
-    assert_code(&r, 1);
-    assert_error(
-        &run(&[
-            "diff",
-            old,
-            new,
-            "--random",
-            "1",
-            "--output-map",
-            &format!("nope={}", new_names[0]),
-        ]),
-        &["--output-map", "nope"],
-    );
+    let diff_mapped = |maps: &[&str]| {
+        let flags = maps.iter().flat_map(|m| ["--output-map", m]);
+        run(&["diff", old, new, "--random", "1"].into_iter().chain(flags).collect::<Vec<_>>())
+    };
+    assert_code(&diff_mapped(&[&crossed[0], &crossed[1]]), 1);
+    let unknown = format!("nope={}", new_names[0]);
+    assert_error(&diff_mapped(&[&unknown]), &["--output-map", "nope"]);
 }
 
 /// Per model directory of `onnx`'s PyTorch-converted backend tests, what onnxruntime-python
