@@ -112,9 +112,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     )?;
     drop(ahead);
     bar.finish_and_clear();
-    // Warned once the cases were read, so an error stays the one line on stderr.
     if let Some(why) = other_model {
-        eprintln!("warning: {}", crate::output::escape_control(&why));
+        crate::output::warn_at_end(why);
     }
     let reference = format!("goldens {}", dir.display());
     let mut report = ParityReport::new(

@@ -161,9 +161,8 @@ pub fn run(args: Args) -> Result<Verdict> {
     bar.finish_and_clear();
     out.finish()?;
     unreadable.verdict(total, args.skip_unreadable, "")?;
-    // Warned only once the run is done, so an error stays the last line on stderr.
     for warning in profile.warnings(&onnx) {
-        eprintln!("warning: {}", crate::output::escape_control(&warning));
+        crate::output::warn_at_end(warning);
     }
     Ok(Verdict::Pass)
 }
