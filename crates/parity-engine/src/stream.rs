@@ -25,6 +25,7 @@ use crate::{BackendName, Error};
 pub const QUEUE: usize = 4;
 
 /// One case: its name, the inputs, the expected outputs.
+#[derive(Clone)]
 pub struct StreamCase {
     /// The case's name.
     pub name: String,
@@ -41,6 +42,18 @@ pub struct Spread {
     pub jobs: usize,
     /// Cases per inference call where the model's batch axis allows.
     pub batch: usize,
+}
+
+impl Spread {
+    /// `batch` cases a call, and `jobs` backends of `backends` at once: all of them when there is
+    /// more than one core (measured on SSRNet with 4 backends on 2 cores: all four at once beat two
+    /// waves of two, since loading dominates and the backends differ in speed), else one; at most
+    /// `backends`, at least one.
+    pub fn new(jobs: Option<usize>, backends: usize, batch: usize) -> Spread {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let default = if cores > 1 { backends } else { 1 };
+        Spread { jobs: jobs.unwrap_or(default).min(backends).max(1), batch }
+    }
 }
 
 /// How the cases are compared, and what is kept of them.

@@ -89,6 +89,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     // The golden files are read a chunk at a time on every core while the backends run.
     let mut ahead = ReadAhead::new(|k: usize| golden.read(positions[k]), positions.len());
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
+        crate::output::stop_requested()?;
         let case = ahead.get(k)?;
         Ok(Some(StreamCase { name: case.name, inputs: case.inputs, expected: case.outputs }))
     };

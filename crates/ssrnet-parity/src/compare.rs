@@ -76,6 +76,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     // (again from the start for each wave of backends).
     let mut batch: VecDeque<(usize, Option<StreamCase>)> = VecDeque::new();
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
+        crate::output::stop_requested()?;
         if batch.front().is_none_or(|(j, _)| *j != k) {
             batch.clear();
             let mut cases = Vec::with_capacity(spread.batch);

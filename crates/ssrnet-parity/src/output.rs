@@ -2,6 +2,8 @@
 //! Markdown for pull-request comments.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use clap::ValueEnum;
@@ -60,14 +62,81 @@ pub fn warn_at_end(warning: String) {
 
 /// Prints the warnings kept by [`warn_at_end`] on stderr, `warning: ` first.
 pub fn print_warnings_at_end() {
-    let kept = AT_END.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    for warning in kept.iter() {
-        eprintln!("warning: {}", escape_control(warning));
+    for warning in take_warnings() {
+        eprintln!("warning: {}", escape_control(&warning));
     }
 }
 
-/// Exactly one JSON document on stdout.
+/// The warnings kept by [`warn_at_end`], which are kept no longer.
+pub fn take_warnings() -> Vec<String> {
+    let mut kept = AT_END.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    std::mem::take(&mut *kept)
+}
+
+/// What a subcommand run by [`crate::document`] concluded.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The JSON document `--format json` prints (`null` for a command that prints none).
+    pub json: serde_json::Value,
+    /// The exit code the command would have ended with: 0 pass, 1 a negative verdict, 2 an error.
+    pub exit_code: u8,
+    /// The warnings the command would have printed at its end.
+    pub warnings: Vec<String>,
+    /// The `error:` line printed after the document (a report whose verdict is an error).
+    pub error: Option<String>,
+}
+
+thread_local! {
+    /// While [`capturing`] runs on this thread: the document [`print_json`] was given.
+    static CAPTURED: std::cell::RefCell<Option<Option<serde_json::Value>>> =
+        const { std::cell::RefCell::new(None) };
+    /// While [`capturing`] runs on this thread: the caller's request to stop.
+    static STOP: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `f` run with [`print_json`] keeping its document instead of printing it, [`note`] silent, and
+/// [`stop_requested`] reading `stop`; returns `f`'s result and the document.
+pub fn capturing<R>(
+    stop: &Arc<AtomicBool>,
+    f: impl FnOnce() -> R,
+) -> (R, Option<serde_json::Value>) {
+    CAPTURED.with(|c| *c.borrow_mut() = Some(None));
+    STOP.with(|s| *s.borrow_mut() = Some(Arc::clone(stop)));
+    let result = f();
+    STOP.with(|s| s.borrow_mut().take());
+    let document = CAPTURED.with(|c| c.borrow_mut().take()).flatten();
+    (result, document)
+}
+
+/// An error once the caller of [`capturing`] asked the run to stop (checked between cases; the
+/// command line stops by its signal handler instead).
+pub fn stop_requested() -> Result<()> {
+    let stop = STOP.with(|s| s.borrow().as_ref().is_some_and(|s| s.load(Ordering::Relaxed)));
+    if stop {
+        anyhow::bail!("interrupted");
+    }
+    Ok(())
+}
+
+/// Whether this thread is inside [`capturing`].
+pub fn is_capturing() -> bool {
+    CAPTURED.with(|c| c.borrow().is_some())
+}
+
+/// A line for the person at the terminal on stderr (`wrote 3 cases to ...`); nothing when captured.
+pub fn note(line: &str) {
+    if !is_capturing() {
+        eprintln!("{}", escape_control(line));
+    }
+}
+
+/// Exactly one JSON document on stdout (kept instead inside [`capturing`]).
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    if is_capturing() {
+        let value = serde_json::to_value(value)?;
+        CAPTURED.with(|c| *c.borrow_mut() = Some(Some(value)));
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;

@@ -306,17 +306,20 @@ impl Engine<'_> {
 }
 
 /// Rows written as they come, in one of the formats; the header goes out with the first row (or
-/// at the end), so a run that fails before any row prints nothing on stdout.
+/// at the end), so a run that fails before any row prints nothing on stdout. Inside
+/// [`crate::output::capturing`], the rows are kept and given at the end as one JSON document.
 struct Rows {
     format: Format,
     out: std::io::Stdout,
     started: bool,
     written: usize,
+    kept: Option<Vec<serde_json::Value>>,
 }
 
 impl Rows {
     fn new(format: Format) -> Rows {
-        Rows { format, out: std::io::stdout(), started: false, written: 0 }
+        let kept = crate::output::is_capturing().then(Vec::new);
+        Rows { format, out: std::io::stdout(), started: false, written: 0, kept }
     }
 
     fn start(&mut self) -> Result<()> {
@@ -334,6 +337,10 @@ impl Rows {
     }
 
     fn row(&mut self, row: &Prediction) -> Result<()> {
+        if let Some(kept) = &mut self.kept {
+            kept.push(serde_json::to_value(row)?);
+            return Ok(());
+        }
         self.start()?;
         let mut out = self.out.lock();
         let interval = format!("{}-{}", row.interval[0], row.interval[1]);
@@ -361,6 +368,9 @@ impl Rows {
     }
 
     fn finish(mut self) -> Result<()> {
+        if let Some(kept) = &self.kept {
+            return crate::output::print_json(kept);
+        }
         self.start()?;
         let mut out = self.out.lock();
         if self.format == Format::Json {

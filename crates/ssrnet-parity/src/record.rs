@@ -165,7 +165,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         return Err(e);
     }
     written?;
-    eprintln!("wrote {recorded} cases to {}", args.out.display());
+    crate::output::note(&format!("wrote {recorded} cases to {}", args.out.display()));
     Ok(Verdict::Pass)
 }
 

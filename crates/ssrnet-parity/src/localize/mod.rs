@@ -143,7 +143,7 @@ pub fn run(args: Args) -> Result<Verdict> {
             (parity_engine::registry::chosen(&args.backend), None, Some((b, constants)))
         }
     };
-    let jobs = crate::parity::args::jobs(args.jobs, backends.len());
+    let jobs = parity_engine::stream::Spread::new(args.jobs, backends.len(), 1).jobs;
     // Backends side by side share the cores: idle runtime threads must not spin.
     let options = Options { shared_cores: jobs > 1, ..options };
     let bar = crate::output::progress(backends.len() as u64, "localizing");

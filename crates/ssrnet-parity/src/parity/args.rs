@@ -28,17 +28,8 @@ pub struct ScaleArgs {
 impl ScaleArgs {
     /// The spread for `backends` backends.
     pub fn spread(&self, backends: usize) -> Spread {
-        Spread { jobs: jobs(self.jobs, backends), batch: self.batch }
+        Spread::new(self.jobs, backends, self.batch)
     }
-}
-
-/// Backends run at once: `requested`, else all of them when there is more than one core (measured
-/// on SSRNet with 4 backends on 2 cores: all four at once beat two waves of two, since loading
-/// dominates and the backends differ in speed), else one; at most `backends`, at least one.
-pub fn jobs(requested: Option<usize>, backends: usize) -> usize {
-    let cores = crate::output::cores();
-    let default = if cores > 1 { backends } else { 1 };
-    requested.unwrap_or(default).min(backends).max(1)
 }
 
 /// Flags shared by `check`, `compare` and `diff`: tolerances, threads, output format.
