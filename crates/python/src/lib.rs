@@ -1,0 +1,138 @@
+//! `ssrnet_parity._native`, the extension module under the `ssrnet_parity` Python package: the CLI
+//! crate's subcommands for the package's functions (`document`), one backend on numpy feeds
+//! (`run`), a check of in-memory goldens (`check_arrays`) and the console script (`cli_main`).
+//! Types are converted here, at the edge; the engine and the CLI know nothing of Python. A long
+//! call runs with the GIL released, on a thread of its own, while the calling thread waits for
+//! Ctrl-C (the `interrupt` module).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+mod arrays;
+mod in_memory;
+mod interrupt;
+
+pyo3::create_exception!(
+    ssrnet_parity,
+    ParityError,
+    pyo3::exceptions::PyValueError,
+    "A bad file or argument: the message is the line the command line prints after `error: `."
+);
+
+/// What a subcommand concluded: `(json, exit_code, warnings, error)`; `json` is the document
+/// `--format json` prints (or `None`), `error` the `error:` line printed after it.
+type Concluded = (Option<String>, u8, Vec<String>, Option<String>);
+
+/// Runs the command line `argv` (without the program name) and returns what it concluded
+/// instead of printing it. A usage error or a bad file raises `ParityError`.
+#[pyfunction]
+fn document(py: Python<'_>, argv: Vec<String>) -> PyResult<Concluded> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let args = std::iter::once("ssrnet-parity".to_string()).chain(argv);
+    let worker_stop = Arc::clone(&stop);
+    let concluded = interrupt::run(py, &stop, move || ssrnet_parity::document(args, &worker_stop))?;
+    let doc = concluded.map_err(ParityError::new_err)?;
+    let json = (!doc.json.is_null()).then(|| doc.json.to_string());
+    Ok((json, doc.exit_code, doc.warnings, doc.error))
+}
+
+/// The `ssrnet-parity` console script: `argv` (the program name first) run as the binary runs it,
+/// printing as it prints; returns its exit code.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>) -> u8 {
+    // SAFETY: the console script calls this first, before it starts any thread of its own.
+    unsafe { ssrnet_parity::set_up_process() };
+    py.detach(|| exit_code(ssrnet_parity::run(argv)))
+}
+
+/// The number an [`std::process::ExitCode`] stands for (0, 1 or 2).
+fn exit_code(code: std::process::ExitCode) -> u8 {
+    use std::process::ExitCode;
+    [0u8, 1, 2].into_iter().find(|&n| ExitCode::from(n) == code).unwrap_or(2)
+}
+
+/// One backend run once on `feeds` (`{name: ndarray}`); returns `{output name: ndarray}`.
+#[pyfunction]
+#[pyo3(signature = (model, feeds, backend = "ort", threads = None))]
+fn run<'py>(
+    py: Python<'py>,
+    model: std::path::PathBuf,
+    feeds: &Bound<'py, PyDict>,
+    backend: &str,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let backend: parity_engine::BackendName = backend.parse().map_err(error)?;
+    let inputs = arrays::named_tensors(feeds)?;
+    let options = parity_core::Options::with_threads(threads);
+    let outputs = py.detach(|| -> parity_engine::Result<_> {
+        let mut runnable =
+            parity_engine::load::prepare(backend, &model, &options, &parity_engine::sink::Quiet)?;
+        runnable
+            .run(&inputs)
+            .map_err(|e| parity_engine::load::backend_error(backend, &model, "run", e))
+    });
+    arrays::to_dict(py, outputs.map_err(error)?)
+}
+
+/// The cases (`[{input name: ndarray}]`) on each backend, compared with `expected` (`[{output
+/// name: ndarray}]`); returns the JSON of the check report and its exit code.
+#[pyfunction]
+#[pyo3(signature = (model, cases, expected, backends = None, atol = None, rtol = None))]
+fn check_arrays(
+    py: Python<'_>,
+    model: std::path::PathBuf,
+    cases: Vec<Bound<'_, PyDict>>,
+    expected: Vec<Bound<'_, PyDict>>,
+    backends: Option<Vec<String>>,
+    atol: Option<f64>,
+    rtol: Option<f64>,
+) -> PyResult<(String, u8)> {
+    if cases.len() != expected.len() {
+        return Err(ParityError::new_err(format!(
+            "{} cases but {} expected outputs: give one dict of outputs per case",
+            cases.len(),
+            expected.len()
+        )));
+    }
+    let cases = cases.iter().map(arrays::named_tensors).collect::<PyResult<Vec<_>>>()?;
+    let expected = expected.iter().map(arrays::named_tensors).collect::<PyResult<Vec<_>>>()?;
+    let backends = backends
+        .unwrap_or_default()
+        .iter()
+        .map(|b| b.parse::<parity_engine::BackendName>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker_stop = Arc::clone(&stop);
+    let request = in_memory::Request { model, cases, expected, backends, atol, rtol };
+    let report = interrupt::run(py, &stop, move || request.run(&worker_stop))?.map_err(error)?;
+    let code = match report.verdict {
+        parity_engine::report::Outcome::Pass => 0,
+        parity_engine::report::Outcome::Fail => 1,
+        _ => 2,
+    };
+    let json = serde_json::to_string(&report).map_err(error)?;
+    Ok((json, code))
+}
+
+/// An engine error as a `ParityError` with its one line.
+fn error(e: impl std::fmt::Display) -> PyErr {
+    ParityError::new_err(parity_core::error::one_line(&e.to_string()))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // A panic inside a backend library is caught and reported as that backend's error; the quiet
+    // hook keeps Rust's panic text and backtrace off the interpreter's stderr.
+    parity_core::panic::install_quiet_hook();
+    m.add("ParityError", m.py().get_type::<ParityError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(document, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(check_arrays, m)?)?;
+    Ok(())
+}
