@@ -35,8 +35,7 @@ fn document(py: Python<'_>, argv: Vec<String>) -> PyResult<Concluded> {
     let worker_stop = Arc::clone(&stop);
     let concluded = interrupt::run(py, &stop, move || ssrnet_parity::document(args, &worker_stop))?;
     let doc = concluded.map_err(ParityError::new_err)?;
-    let json = (!doc.json.is_null()).then(|| doc.json.to_string());
-    Ok((json, doc.exit_code, doc.warnings, doc.error))
+    Ok((doc.json, doc.exit_code, doc.warnings, doc.error))
 }
 
 /// The `ssrnet-parity` console script: `argv` (the program name first) run as the binary runs it,

@@ -135,15 +135,11 @@ where
         Ok(Verdict::Fail) => 1,
         Err(_) => 2,
     };
-    match (captured, result) {
-        (Some(json), result) => {
-            Ok(Document { json, exit_code, warnings, error: result.err().map(|e| error_line(&e)) })
-        }
-        (None, Err(err)) => Err(error_line(&err)),
-        (None, Ok(_)) => {
-            Ok(Document { json: serde_json::Value::Null, exit_code, warnings, error: None })
-        }
-    }
+    let error = match (&captured, result) {
+        (None, Err(err)) => return Err(error_line(&err)),
+        (_, result) => result.err().map(|e| error_line(&e)),
+    };
+    Ok(Document { json: captured, exit_code, warnings, error })
 }
 
 /// `dispatch`, with a panic that escapes a subcommand turned into an error.

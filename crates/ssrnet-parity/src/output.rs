@@ -76,8 +76,9 @@ pub fn take_warnings() -> Vec<String> {
 /// What a subcommand run by [`crate::document`] concluded.
 #[derive(Debug, Clone)]
 pub struct Document {
-    /// The JSON document `--format json` prints (`null` for a command that prints none).
-    pub json: serde_json::Value,
+    /// The JSON document `--format json` prints, as its text (numbers as the command line writes
+    /// them: an f32 as its shortest decimal), or `None` for a command that prints none.
+    pub json: Option<String>,
     /// The exit code the command would have ended with: 0 pass, 1 a negative verdict, 2 an error.
     pub exit_code: u8,
     /// The warnings the command would have printed at its end.
@@ -88,7 +89,7 @@ pub struct Document {
 
 thread_local! {
     /// While [`capturing`] runs on this thread: the document [`print_json`] was given.
-    static CAPTURED: std::cell::RefCell<Option<Option<serde_json::Value>>> =
+    static CAPTURED: std::cell::RefCell<Option<Option<String>>> =
         const { std::cell::RefCell::new(None) };
     /// While [`capturing`] runs on this thread: the caller's request to stop.
     static STOP: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
@@ -96,10 +97,7 @@ thread_local! {
 
 /// `f` run with [`print_json`] keeping its document instead of printing it, [`note`] silent, and
 /// [`stop_requested`] reading `stop`; returns `f`'s result and the document.
-pub fn capturing<R>(
-    stop: &Arc<AtomicBool>,
-    f: impl FnOnce() -> R,
-) -> (R, Option<serde_json::Value>) {
+pub fn capturing<R>(stop: &Arc<AtomicBool>, f: impl FnOnce() -> R) -> (R, Option<String>) {
     CAPTURED.with(|c| *c.borrow_mut() = Some(None));
     STOP.with(|s| *s.borrow_mut() = Some(Arc::clone(stop)));
     let result = f();
@@ -133,14 +131,22 @@ pub fn note(line: &str) {
 /// Exactly one JSON document on stdout (kept instead inside [`capturing`]).
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     if is_capturing() {
-        let value = serde_json::to_value(value)?;
-        CAPTURED.with(|c| *c.borrow_mut() = Some(Some(value)));
+        keep_json(serde_json::to_string(value)?);
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Inside [`capturing`], `json` is the document kept.
+pub fn keep_json(json: String) {
+    CAPTURED.with(|c| {
+        if let Some(kept) = c.borrow_mut().as_mut() {
+            *kept = Some(json);
+        }
+    });
 }
 
 /// `value` as one compact line of JSON on stdout.

@@ -313,7 +313,7 @@ struct Rows {
     out: std::io::Stdout,
     started: bool,
     written: usize,
-    kept: Option<Vec<serde_json::Value>>,
+    kept: Option<Vec<String>>,
 }
 
 impl Rows {
@@ -338,7 +338,7 @@ impl Rows {
 
     fn row(&mut self, row: &Prediction) -> Result<()> {
         if let Some(kept) = &mut self.kept {
-            kept.push(serde_json::to_value(row)?);
+            kept.push(serde_json::to_string(row)?);
             return Ok(());
         }
         self.start()?;
@@ -369,7 +369,8 @@ impl Rows {
 
     fn finish(mut self) -> Result<()> {
         if let Some(kept) = &self.kept {
-            return crate::output::print_json(kept);
+            crate::output::keep_json(format!("[{}]", kept.join(",")));
+            return Ok(());
         }
         self.start()?;
         let mut out = self.out.lock();

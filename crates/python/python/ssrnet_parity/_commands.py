@@ -25,13 +25,14 @@ class ParityWarning(UserWarning):
 
 
 def _flag(argv: list[str], name: str, value: Any) -> None:
-    """``--name value`` when value is given (``True`` alone for switches)."""
+    """``--name=value`` when value is given (``True`` alone for switches); one token, so that a
+    value starting with ``-`` is read as the value, as on the command line."""
     if value is None or value is False:
         return
     if value is True:
         argv.append(f"--{name}")
         return
-    argv += [f"--{name}", os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
+    argv.append(f"--{name}={os.fspath(value) if isinstance(value, os.PathLike) else value}")
 
 
 def _names(argv: list[str], name: str, names: str | Iterable[str] | None) -> None:
@@ -39,7 +40,7 @@ def _names(argv: list[str], name: str, names: str | Iterable[str] | None) -> Non
     if names is None:
         return
     joined = names if isinstance(names, str) else ",".join(names)
-    argv += [f"--{name}", joined]
+    argv.append(f"--{name}={joined}")
 
 
 def _source(argv: list[str], golden: Any, inputs: Any, tensors: Any, random: Any, seed: int) -> None:
@@ -47,11 +48,11 @@ def _source(argv: list[str], golden: Any, inputs: Any, tensors: Any, random: Any
     _flag(argv, "golden", golden)
     _flag(argv, "inputs", inputs)
     if tensors is not None:
-        argv.append("--tensors")
-        argv += [os.fspath(t) for t in ([tensors] if isinstance(tensors, (str, os.PathLike)) else tensors)]
+        files = [tensors] if isinstance(tensors, (str, os.PathLike)) else tensors
+        argv += [f"--tensors={os.fspath(t)}" for t in files]
     _flag(argv, "random", random)
     if seed:
-        argv += ["--seed", str(seed)]
+        argv.append(f"--seed={seed}")
 
 
 def _tolerances(argv: list[str], atol: Any, rtol: Any, output_tol: OutputTol | None, nan_equal: bool) -> None:
@@ -59,13 +60,13 @@ def _tolerances(argv: list[str], atol: Any, rtol: Any, output_tol: OutputTol | N
     _flag(argv, "rtol", rtol)
     for name, tol in (output_tol or {}).items():
         parts = [tol] if isinstance(tol, (int, float)) else list(tol)
-        argv += ["--output-tol", ":".join([name, *(repr(float(p)) for p in parts)])]
+        argv.append("--output-tol=" + ":".join([name, *(repr(float(p)) for p in parts)]))
     _flag(argv, "nan-equal", nan_equal)
 
 
 def _maps(argv: list[str], name: str, pairs: Mapping[str, str] | None) -> None:
     for old, new in (pairs or {}).items():
-        argv += [f"--{name}", f"{old}={new}"]
+        argv.append(f"--{name}={old}={new}")
 
 
 def _run(argv: list[str]) -> tuple[dict[str, Any] | None, int, str | None]:
@@ -109,7 +110,7 @@ def check(
 
 def _scale(argv: list[str], batch: int, jobs: int | None, threads: int | None, shard: str | None) -> None:
     if batch != 1:
-        argv += ["--batch", str(batch)]
+        argv.append(f"--batch={batch}")
     _flag(argv, "jobs", jobs)
     _flag(argv, "threads", threads)
     _flag(argv, "shard", shard)
@@ -137,7 +138,7 @@ def compare(
     shard: str | None = None,
 ) -> Report:
     """``ssrnet-parity compare``: backends against a reference backend on the same inputs."""
-    argv = ["compare", "--format", "json", "--model", os.fspath(model), "--reference", reference]
+    argv = ["compare", "--format", "json", f"--model={os.fspath(model)}", f"--reference={reference}"]
     _source(argv, golden, inputs, tensors, random, seed)
     _flag(argv, "skip-unreadable", skip_unreadable)
     _names(argv, "backend", backends)
@@ -167,7 +168,7 @@ def diff(
     profile: str | None = None,
 ) -> Report:
     """``ssrnet-parity diff``: the same inputs through an old and a new export on one backend."""
-    argv = ["diff", "--format", "json", "--backend", backend]
+    argv = ["diff", "--format", "json", f"--backend={backend}"]
     _source(argv, golden, inputs, tensors, random, seed)
     _tolerances(argv, atol, rtol, output_tol, nan_equal)
     _maps(argv, "output-map", output_map)
@@ -199,11 +200,11 @@ def localize(
     profile: str | None = None,
 ) -> Report:
     """``ssrnet-parity localize``: the first node where two runs part."""
-    argv = ["localize", "--format", "json", "--model", os.fspath(model), "--reference", reference]
+    argv = ["localize", "--format", "json", f"--model={os.fspath(model)}", f"--reference={reference}"]
     _flag(argv, "against", against)
     _source(argv, golden, inputs, tensors, random, seed)
     _names(argv, "backend", backends)
-    argv += ["--atol", repr(float(atol)), "--rtol", repr(float(rtol)), "--top", str(top)]
+    argv += [f"--atol={float(atol)!r}", f"--rtol={float(rtol)!r}", f"--top={top}"]
     _flag(argv, "case", case)
     _flag(argv, "repro", repro)
     _flag(argv, "threads", threads)
@@ -228,11 +229,11 @@ def record(
     allow_nonfinite: bool = False,
 ) -> str:
     """``ssrnet-parity record``: writes a golden set from a trusted backend; returns its directory."""
-    argv = ["record", "--model", os.fspath(model), "--out", os.fspath(out), "--backend", backend]
+    argv = ["record", f"--model={os.fspath(model)}", f"--out={os.fspath(out)}", f"--backend={backend}"]
     _source(argv, golden, inputs, tensors, random, seed)
     _flag(argv, "threads", threads)
     if batch != 1:
-        argv += ["--batch", str(batch)]
+        argv.append(f"--batch={batch}")
     _flag(argv, "profile", profile)
     _flag(argv, "allow-nonfinite", allow_nonfinite)
     _run(argv)
@@ -259,7 +260,7 @@ def predict(
     skip_unreadable: bool = False,
 ) -> list[dict[str, Any]]:
     """``ssrnet-parity predict``: the age of each face crop, one dict per image."""
-    argv = ["predict", "--format", "json", "--backend", backend, "--batch", str(batch)]
+    argv = ["predict", "--format", "json", f"--backend={backend}", f"--batch={batch}"]
     _flag(argv, "model", model)
     _flag(argv, "jobs", jobs)
     _flag(argv, "threads", threads)
