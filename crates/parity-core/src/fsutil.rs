@@ -13,13 +13,7 @@ pub const MAX_FILE_BYTES: u64 = 2 << 30;
 /// would block, `/dev/zero` would never end) of at most `max_bytes`; returns it with its size.
 pub fn open_regular(path: &Path, max_bytes: u64) -> Result<(std::fs::File, u64)> {
     let io = |source| Error::Io { path: path.into(), source };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.is_dir() {
-        return Err(Error::invalid(path, "is a directory, expected a file"));
-    }
-    if !meta.is_file() {
-        return Err(Error::invalid(path, "is not a regular file (a device, FIFO or socket)"));
-    }
+    let meta = regular_metadata(path)?;
     if meta.len() > max_bytes {
         return Err(Error::invalid(
             path,
@@ -27,6 +21,19 @@ pub fn open_regular(path: &Path, max_bytes: u64) -> Result<(std::fs::File, u64)>
         ));
     }
     Ok((std::fs::File::open(path).map_err(io)?, meta.len()))
+}
+
+/// The metadata of `path` when it is a regular file (following symlinks); a directory, device,
+/// FIFO or socket is an [`Error::Invalid`] naming it.
+pub fn regular_metadata(path: &Path) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    if meta.is_dir() {
+        return Err(Error::invalid(path, "is a directory, expected a file"));
+    }
+    if !meta.is_file() {
+        return Err(Error::invalid(path, "is not a regular file (a device, FIFO or socket)"));
+    }
+    Ok(meta)
 }
 
 /// Reads a whole regular file of at most [`MAX_FILE_BYTES`] (see [`open_regular`]); never reads

@@ -14,6 +14,7 @@ use pyo3::types::PyDict;
 mod arrays;
 mod in_memory;
 mod interrupt;
+mod sessions;
 
 pyo3::create_exception!(
     ssrnet_parity,
@@ -53,7 +54,8 @@ fn exit_code(code: std::process::ExitCode) -> u8 {
     [0u8, 1, 2].into_iter().find(|&n| ExitCode::from(n) == code).unwrap_or(2)
 }
 
-/// One backend run once on `feeds` (`{name: ndarray}`); returns `{output name: ndarray}`.
+/// One backend run once on `feeds` (`{name: ndarray}`); returns `{output name: ndarray}`. The
+/// loaded model is kept for the next call ([`sessions`]).
 #[pyfunction]
 #[pyo3(signature = (model, feeds, backend = "ort", threads = None))]
 fn run<'py>(
@@ -65,14 +67,7 @@ fn run<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let backend: parity_engine::BackendName = backend.parse().map_err(error)?;
     let inputs = arrays::named_tensors(feeds)?;
-    let options = parity_core::Options::with_threads(threads);
-    let outputs = py.detach(|| -> parity_engine::Result<_> {
-        let mut runnable =
-            parity_engine::load::prepare(backend, &model, &options, &parity_engine::sink::Quiet)?;
-        runnable
-            .run(&inputs)
-            .map_err(|e| parity_engine::load::backend_error(backend, &model, "run", e))
-    });
+    let outputs = py.detach(|| sessions::run(backend, &model, threads, &inputs));
     arrays::to_dict(py, outputs.map_err(error)?)
 }
 

@@ -64,15 +64,20 @@ def _from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def typed_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`write_typed_model`'s model with scale 2."""
+    return write_typed_model(tmp_path_factory.mktemp("typed") / "typed.onnx", 2.0)
+
+
+def write_typed_model(path: Path, scale: float) -> Path:
     """A model with one input and one output of each of float32, int64 and bool (made with onnx's
-    helper): y = 2x + 1, j = i * 3, c = not b, on any batch of 4 columns."""
-    onnx = pytest.importorskip("onnx")
+    helper): y = scale * x + 1, j = i * 3, c = not b, on any batch of 4 columns."""
+    import onnx
     from onnx import TensorProto, helper
 
     def io(name: str, dtype: int) -> object:
         return helper.make_tensor_value_info(name, dtype, ["N", 4])
 
-    two = helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])
+    two = helper.make_tensor("two", TensorProto.FLOAT, [], [scale])
     one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
     three = helper.make_tensor("three", TensorProto.INT64, [], [3])
     nodes = [
@@ -90,7 +95,6 @@ def typed_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    path = tmp_path_factory.mktemp("typed") / "typed.onnx"
     onnx.save(model, path)
     return path
 

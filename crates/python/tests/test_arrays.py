@@ -9,7 +9,7 @@ import pytest
 
 import ssrnet_parity as sp
 
-from conftest import GOLDEN, MODEL, cli_json, typed_feeds
+from conftest import GOLDEN, MODEL, cli_json, typed_feeds, write_typed_model
 
 BACKENDS = ["ort", "tract", "rten"]
 
@@ -88,3 +88,16 @@ def test_a_feed_that_does_not_fit_the_model_is_a_parity_error(typed_model: Path)
     del feeds["x"]
     with pytest.raises(sp.ParityError, match="missing input 'x'"):
         sp.run(typed_model, feeds, backend="rten")
+
+
+def test_run_keeps_the_loaded_model_until_its_file_changes(tmp_path: Path) -> None:
+    model = write_typed_model(tmp_path / "m.onnx", 2.0)
+    feeds = typed_feeds(2)
+    for backend in BACKENDS:
+        first = sp.run(model, feeds, backend=backend)["y"]
+        np.testing.assert_allclose(sp.run(model, feeds, backend=backend)["y"], first)
+    # Rewritten in place (a new modification time): the next call loads the new model.
+    write_typed_model(tmp_path / "m.onnx", 3.5)
+    for backend in BACKENDS:
+        again = sp.run(model, feeds, backend=backend)["y"]
+        np.testing.assert_allclose(again, 3.5 * feeds["x"] + 1, rtol=1e-6, atol=1e-6, err_msg=backend)

@@ -8,12 +8,13 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Union
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _native
 from ._report import Report
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: Per-output tolerance: ``{name: atol}`` or ``{name: (atol, rtol)}``.
@@ -97,7 +98,33 @@ def check(
     profile: str | None = None,
     shard: str | None = None,
 ) -> Report:
-    """``ssrnet-parity check``: every case of a golden set on every chosen backend."""
+    """``ssrnet-parity check``: every case of a golden set on every chosen backend.
+
+    Args:
+        model: the ONNX model (default: the model the golden set's manifest names).
+        golden: the golden set: npz files with manifest.json, or the ONNX test-data layout
+            (default: the committed demo goldens, fixtures/golden).
+        backends: backend names (``ort``, ``tract``, ``candle``, ``rten``): a list, or one
+            comma-separated string. Default: all four; one of them that cannot load the model
+            is then skipped, not an error.
+        atol: absolute tolerance of every output (default: the golden set's, else 1e-4).
+        rtol: relative tolerance of every output (default: the golden set's, else 0).
+        output_tol: per-output tolerances, ``{name: atol}`` or ``{name: (atol, rtol)}``; they win
+            over ``atol`` and ``rtol``.
+        nan_equal: count NaN against NaN as equal (NaN against a number always fails).
+        batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
+        jobs: backends run at once (default: all of them on a machine with more than one core).
+        threads: intra-op threads of each backend (default: the backend's own choice).
+        profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
+        shard: ``"K/N"`` runs part K of N of the cases and keeps each case's report for
+            ``merge``; ``"auto"`` takes K and N from a Slurm array or Kubernetes Indexed Job.
+
+    Returns:
+        Report: ``to_dict()`` is ``check --format json``'s document; verdict pass, fail or error.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["check", "--format", "json"]
     _flag(argv, "model", model)
     _flag(argv, "golden", golden)
@@ -137,7 +164,44 @@ def compare(
     skip_unreadable: bool = False,
     shard: str | None = None,
 ) -> Report:
-    """``ssrnet-parity compare``: backends against a reference backend on the same inputs."""
+    """``ssrnet-parity compare``: backends against a reference backend on the same inputs.
+
+    Give at most one source of inputs: ``golden``, ``inputs``, ``tensors`` or ``random``
+    (default: 8 random cases from seed 0).
+
+    Args:
+        model: the ONNX model.
+        golden: the inputs of this golden set's cases.
+        inputs: images, decoded and resized exactly as cv2: a directory, a glob pattern or
+            ``@LIST``.
+        tensors: tensor files, one case each: ``.npz`` holding every input by name, or ``.npy``
+            for a model with one input; one path or a list.
+        random: this many seeded random batch-1 cases (at most 100,000; floats standard-normal,
+            integers from {0, 1}, fair bools).
+        seed: the seed of the first random case (case i uses seed + i; default 0).
+        reference: the backend whose outputs the others are compared with (default ``ort``).
+        backends: backend names (``ort``, ``tract``, ``candle``, ``rten``): a list, or one
+            comma-separated string. Default: all four; one of them that cannot load the model
+            is then skipped, not an error.
+        atol: absolute tolerance of every output (default: the golden set's, else 1e-4).
+        rtol: relative tolerance of every output (default: the golden set's, else 0).
+        output_tol: per-output tolerances, ``{name: atol}`` or ``{name: (atol, rtol)}``; they win
+            over ``atol`` and ``rtol``.
+        nan_equal: count NaN against NaN as equal (NaN against a number always fails).
+        batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
+        jobs: backends run at once (default: all of them on a machine with more than one core).
+        threads: intra-op threads of each backend (default: the backend's own choice).
+        profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
+        skip_unreadable: go on past images that cannot be read (each is still named).
+        shard: ``"K/N"`` runs part K of N of the cases and keeps each case's report for
+            ``merge``; ``"auto"`` takes K and N from a Slurm array or Kubernetes Indexed Job.
+
+    Returns:
+        Report: ``to_dict()`` is ``compare --format json``'s document.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["compare", "--format", "json", f"--model={os.fspath(model)}", f"--reference={reference}"]
     _source(argv, golden, inputs, tensors, random, seed)
     _flag(argv, "skip-unreadable", skip_unreadable)
@@ -167,7 +231,37 @@ def diff(
     threads: int | None = None,
     profile: str | None = None,
 ) -> Report:
-    """``ssrnet-parity diff``: the same inputs through an old and a new export on one backend."""
+    """``ssrnet-parity diff``: the same inputs through an old and a new export on one backend.
+
+    Args:
+        old: the earlier export.
+        new: the re-export, run on the same inputs.
+        golden: the inputs of this golden set's cases.
+        inputs: images, decoded and resized exactly as cv2: a directory, a glob pattern or
+            ``@LIST``.
+        tensors: tensor files, one case each: ``.npz`` holding every input by name, or ``.npy``
+            for a model with one input; one path or a list.
+        random: this many seeded random batch-1 cases (at most 100,000; floats standard-normal,
+            integers from {0, 1}, fair bools).
+        seed: the seed of the first random case (case i uses seed + i; default 0).
+        backend: the backend both exports run on (default ``ort``).
+        atol: absolute tolerance of every output (default: the golden set's, else 1e-4).
+        rtol: relative tolerance of every output (default: the golden set's, else 0).
+        output_tol: per-output tolerances, ``{name: atol}`` or ``{name: (atol, rtol)}``; they win
+            over ``atol`` and ``rtol``.
+        nan_equal: count NaN against NaN as equal (NaN against a number always fails).
+        output_map: ``{old output: new output}`` where names differ (default: by name, then
+            by position).
+        input_map: ``{old input: new input}`` where names differ.
+        threads: intra-op threads of each backend (default: the backend's own choice).
+        profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
+
+    Returns:
+        Report: ``to_dict()`` is ``diff --format json``'s document.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["diff", "--format", "json", f"--backend={backend}"]
     _source(argv, golden, inputs, tensors, random, seed)
     _tolerances(argv, atol, rtol, output_tol, nan_equal)
@@ -199,7 +293,40 @@ def localize(
     jobs: int | None = None,
     profile: str | None = None,
 ) -> Report:
-    """``ssrnet-parity localize``: the first node where two runs part."""
+    """``ssrnet-parity localize``: the first node where two runs part.
+
+    Args:
+        model: the ONNX model.
+        against: a second export of the same model: localize export against export on each
+            backend, instead of backend against reference.
+        golden: the inputs of this golden set's cases.
+        inputs: images, decoded and resized exactly as cv2: a directory, a glob pattern or
+            ``@LIST``.
+        tensors: tensor files, one case each: ``.npz`` holding every input by name, or ``.npy``
+            for a model with one input; one path or a list.
+        random: this many seeded random batch-1 cases (at most 100,000; floats standard-normal,
+            integers from {0, 1}, fair bools).
+        seed: the seed of the first random case (case i uses seed + i; default 0).
+        backends: the backends to run (default: all, or all but the reference without
+            ``against``; those that cannot run the model are skipped).
+        reference: the backend whose outputs the others are compared with (default ``ort``).
+        atol: absolute tolerance of a node's error (default 1e-4).
+        rtol: relative tolerance of a node's error (default 0).
+        case: the case to localize (default: the first).
+        repro: a directory (that must not exist) to write the culprit node into as
+            ``model.onnx`` plus ``test_data_set_0``.
+        top: how many of the worst nodes the text report lists per run (default 5).
+        threads: intra-op threads of each backend (default: the backend's own choice).
+        jobs: backends run at once (default: all of them on a machine with more than one core).
+        profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
+
+    Returns:
+        Report: verdict ``none``, ``culprit``, ``accumulation`` or ``error``; ``to_dict()`` is
+        ``localize --format json``'s document (its ``timing`` in seconds differs run to run).
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["localize", "--format", "json", f"--model={os.fspath(model)}", f"--reference={reference}"]
     _flag(argv, "against", against)
     _source(argv, golden, inputs, tensors, random, seed)
@@ -228,7 +355,31 @@ def record(
     profile: str | None = None,
     allow_nonfinite: bool = False,
 ) -> str:
-    """``ssrnet-parity record``: writes a golden set from a trusted backend; returns its directory."""
+    """``ssrnet-parity record``: writes a golden set computed by a trusted backend.
+
+    Args:
+        model: the ONNX model.
+        out: the directory to write the golden set into (refused when it holds anything else).
+        golden: the inputs of this golden set's cases.
+        inputs: images, decoded and resized exactly as cv2: a directory, a glob pattern or
+            ``@LIST``.
+        tensors: tensor files, one case each: ``.npz`` holding every input by name, or ``.npy``
+            for a model with one input; one path or a list.
+        random: this many seeded random batch-1 cases (at most 100,000; floats standard-normal,
+            integers from {0, 1}, fair bools).
+        seed: the seed of the first random case (case i uses seed + i; default 0).
+        backend: the trusted backend that computes the expected outputs (default ``ort``).
+        threads: intra-op threads of each backend (default: the backend's own choice).
+        batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
+        profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
+        allow_nonfinite: record NaN and infinite outputs instead of refusing them.
+
+    Returns:
+        str: the golden set's directory, ``out``.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["record", f"--model={os.fspath(model)}", f"--out={os.fspath(out)}", f"--backend={backend}"]
     _source(argv, golden, inputs, tensors, random, seed)
     _flag(argv, "threads", threads)
@@ -241,7 +392,18 @@ def record(
 
 
 def inspect(model: PathLike, *, backends: Sequence[str] | str | None = None) -> dict[str, Any]:
-    """``ssrnet-parity inspect``: what a model declares and which backends can run it."""
+    """``ssrnet-parity inspect``: what a model declares and which backends can run it.
+
+    Args:
+        model: the ONNX model.
+        backends: the backends to ask about op support (default: all).
+
+    Returns:
+        dict: ``inspect --format json``'s document.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["inspect", "--format", "json"]
     _names(argv, "backend", backends)
     argv += ["--", os.fspath(model)]
@@ -259,7 +421,23 @@ def predict(
     threads: int | None = None,
     skip_unreadable: bool = False,
 ) -> list[dict[str, Any]]:
-    """``ssrnet-parity predict``: the age of each face crop, one dict per image."""
+    """``ssrnet-parity predict``: the age of each face crop.
+
+    Args:
+        paths: face crops: image files, directories or glob patterns (one or a list).
+        model: the age model (default: the committed demo model, which carries demo weights).
+        backend: the backend to run (default ``ort``).
+        batch: images per inference call (default 8).
+        jobs: inference sessions running batches at once.
+        threads: intra-op threads of each backend (default: the backend's own choice).
+        skip_unreadable: go on past images that cannot be read (each is still named).
+
+    Returns:
+        list[dict]: one ``{image, age, interval}`` per image, as ``predict --format json``.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["predict", "--format", "json", f"--backend={backend}", f"--batch={batch}"]
     _flag(argv, "model", model)
     _flag(argv, "jobs", jobs)
@@ -272,7 +450,18 @@ def predict(
 
 
 def merge(paths: Sequence[PathLike]) -> Report:
-    """``ssrnet-parity merge``: the JSON reports of a run's shards folded into one report."""
+    """``ssrnet-parity merge``: the JSON reports of a run's shards folded into one report.
+
+    Args:
+        paths: the shards' JSON reports (``check(..., shard="K/N").to_dict()`` written as
+            JSON, or the command line's ``--shard K/N --format json``), all N of them.
+
+    Returns:
+        Report: the report one run over every case would have given.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
     argv = ["merge", "--format", "json", "--", *(os.fspath(p) for p in paths)]
     return _report(argv)
 
@@ -284,8 +473,23 @@ def run(
     backend: str = "ort",
     threads: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """One backend run once on numpy ``feeds`` (``{input name: array}``); returns ``{output name:
-    array}``. Arrays of float32, float64, int64, int32, uint8 and bool are taken as they are."""
+    """One backend run once on numpy feeds.
+
+    Args:
+        model: the ONNX model.
+        feeds: ``{input name: array}``; numpy arrays of float32, float64, int64, int32, uint8
+            or bool (anything else ``numpy.asarray`` takes is converted first).
+        backend: the backend to run (default ``ort``).
+        threads: intra-op threads of each backend (default: the backend's own choice).
+
+    Returns:
+        dict[str, numpy.ndarray]: ``{output name: array}``, each array made without a copy.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
+    import numpy as np  # only here and in check_arrays: the other functions start without it
+
     arrays = {name: np.asarray(value) for name, value in feeds.items()}
     return _native.run(os.fspath(model), arrays, backend, threads)
 
@@ -299,9 +503,26 @@ def check_arrays(
     atol: float | None = None,
     rtol: float | None = None,
 ) -> Report:
-    """A check whose goldens are arrays: ``cases[i]`` (``{input name: array}``) must give
-    ``expected[i]`` (``{output name: array}``) on each backend. The cases are named
-    ``case_0000``, ``case_0001``, ... in the report."""
+    """A check whose goldens are arrays in memory: no files but the model.
+
+    ``cases[i]`` must give ``expected[i]`` on each backend.
+
+    Args:
+        model: the ONNX model.
+        cases: one ``{input name: array}`` per case.
+        expected: one ``{output name: array}`` per case: what the model must give.
+        backends: as in ``check`` (default: all, those that cannot load skipped).
+        atol: absolute tolerance (default 1e-4).
+        rtol: relative tolerance (default 0).
+
+    Returns:
+        Report: as ``check``'s, the cases named ``case_0000``, ``case_0001``, ... in order.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
+    import numpy as np
+
     names = [backends] if isinstance(backends, str) else (list(backends) if backends is not None else None)
     inputs = [{k: np.asarray(v) for k, v in case.items()} for case in cases]
     outputs = [{k: np.asarray(v) for k, v in case.items()} for case in expected]

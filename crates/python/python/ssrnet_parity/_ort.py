@@ -4,7 +4,6 @@ copy. ``ORT_DYLIB_PATH``, when set, always wins."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import pathlib
@@ -16,17 +15,17 @@ _NAMES = ("libonnxruntime.so*", "libonnxruntime*.dylib", "onnxruntime.dll")
 
 
 def wheel_library() -> pathlib.Path | None:
-    """The library of an installed ``onnxruntime`` 1.31.x wheel, without importing it."""
-    try:
-        version = importlib.metadata.version("onnxruntime")
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    """The library of an installed ``onnxruntime`` 1.31.x wheel, found without importing it (nor
+    ``importlib.metadata``, which costs more than the rest of this package's import)."""
     spec = importlib.util.find_spec("onnxruntime")
-    if not version.startswith(BOUND) or spec is None or spec.origin is None:
+    if spec is None or spec.origin is None:
         return None
-    capi = pathlib.Path(spec.origin).parent / "capi"
+    package = pathlib.Path(spec.origin).parent
+    versions = [d.name.split("-")[1] for d in package.parent.glob("onnxruntime-*.dist-info")]
+    if len(versions) != 1 or not versions[0].startswith(BOUND):
+        return None
     for pattern in _NAMES:
-        found = sorted(capi.glob(pattern))
+        found = sorted((package / "capi").glob(pattern))
         if found:
             return found[0]
     return None
