@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use backend_candle::Candle;
 use criterion::{BenchmarkId, Criterion, Throughput};
-use parity_core::{NamedTensors, Options, Runnable, Runtime, Tensor};
+use parity_core::{NamedTensors, Options, Runnable, Runtime};
 
 /// SSRNet's cost per image (multiply-adds counted as 2 FLOP).
 const FLOP_PER_IMAGE: f64 = 42.9e6;
@@ -25,21 +25,9 @@ fn model_path() -> PathBuf {
     })
 }
 
-/// Deterministic pseudo-random input in [-2, 2) (inputs do not change the cost of this model).
+/// Seeded input (inputs do not change the cost of this model).
 fn input(batch: usize) -> NamedTensors {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let data = (0..batch * 3 * 64 * 64)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect();
-    NamedTensors::from([(
-        "input".to_string(),
-        Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap(),
-    )])
+    parity_testkit::ssrnet_input(batch, 1)
 }
 
 /// Median per-call latency samples, keyed by benchmark id.

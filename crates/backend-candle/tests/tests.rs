@@ -175,19 +175,7 @@ fn repo_model(file: &str) -> PathBuf {
     path
 }
 
-/// Deterministic pseudo-random SSRNet input of `batch` images (xorshift, values in [-2, 2)).
-fn ssrnet_input(batch: usize, seed: u64) -> NamedTensors {
-    let mut s = seed | 1;
-    let data = (0..batch * 3 * 64 * 64)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect();
-    inputs(vec![("input", Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())])
-}
+use parity_testkit::ssrnet_input;
 
 #[test]
 fn external_data_model_gives_the_single_file_models_ages() {

@@ -21,7 +21,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use backend_ort::Ort;
-use parity_core::{NamedTensors, Options, Runnable, Runtime, Tensor};
+use parity_core::{NamedTensors, Options, Runnable, Runtime};
 
 const BLOCK: Duration = Duration::from_millis(150);
 
@@ -70,25 +70,9 @@ impl Drop for Python {
     }
 }
 
-/// Standard-normal-ish input from a fixed-seed xorshift (the values do not change the work done).
+/// Seeded input (the values do not change the work done).
 fn input(batch: usize) -> NamedTensors {
-    let mut s = 0x9e37_79b9_7f4a_7c15u64 ^ batch as u64;
-    let n = batch * 3 * 64 * 64;
-    let data = (0..n)
-        .map(|_| {
-            let mut u = 0.0;
-            for _ in 0..4 {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                u += (s >> 11) as f64 / (1u64 << 53) as f64;
-            }
-            ((u - 2.0) * 1.732) as f32
-        })
-        .collect();
-    let mut m = NamedTensors::new();
-    m.insert("input".into(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap());
-    m
+    parity_testkit::ssrnet_input(batch, batch as u64)
 }
 
 fn run_rust(model: &mut dyn Runnable, inputs: &NamedTensors, iters: usize) -> Vec<f64> {

@@ -86,21 +86,9 @@ impl Provisioner {
     /// The cache from `SSRNET_PARITY_CACHE`, `XDG_CACHE_HOME` or `~/.cache`; `python3`, then
     /// `SSRNET_PARITY_PYTHON` when set.
     pub fn from_env() -> Self {
-        let cache_root = match std::env::var_os("SSRNET_PARITY_CACHE") {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
-            _ => {
-                let base = match std::env::var_os("XDG_CACHE_HOME") {
-                    Some(p) if !p.is_empty() => PathBuf::from(p),
-                    _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into()))
-                        .join(".cache"),
-                };
-                base.join("ssrnet-parity")
-            }
-        };
+        let cache_root = parity_core::names::cache_dir();
         let mut pythons = vec![OsString::from("python3")];
-        if let Some(p) = std::env::var_os("SSRNET_PARITY_PYTHON").filter(|p| !p.is_empty()) {
-            pythons.push(p);
-        }
+        pythons.extend(parity_core::names::env("PYTHON"));
         Provisioner { cache_root, pythons, deadline: PIP_DEADLINE }
     }
 

@@ -8,9 +8,7 @@ use backend_ort::Ort;
 use backend_ort::provision::{self, Provisioner};
 use parity_core::{DType, Dim, Error, NamedTensors, Options, Runtime, Tensor, TensorData};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use parity_testkit::repo;
 
 /// A committed demo model, or `None` (with a message) before the reference pipeline has committed it.
 /// A committed demo model; its absence is a broken checkout, so it fails the test.

@@ -22,17 +22,10 @@ fn model_path() -> PathBuf {
     })
 }
 
+/// Seeded input (inputs do not change the cost of this model).
 fn input(batch: usize) -> Value {
-    let mut s = 0x2545_f491_4f6c_dd1d_u64;
-    let data: Vec<f32> = (0..batch * 3 * 64 * 64)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect();
-    Value::from_shape([batch, 3, 64, 64], data).unwrap()
+    let tensor = parity_testkit::seeded_f32(&[batch, 3, 64, 64], 1);
+    Value::from_shape([batch, 3, 64, 64], tensor.as_f32().unwrap().to_vec()).unwrap()
 }
 
 /// Median seconds of `step` over calls for about `budget` (at least 7 calls), after 3 warm-ups.

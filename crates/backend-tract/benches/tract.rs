@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use backend_tract::Tract;
 use criterion::{BenchmarkId, Criterion, Throughput};
-use parity_core::{NamedTensors, Options, Runnable, Tensor};
+use parity_core::{NamedTensors, Options, Runnable};
 
 const FLOP_PER_IMAGE: u64 = 42_900_000;
 
@@ -36,11 +36,9 @@ fn model_path() -> PathBuf {
     })
 }
 
+/// Seeded input (inputs do not change the cost of this model).
 fn input(batch: usize) -> NamedTensors {
-    // Deterministic, image-like values in [-2, 2].
-    let n = batch * 3 * 64 * 64;
-    let data = (0..n).map(|i| ((i as f32) * 0.01).sin() * 2.0).collect();
-    [("input".to_string(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())].into()
+    parity_testkit::ssrnet_input(batch, 1)
 }
 
 /// (label, chunk): how a batch is split; `usize::MAX` = one plan for the whole batch.

@@ -14,9 +14,7 @@ use tract_onnx::pb;
 /// Tolerance on `age` (years) from the issue: atol 1e-4, rtol 0.
 const ATOL: f32 = 1e-4;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use parity_testkit::repo;
 
 fn models_dir() -> PathBuf {
     repo().join("models")
@@ -48,17 +46,8 @@ fn is_static(path: &Path) -> bool {
     path.file_name().unwrap().to_string_lossy().contains("_static")
 }
 
-/// A deterministic image-like input (not from the code under test; values only need to vary).
-fn input(batch: usize, seed: u32) -> NamedTensors {
-    let n = batch * 3 * 64 * 64;
-    let data = (0..n)
-        .map(|i| {
-            (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) as f32 / 16777216.0)
-                * 4.0
-                - 2.0
-        })
-        .collect();
-    [("input".to_string(), Tensor::from_f32(vec![batch, 3, 64, 64], data).unwrap())].into()
+fn input(batch: usize, seed: u64) -> NamedTensors {
+    parity_testkit::ssrnet_input(batch, seed)
 }
 
 fn ages(out: &NamedTensors) -> &[f32] {

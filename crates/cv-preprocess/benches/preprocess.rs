@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use cv_preprocess::{Interpolation, Preprocessor, imread, resize};
+use cv_preprocess::{Interpolation, Normalize, Preprocessor, imread, resize};
 
 fn files() -> (PathBuf, PathBuf) {
     let dir = match std::env::var_os("CV_PREPROCESS_BENCH_DIR") {
@@ -42,7 +42,7 @@ fn files() -> (PathBuf, PathBuf) {
 
 fn bench(c: &mut Criterion) {
     let (png, jpg) = files();
-    let pre = Preprocessor::default();
+    let pre = Preprocessor::new((64, 64), Interpolation::Linear, Normalize::IMAGENET_BGR);
     let mut g = c.benchmark_group("pipeline");
     g.bench_function("png_512", |b| b.iter(|| pre.run(black_box(&[&png])).unwrap()));
     g.bench_function("jpeg_512", |b| b.iter(|| pre.run(black_box(&[&jpg])).unwrap()));

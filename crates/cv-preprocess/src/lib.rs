@@ -8,10 +8,11 @@
 //! fuzz parity test in `tests/`.
 //!
 //! ```no_run
-//! use cv_preprocess::{Preprocessor, imread, resize, Interpolation};
+//! use cv_preprocess::{Interpolation, Normalize, Preprocessor, imread, resize};
 //! # fn main() -> Result<(), cv_preprocess::Error> {
-//! // The SSRNet pipeline: imread -> INTER_LINEAR to 64x64 -> /255, ImageNet mean/std on B, G, R -> NCHW.
-//! let batch = Preprocessor::default().run(&["face1.jpg", "face2.png"])?;
+//! // imread -> INTER_LINEAR to 64x64 -> /255, ImageNet mean/std on B, G, R -> NCHW (SSRNet's).
+//! let pre = Preprocessor::new((64, 64), Interpolation::Linear, Normalize::IMAGENET_BGR);
+//! let batch = pre.run(&["face1.jpg", "face2.png"])?;
 //! assert_eq!(batch.shape, [2, 3, 64, 64]);
 //!
 //! // The steps on their own.
@@ -71,25 +72,15 @@ pub struct Image {
     pub data: Vec<u8>,
 }
 
-/// The whole pipeline: decode, resize, normalise, batch.
+/// The whole pipeline: decode, resize, normalise, batch. It has no default: the size and the
+/// normalisation are a model's, and every caller states them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Preprocessor {
-    /// Destination (width, height); SSRNet: 64 x 64.
+    /// Destination (width, height).
     pub size: (usize, usize),
     pub interpolation: Interpolation,
     pub normalize: Normalize,
     pub limits: Limits,
-}
-
-impl Default for Preprocessor {
-    fn default() -> Self {
-        Self {
-            size: (64, 64),
-            interpolation: Interpolation::Linear,
-            normalize: Normalize::default(),
-            limits: Limits::default(),
-        }
-    }
 }
 
 /// The result of [`Preprocessor::run`].
@@ -105,6 +96,12 @@ pub struct Batch {
 }
 
 impl Preprocessor {
+    /// Images resized to `size` (width, height) with `interpolation` and normalised by
+    /// `normalize`, within the default [`Limits`].
+    pub fn new(size: (usize, usize), interpolation: Interpolation, normalize: Normalize) -> Self {
+        Self { size, interpolation, normalize, limits: Limits::default() }
+    }
+
     /// Decodes and resizes one file.
     pub fn load(&self, path: &Path) -> Result<Image, Error> {
         let img = imread_with_limits(path, &self.limits)?;

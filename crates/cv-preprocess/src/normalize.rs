@@ -24,14 +24,15 @@ pub struct Normalize {
     pub order: ChannelOrder,
 }
 
-impl Default for Normalize {
-    /// SSRNet's (ImageNet) statistics, applied to B, G, R as stored.
-    fn default() -> Self {
-        Self { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], order: ChannelOrder::Bgr }
-    }
-}
-
 impl Normalize {
+    /// ImageNet's mean and std applied to B, G, R as cv2 stores them (what torchvision's
+    /// statistics give a model trained on cv2 images without a channel swap).
+    pub const IMAGENET_BGR: Normalize = Normalize {
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        order: ChannelOrder::Bgr,
+    };
+
     /// Normalises one 3-channel HWC image into `out` (CHW, `3 * height * width` values).
     pub fn image_into(&self, img: &Image, out: &mut [f32]) -> Result<(), Error> {
         if img.channels != 3 || img.data.len() != img.width * img.height * 3 {

@@ -1,37 +1,18 @@
-//! Shared helpers: the project's Python (with cv2) and the skip rule.
+//! Shared helpers: the project's Python (with cv2), the oracle script, differences.
 
 use std::path::PathBuf;
 
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    parity_testkit::repo()
 }
 
 pub fn oracle_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cv2_oracle.py")
 }
 
-fn strict() -> bool {
-    std::env::var("SSRNET_PARITY_STRICT").is_ok_and(|v| v == "1")
-}
-
-/// `SSRNET_PARITY_PYTHON`, else `<repo>/.venv/bin/python`. `None` (with a skip message) when it is
-/// missing, unless `SSRNET_PARITY_STRICT=1`, which makes a missing interpreter a failure.
-pub fn python(test: &str) -> Option<PathBuf> {
-    let py = std::env::var_os("SSRNET_PARITY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if py.exists() {
-        return Some(py);
-    }
-    let msg = format!(
-        "{test}: no Python with cv2 at {} (run tools/venv or set SSRNET_PARITY_PYTHON)",
-        py.display()
-    );
-    if strict() {
-        panic!("{msg}");
-    }
-    eprintln!("skipping {msg}");
-    None
+/// The reference interpreter with cv2 and numpy (panics naming what is missing).
+pub fn python() -> PathBuf {
+    parity_testkit::python(&["cv2", "numpy"])
 }
 
 /// First differing index, number of differing elements and the largest absolute difference.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cv_preprocess::{Normalize, Preprocessor};
+use cv_preprocess::{Interpolation, Normalize, Preprocessor};
 
 use crate::common::{diff_f32_bits, diff_u8, repo_root};
 
@@ -18,9 +18,10 @@ fn read_npz_array<T: npyz::Deserialize>(npz: &Path, name: &str) -> (Vec<u64>, Ve
     (shape, array.into_vec().unwrap_or_else(|e| panic!("{} '{name}': {e}", npz.display())))
 }
 
-/// Mean/std from the manifest's `preprocess` section when it states them, else SSRNet's defaults.
+/// Mean/std from the manifest's `preprocess` section when it states them, else SSRNet's (ImageNet's
+/// on B, G, R).
 fn normalize_from(manifest: &serde_json::Value) -> Normalize {
-    let mut n = Normalize::default();
+    let mut n = Normalize::IMAGENET_BGR;
     let three = |k: &str| -> Option<[f32; 3]> {
         let a = manifest["preprocess"][k].as_array()?;
         (a.len() == 3).then(|| std::array::from_fn(|i| a[i].as_f64().unwrap() as f32))
@@ -41,7 +42,7 @@ fn every_golden_image_case_is_reproduced_bit_for_bit() {
     let text = std::fs::read_to_string(&manifest_path)
         .unwrap_or_else(|e| panic!("{}: {e} (the committed goldens)", manifest_path.display()));
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let pre = Preprocessor { normalize: normalize_from(&manifest), ..Preprocessor::default() };
+    let pre = Preprocessor::new((64, 64), Interpolation::Linear, normalize_from(&manifest));
     let cases = manifest["cases"].as_object().expect("manifest.json has no 'cases' object");
     let mut checked = 0;
     let mut failures = Vec::new();

@@ -36,9 +36,10 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    /// The default: `atol` 1e-4, `rtol` 0. SSRNet's output is an age in years (0-100), so an
-    /// absolute 1e-4 year (about an hour) is far below any meaningful difference yet above f32
-    /// reordering noise across runtimes; a relative term would only loosen it for old faces.
+    /// The default: `atol` 1e-4, `rtol` 0: above the reordering noise of float32 outputs of order 1
+    /// to 100 across runtimes (a few ulps), and far below a difference a model's user would act
+    /// on. A model whose outputs are much larger or smaller states its own (`--atol`/`--rtol`, or
+    /// the golden set's manifest).
     pub const DEFAULT: Tolerance = Tolerance { atol: 1e-4, rtol: 0.0 };
 
     /// A tolerance; fails unless both values are finite and non-negative.

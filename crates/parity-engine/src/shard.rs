@@ -86,7 +86,8 @@ impl ShardArg {
             })?;
             (index, count, "SLURM_ARRAY_TASK_ID")
         } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
-            (index, given.or(number("SSRNET_PARITY_SHARD_COUNT")?), "JOB_COMPLETION_INDEX")
+            let count = number(&parity_core::names::env_name("SHARD_COUNT"))?;
+            (index, given.or(count), "JOB_COMPLETION_INDEX")
         } else {
             return Err(invalid(
                 "--shard auto: neither $SLURM_ARRAY_TASK_ID (a Slurm job array) nor \

@@ -2,13 +2,9 @@
 //! architecture's own count: 42.9 MFLOP per 64x64 image (convolutions, 1x1 fusions and the linear
 //! layers; see crates/ssrnet-parity's bench docs). Both export families must land within 2%.
 
-use std::path::PathBuf;
-
 const SSRNET_MFLOP: f64 = 42.9;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use parity_testkit::repo;
 
 #[test]
 fn ssrnet_flops_from_the_graph_are_within_two_percent_of_the_architecture() {

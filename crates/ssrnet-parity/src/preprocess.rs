@@ -63,16 +63,13 @@ pub fn run(args: Args) -> anyhow::Result<Verdict> {
         None => ssrnet.normalize.order,
     };
     let size = args.size.or(ssrnet.size).expect("the SSRNet profile states its size");
-    let pre = Preprocessor {
-        size,
-        interpolation: args.interpolation.unwrap_or(ssrnet.interpolation),
-        normalize: Normalize {
-            mean: args.mean.as_deref().map_or(ssrnet.normalize.mean, three),
-            std: args.std.as_deref().map_or(ssrnet.normalize.std, three),
-            order,
-        },
-        ..Preprocessor::default()
+    let normalize = Normalize {
+        mean: args.mean.as_deref().map_or(ssrnet.normalize.mean, three),
+        std: args.std.as_deref().map_or(ssrnet.normalize.std, three),
+        order,
     };
+    let interpolation = args.interpolation.unwrap_or(ssrnet.interpolation);
+    let pre = Preprocessor::new(size, interpolation, normalize);
     let mut outputs = vec![args.out.as_path()];
     outputs.extend(args.resized_out.as_deref());
     let inputs: Vec<&Path> = args.images.iter().map(PathBuf::as_path).collect();

@@ -179,7 +179,7 @@ fn manifest(
     from_images: bool,
 ) -> Manifest {
     let mut manifest = Manifest {
-        format: Some("ssrnet-parity-golden".into()),
+        format: Some(parity_core::names::GOLDEN_FORMAT.into()),
         version: Some(1),
         model: Some(ManifestModel {
             file: relative(&args.model, &args.out),

@@ -5,8 +5,7 @@
 //! the CLI under test.
 //!
 //! Tests that build deliberately broken models need `$SSRNET_PARITY_PYTHON` (fallback
-//! `.venv/bin/python`) with `onnx`; without it they print a skip message and return, unless
-//! `SSRNET_PARITY_STRICT=1`, which makes them fail.
+//! `.venv/bin/python`) with `onnx`; without it they fail, naming it (`tools/test` provisions it).
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -18,12 +17,7 @@ mod real_exports;
 
 const DEMO: &str = "models/ssrnet_legacy_dynamic.onnx";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the workspace root exists")
-}
+use parity_testkit::repo;
 
 /// What one run of the binary did.
 struct Run {
@@ -229,26 +223,9 @@ fn listing(dir: &Path) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Python (onnx) for deliberately broken models and independent model facts.
 
-fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("SSRNET_PARITY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    let ok = Command::new(&py)
-        .args(["-c", "import onnx, numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    let msg = format!(
-        "{} with onnx and numpy is not available (set SSRNET_PARITY_PYTHON or run tools/venv)",
-        py.display()
-    );
-    if std::env::var("SSRNET_PARITY_STRICT").is_ok_and(|v| v == "1") {
-        panic!("SSRNET_PARITY_STRICT=1: {msg}");
-    }
-    eprintln!("skipping: {msg}");
-    None
+/// The reference interpreter with onnx and numpy (panics naming what is missing).
+fn python() -> PathBuf {
+    parity_testkit::python(&["onnx", "numpy"])
 }
 
 fn python_run(py: &Path, script: &str, args: &[&Path]) -> String {
@@ -419,7 +396,7 @@ fn check_static_model_splits_batched_cases() {
 
 #[test]
 fn perturbed_model_fails_check_and_diff_naming_the_cases() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let shifted = perturbed(&py, dir.path(), "shifted.onnx", "0.01");
     let all = golden_case_names();
@@ -461,7 +438,7 @@ fn perturbed_model_fails_check_and_diff_naming_the_cases() {
 
 #[test]
 fn record_refuses_non_finite_expected_outputs_unless_allowed() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let m = perturbed(&py, dir.path(), "nan.onnx", "nan");
     let m = m.to_str().unwrap();
@@ -484,7 +461,7 @@ fn record_refuses_non_finite_expected_outputs_unless_allowed() {
 
 #[test]
 fn nan_output_never_passes() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let nan = perturbed(&py, dir.path(), "nan.onnx", "nan");
     let os = |s: &str| std::ffi::OsString::from(s);
@@ -536,7 +513,7 @@ onnx.save(m, sys.argv[1])
 
 #[test]
 fn a_panic_inside_a_backend_is_one_error_line_naming_the_model_once() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let model = dir.path().join("zero_pad.onnx");
     python_run(&py, ZERO_PAD, &[&model]);
@@ -566,7 +543,7 @@ fn a_panic_inside_a_backend_is_one_error_line_naming_the_model_once() {
 
 #[test]
 fn onnxruntime_failures_are_one_line_without_its_own_log() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let model = dir.path().join("unknown_op.onnx");
     // A well-formed model whose op onnxruntime does not know: it fails to load the session.
@@ -839,7 +816,7 @@ onnx.save(m, sys.argv[1])
 
 #[test]
 fn several_inputs_of_every_type_through_record_check_compare_and_diff() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let model = dir.path().join("mixed.onnx");
     python_run(&py, MIXED_IO, &[&model]);
@@ -999,7 +976,7 @@ os.mkfifo(data)
 
 #[test]
 fn external_data_that_is_a_fifo_is_refused_before_any_runtime_opens_it() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let model = dir.path().join("ext.onnx");
     python_run(&py, EXTERNAL_FIFO, &[&model]);
@@ -1058,7 +1035,7 @@ fn outputs_never_replace_special_files_inputs_or_each_other() {
 
 #[test]
 fn control_bytes_from_files_are_escaped() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let model = dir.path().join("escape.onnx");
     // Metadata and an output name carrying ESC and CR, as a hostile file would.
@@ -1497,7 +1474,8 @@ fn inspect_text_and_json() {
     }
 
     // Opset, op histogram and external-data initializers as the onnx package reads them.
-    if let Some(py) = python() {
+    {
+        let py = python();
         let facts: Value = serde_json::from_str(&python_run(
             &py,
             r#"
@@ -1569,7 +1547,7 @@ fn bench_smoke_json() {
 
 #[test]
 fn bench_counts_flops_of_any_model_from_its_graph() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let model = dir.path().join("matmul.onnx");
     // Y[1, 8, 16] = X[1, 8, 32] @ W[32, 16], then Relu: 2*8*16*32 + 8*16 FLOPs.
@@ -1677,7 +1655,7 @@ fn perturbed_conv(py: &Path, dir: &Path) -> (PathBuf, String, String) {
 
 #[test]
 fn localize_names_a_perturbed_conv_on_every_backend_and_its_repro_reproduces_it() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let (perturbed, node, value) = perturbed_conv(&py, dir.path());
     let (node, value) = (node.as_str(), value.as_str());
@@ -1745,7 +1723,7 @@ fn localize_names_a_perturbed_conv_on_every_backend_and_its_repro_reproduces_it(
 
 #[test]
 fn localize_blames_the_early_error_not_the_amplifier() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let early = localize_case(&py, &["amplify", dir.path().to_str().unwrap()]);
     let a = dir.path().join("amplify_perturbed.onnx");
@@ -1884,7 +1862,7 @@ fn localize_markdown_and_bad_input() {
 
 #[test]
 fn localize_reports_an_accumulation_and_repros_the_smallest_failing_chain() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     localize_case(&py, &["accumulate", dir.path().to_str().unwrap()]);
     let a = dir.path().join("accumulate_perturbed.onnx");
@@ -1998,7 +1976,7 @@ const DEMO_EXPORTS: [&str; 9] = [
 
 #[test]
 fn localize_against_pytorch_intermediates_on_every_demo_export_and_backend() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     let models: Vec<PathBuf> =
         DEMO_EXPORTS.iter().map(|m| repo().join(format!("models/{m}.onnx"))).collect();
@@ -2041,16 +2019,8 @@ fn localize_against_pytorch_intermediates_on_every_demo_export_and_backend() {
 
 #[test]
 fn checkpoint_localize_against_pytorch_intermediates() {
-    let checkpoint = repo().join("../shared/ssrnet/ssrnet_megaage_asian.pth");
-    if !checkpoint.is_file() {
-        let msg = format!("{} is absent", checkpoint.display());
-        if std::env::var("SSRNET_PARITY_STRICT").is_ok_and(|v| v == "1") {
-            panic!("SSRNET_PARITY_STRICT=1: {msg}");
-        }
-        eprintln!("skipping: {msg} (tools/test skips checkpoint_* tests by name then)");
-        return;
-    }
-    let Some(py) = python() else { return };
+    let checkpoint = parity_testkit::shared("ssrnet/ssrnet_megaage_asian.pth");
+    let py = python();
     let dir = tempdir();
     let out = Command::new(&py)
         .args(["scripts/pipeline.py", "export", "--checkpoint"])

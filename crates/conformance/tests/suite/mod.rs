@@ -16,15 +16,13 @@ use parity_core::{Dim, Error, GoldenSet, Options, Runtime, shape_misfit};
 pub const TOLERANCE: Tolerance = Tolerance { atol: 1e-4, rtol: 0.0 };
 
 /// The real checkpoint, read-only and never committed (no licence).
-const CHECKPOINT: &str = "../shared/ssrnet/ssrnet_megaage_asian.pth";
+/// The real checkpoint under ../shared (never committed).
+const CHECKPOINT_IN_SHARED: &str = "ssrnet/ssrnet_megaage_asian.pth";
 
 /// Longest the checkpoint export may take before it is killed and the checkpoint tests fail.
 const EXPORT_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
-/// The workspace root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
-}
+pub use parity_testkit::repo;
 
 /// Every model variant the suite runs, as `ssrnet_<variant>.onnx`; `models/` must hold exactly these.
 pub const VARIANTS: [&str; 9] = [
@@ -143,58 +141,28 @@ pub fn check(rt: &dyn Runtime, model: &Path, golden: &Path, threads: usize) {
     }
 }
 
-fn strict() -> bool {
-    std::env::var_os("SSRNET_PARITY_STRICT").is_some_and(|v| v == "1")
-}
-
-/// `SSRNET_PARITY_PYTHON`, else `<repo>/.venv/bin/python`.
+/// The reference interpreter with torch (panics naming what is missing).
 fn python() -> PathBuf {
-    match std::env::var_os("SSRNET_PARITY_PYTHON") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => repo().join(".venv/bin/python"),
-    }
+    parity_testkit::python(&["torch", "onnx", "numpy"])
 }
 
 /// Exports the real checkpoint once per test process (`scripts/pipeline.py all`) into the target's
-/// scratch directory; `None` (after a message) when there is nothing to export with. Panics when the
-/// export itself fails, or when the checkpoint or Python is missing under `SSRNET_PARITY_STRICT=1`.
-fn checkpoint_export() -> Option<PathBuf> {
-    static EXPORT: OnceLock<Result<Option<PathBuf>, String>> = OnceLock::new();
-    match EXPORT.get_or_init(export_checkpoint) {
-        Ok(dir) => dir.clone(),
-        Err(e) => panic!("{e}"),
-    }
+/// scratch directory. Panics when the checkpoint or Python is missing, or the export fails.
+fn checkpoint_export() -> PathBuf {
+    static EXPORT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    EXPORT.get_or_init(export_checkpoint).clone().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Exports the zoo (`scripts/zoo.py`: torchvision architectures and a two-input module, legacy and
 /// dynamo, with PyTorch goldens) once per test process, as [`checkpoint_export`] does.
-fn zoo_export() -> Option<PathBuf> {
-    static EXPORT: OnceLock<Result<Option<PathBuf>, String>> = OnceLock::new();
-    match EXPORT.get_or_init(export_zoo) {
-        Ok(dir) => dir.clone(),
-        Err(e) => panic!("{e}"),
-    }
+fn zoo_export() -> PathBuf {
+    static EXPORT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    EXPORT.get_or_init(export_zoo).clone().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// `Ok(None)` after a message, or an error under `SSRNET_PARITY_STRICT=1`.
-fn skip<T>(msg: String) -> Result<Option<T>, String> {
-    if strict() {
-        return Err(format!("SSRNET_PARITY_STRICT=1: {msg}"));
-    }
-    eprintln!("skipped: {msg}");
-    Ok(None)
-}
-
-fn export_checkpoint() -> Result<Option<PathBuf>, String> {
-    let checkpoint = repo().join(CHECKPOINT);
-    if !checkpoint.is_file() {
-        return skip(format!(
-            "{} is absent (the real checkpoint is not distributed; tools/test skips these tests \
-             by name when it is)",
-            checkpoint.display()
-        ));
-    }
-    let Some(python) = python_for("export the real checkpoint")? else { return Ok(None) };
+fn export_checkpoint() -> Result<PathBuf, String> {
+    let checkpoint = parity_testkit::shared(CHECKPOINT_IN_SHARED);
+    let python = python();
     // Cargo's scratch directory for integration tests: inside target/, never committed.
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("checkpoint-export");
     if out.exists() {
@@ -205,28 +173,16 @@ fn export_checkpoint() -> Result<Option<PathBuf>, String> {
     let mut args = vec!["scripts/pipeline.py".into(), "all".into(), "--checkpoint".into()];
     args.extend([checkpoint.into_os_string(), "--out".into(), out.clone().into_os_string()]);
     run_python(&python, &args, &out.join("pipeline.log"))?;
-    Ok(Some(out))
+    Ok(out)
 }
 
-fn export_zoo() -> Result<Option<PathBuf>, String> {
-    let Some(python) = python_for("export the zoo models")? else { return Ok(None) };
+fn export_zoo() -> Result<PathBuf, String> {
+    let python = python();
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let out = scratch.join("zoo");
     let args = vec!["scripts/zoo.py".into(), "--out".into(), out.clone().into_os_string()];
     run_python(&python, &args, &scratch.join("zoo.log"))?;
-    Ok(Some(out))
-}
-
-/// The interpreter with torch, or a skip (an error under strict mode) saying what it was for.
-fn python_for(what: &str) -> Result<Option<PathBuf>, String> {
-    let python = python();
-    if python.is_file() {
-        return Ok(Some(python));
-    }
-    skip(format!(
-        "{} is absent: cannot {what} (run tools/venv, or set SSRNET_PARITY_PYTHON)",
-        python.display()
-    ))
+    Ok(out)
 }
 
 /// Runs `python args...` in the repository, its output into `log`, killed after
@@ -328,11 +284,11 @@ pub fn run(rt: &dyn Runtime, case: Case) {
         Source::Demo => (demo_model(case.variant), repo().join("fixtures/golden")),
         Source::TestData => (demo_model(case.variant), repo().join("fixtures/golden_pb")),
         Source::Checkpoint => {
-            let Some(out) = checkpoint_export() else { return };
+            let out = checkpoint_export();
             (variant_file(&out.join("models"), case.variant), out.join("fixtures/golden"))
         }
         Source::Zoo => {
-            let Some(out) = zoo_export() else { return };
+            let out = zoo_export();
             (out.join(format!("{}.onnx", case.variant)), out.join(case.variant))
         }
     };

@@ -5,31 +5,11 @@ use std::process::Command;
 
 use parity_core::{DType, Dim, IoInfo, ModelInfo};
 
-/// The repository root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
-}
+pub use parity_testkit::repo;
 
-fn strict() -> bool {
-    std::env::var("SSRNET_PARITY_STRICT").is_ok_and(|v| v == "1")
-}
-
-/// The venv's Python with numpy and onnx, or `None` (after printing why) when it is missing and
-/// `SSRNET_PARITY_STRICT` is not 1; panics under strict mode.
-pub fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("SSRNET_PARITY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let msg = format!(
-        "python with numpy/onnx not found at {} (set SSRNET_PARITY_PYTHON or run tools/venv)",
-        path.display()
-    );
-    assert!(!strict(), "{msg}");
-    eprintln!("skipped: {msg}");
-    None
+/// The reference interpreter with numpy and onnx (panics naming what is missing).
+pub fn python() -> PathBuf {
+    parity_testkit::python(&["numpy", "onnx"])
 }
 
 /// Runs `script` with the reference Python in `cwd`; panics with its stderr on failure.

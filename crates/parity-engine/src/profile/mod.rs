@@ -164,12 +164,7 @@ impl Profile {
                 ));
             }
         };
-        Ok(Preprocessor {
-            size,
-            interpolation: image.interpolation,
-            normalize: image.normalize.clone(),
-            ..Preprocessor::default()
-        })
+        Ok(Preprocessor::new(size, image.interpolation, image.normalize.clone()))
     }
 
     /// Backend options for this model family (its batching hint) with `threads`.

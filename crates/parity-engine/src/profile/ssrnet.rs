@@ -2,7 +2,7 @@
 //! mean/std applied in B, G, R order, the age output `age` and its interval, demo-weight warnings,
 //! and batches split into single samples on tract (measured faster there: `backend-tract`'s bench).
 
-use cv_preprocess::{ChannelOrder, Interpolation, Normalize};
+use cv_preprocess::{Interpolation, Normalize};
 use parity_core::onnx::OnnxModel;
 use parity_core::{DType, Dim, ModelInfo, NamedTensors};
 
@@ -20,11 +20,7 @@ pub fn image() -> ImageSpec {
     ImageSpec {
         size: Some((64, 64)),
         interpolation: Interpolation::Linear,
-        normalize: Normalize {
-            mean: [0.485, 0.456, 0.406],
-            std: [0.229, 0.224, 0.225],
-            order: ChannelOrder::Bgr,
-        },
+        normalize: Normalize::IMAGENET_BGR,
     }
 }
 

@@ -13,24 +13,9 @@ use super::{
     run_with_env, tempdir,
 };
 
-/// The venv's interpreter when it also has torch; skips (fails under `SSRNET_PARITY_STRICT=1`)
-/// otherwise.
-fn torch_python() -> Option<PathBuf> {
-    let py = python()?;
-    let ok = std::process::Command::new(&py)
-        .args(["-c", "import torch"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    let msg = format!("{} has no torch (run tools/venv)", py.display());
-    assert!(
-        std::env::var("SSRNET_PARITY_STRICT").as_deref() != Ok("1"),
-        "SSRNET_PARITY_STRICT=1: {msg}"
-    );
-    eprintln!("skipping: {msg}");
-    None
+/// The reference interpreter with torch, onnx and numpy (panics naming what is missing).
+fn torch_python() -> PathBuf {
+    parity_testkit::python(&["torch", "onnx", "numpy"])
 }
 
 /// A two-block vision transformer (patch Conv, class token, attention with a qkv split, GELU MLP,
@@ -88,7 +73,7 @@ fn output_names(model: &str) -> Vec<String> {
 
 #[test]
 fn localize_names_no_constant_on_healthy_transformer_exports() {
-    let Some(py) = torch_python() else { return };
+    let py = torch_python();
     let dir = tempdir();
     for model in tiny_vit(&py, dir.path()) {
         let m = model.to_str().unwrap();
@@ -135,7 +120,7 @@ fn localize_names_no_constant_on_healthy_transformer_exports() {
 
 #[test]
 fn a_default_run_skips_a_backend_whose_runtime_refuses_the_model() {
-    let Some(py) = torch_python() else { return };
+    let py = torch_python();
     let dir = tempdir();
     let [legacy, _] = tiny_vit(&py, dir.path());
     let m = legacy.to_str().unwrap();
@@ -207,7 +192,7 @@ np.savez(os.path.join(golden, "case.npz"), x=np.ones((1, 4), np.float32), y=np.o
 
 #[test]
 fn candle_errors_carry_no_backtrace_whatever_the_environment_says() {
-    let Some(py) = torch_python() else { return };
+    let py = torch_python();
     let dir = tempdir();
     let lstm = dir.path().join("lstm.onnx");
     python_run(&py, BIDIRECTIONAL_LSTM, &[&lstm]);
@@ -229,7 +214,7 @@ fn candle_errors_carry_no_backtrace_whatever_the_environment_says() {
 
 #[test]
 fn diff_pairs_the_outputs_of_two_exporters_by_position_or_by_map() {
-    let Some(py) = torch_python() else { return };
+    let py = torch_python();
     let dir = tempdir();
     let [legacy, dynamo] = tiny_vit(&py, dir.path());
     let (old, new) = (legacy.to_str().unwrap(), dynamo.to_str().unwrap());
@@ -287,7 +272,7 @@ print(json.dumps(verdicts))
 
 #[test]
 fn ort_runs_every_opset6_model_that_onnxruntime_runs_and_refuses_with_its_words() {
-    let Some(py) = python() else { return };
+    let py = python();
     let verdicts: serde_json::Map<String, Value> =
         serde_json::from_str(&python_run(&py, ORT_ON_PYTORCH_CONVERTED, &[])).unwrap();
     assert!(verdicts.len() >= 80, "onnx ships its PyTorch-converted tests: {}", verdicts.len());
@@ -315,7 +300,7 @@ fn ort_runs_every_opset6_model_that_onnxruntime_runs_and_refuses_with_its_words(
 
 #[test]
 fn a_model_beyond_a_backends_declared_opsets_is_left_to_its_runtime() {
-    let Some(py) = python() else { return };
+    let py = python();
     let dir = tempdir();
     // The demo export relabelled opset 99: nothing in it changes, only what it claims to be.
     let relabelled = dir.path().join("opset99.onnx");
@@ -392,7 +377,7 @@ print(json.dumps({m: [f"{root}/light_{m}.onnx", count(f"{root}/light_{m}.onnx")]
 
 #[test]
 fn flops_are_counted_on_older_real_models_within_5_percent_of_an_independent_count() {
-    let Some(py) = python() else { return };
+    let py = python();
     // Four families of the ONNX model zoo at opset 9, their initializers listed as graph inputs
     // and their weights made by ConstantOfShape: residual, fire-module, plain and dense CNNs.
     let script = format!(
