@@ -13,6 +13,7 @@
 //! | [`report`] | the report of a check, compare, diff or merge: serde types and their verdicts |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
+//! | [`localize`] | where two runs of a model part, node by node: the culprit, or an accumulation |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
 //! | [`profile`] | what is specific to a model family, one module each (`plain`, `ssrnet`) |
 //!
@@ -39,6 +40,7 @@ pub mod batch;
 pub mod corpus;
 pub mod inputs;
 pub mod load;
+pub mod localize;
 pub mod pairing;
 pub mod profile;
 pub mod read_ahead;

@@ -5,8 +5,8 @@
 //!   for the common ops);
 //! - the values a graph computes, in order, and the graph rewritten to return them all
 //!   ([`values`], Polygraphy's "mark all"), typed by [`dtypes`];
-//! - one node, or a chain of nodes, cut out as a model of its own ([`extract`]), to run it alone or
-//!   write it as a repro;
+//! - one node, or a chain of nodes, cut out as a model of its own ([`extract`]), and fed given
+//!   values, constants folded in ([`cut`]), to run it alone or write it as a repro;
 //! - the values of two exports whose names differ, paired by sequence alignment ([`align`]).
 //!
 //! The graph types are parity-core's ([`parity_core::onnx::proto`]); this crate knows no backend.
@@ -35,6 +35,7 @@
 //! ```
 
 pub mod align;
+pub mod cut;
 pub mod dtypes;
 pub mod extract;
 pub mod flops;

@@ -1,20 +1,20 @@
-//! What `localize` reports: per node, the cumulative and isolated error; per run, the verdict;
-//! and the three formats (text, JSON, Markdown).
+//! What `localize` reports: per node, the cumulative and isolated error; per run, the verdict.
+//! Plain serde types: each front end renders them.
 
 use parity_core::Tensor;
 use parity_core::compare::{CompareOptions, Tolerance, compare_tensors, cosine, ser_f64};
 use serde::Serialize;
 
-use crate::output::{Format, escape_control, table};
-use crate::parity::report::sci;
-
 /// One value's error against the expected value.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Metrics {
+    /// The largest absolute difference.
     #[serde(serialize_with = "ser_f64")]
     pub max_abs: f64,
+    /// The largest relative difference.
     #[serde(serialize_with = "ser_f64")]
     pub max_rel: f64,
+    /// The cosine similarity of the two values.
     #[serde(serialize_with = "ser_f64")]
     pub cosine: f64,
     /// Some element is outside the tolerance (or the shapes differ, or NaN meets a number).
@@ -44,17 +44,24 @@ impl Metrics {
 /// A node and the value of it a verdict names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeRef {
+    /// The node's name.
     pub node: String,
+    /// The node's op type.
     pub op: String,
+    /// The value (one of the node's outputs).
     pub value: String,
 }
 
 /// One value of the graph, in topological order.
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeRow {
+    /// The node's name.
     pub node: String,
+    /// The node's op type.
     pub op: String,
+    /// The value (one of the node's outputs).
     pub value: String,
+    /// The value's shape as computed, when it was.
     pub shape: Option<Vec<usize>>,
     /// With `--against`: the value of the other export it was aligned with (`null`: unaligned,
     /// so it is not compared and can name no culprit).
@@ -75,17 +82,23 @@ pub struct NodeRow {
 }
 
 impl NodeRow {
+    /// The node and value this row is about.
     pub fn node_ref(&self) -> NodeRef {
         NodeRef { node: self.node.clone(), op: self.op.clone(), value: self.value.clone() }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What a run, or the whole report, concluded.
 #[serde(rename_all = "lowercase")]
 pub enum LocalizeVerdict {
+    /// Every value within the tolerance.
     None,
+    /// A node computes differently on its own inputs.
     Culprit,
+    /// No node exceeds the tolerance alone, but the error grows past it.
     Accumulation,
+    /// A run could not be carried out (or, for a report, every run was skipped).
     Error,
     /// A run only: without `--backend`, a backend whose runtime cannot run the model.
     Skipped,
@@ -95,13 +108,17 @@ pub enum LocalizeVerdict {
 /// backend.
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
+    /// The run's name (`rten vs ort`, `tract: A vs B`, `ort vs pytorch`).
     pub name: String,
+    /// The backend under test.
     pub backend: String,
+    /// What the run concluded.
     pub verdict: LocalizeVerdict,
     /// The first node whose isolated error exceeds the tolerance.
     pub culprit: Option<NodeRef>,
     /// The first node whose cumulative error exceeds the tolerance.
     pub crossing: Option<NodeRef>,
+    /// Why the run could not be carried out (verdict `error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Why the run was skipped (verdict `skipped`): its runtime could not run the model.
@@ -111,10 +128,13 @@ pub struct Run {
     /// exposing every value moved the graph's own outputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_out: Option<super::trace::ReadOut>,
+    /// With `exposed` read-out: the largest move of the graph's own outputs.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_f64")]
     pub exposure_drift: Option<f64>,
+    /// With export B: how many of A's computed values were paired with one of B's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aligned: Option<Aligned>,
+    /// Every value of A, in topological order.
     pub nodes: Vec<NodeRow>,
 }
 
@@ -126,8 +146,11 @@ fn ser_opt_f64<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How many of A's computed values were paired with B's.
 pub struct Aligned {
+    /// The paired values.
     pub values: usize,
+    /// Every computed value of A.
     pub of: usize,
 }
 
@@ -160,25 +183,26 @@ impl Run {
         }
     }
 
-    pub fn failed(name: String, backend: &str, error: &anyhow::Error) -> Run {
+    /// A run that could not be carried out: `error` says why.
+    pub fn failed(name: String, backend: &str, error: &crate::Error) -> Run {
         Run {
-            error: Some(format!("{error:#}")),
+            error: Some(error.to_string()),
             verdict: LocalizeVerdict::Error,
             ..Run::judged(name, backend, Vec::new())
         }
     }
 
     /// A run of a backend (not named by the user) whose runtime cannot run the model.
-    pub fn skipped(name: String, backend: &str, why: &anyhow::Error) -> Run {
+    pub fn skipped(name: String, backend: &str, why: &crate::Error) -> Run {
         Run {
-            skipped: Some(format!("{why:#}")),
+            skipped: Some(why.to_string()),
             verdict: LocalizeVerdict::Skipped,
             ..Run::judged(name, backend, Vec::new())
         }
     }
 
     /// The one-line verdict of this run.
-    fn summary(&self) -> String {
+    pub fn summary(&self) -> String {
         let at = |r: &NodeRef| format!("{} ({}), value {}", r.node, r.op, r.value);
         match (self.verdict, &self.culprit, &self.crossing) {
             (LocalizeVerdict::Error, ..) => {
@@ -202,9 +226,13 @@ impl Run {
 /// Wall time of the parts of a run, in seconds.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Timing {
+    /// Loading models.
     pub load_s: f64,
+    /// Cumulative runs (the whole graph).
     pub cumulative_s: f64,
+    /// Isolated runs (nodes alone).
     pub isolated_s: f64,
+    /// The whole run, wall time.
     pub total_s: f64,
 }
 
@@ -225,25 +253,39 @@ impl Timing {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The report of a `localize`: its verdict, and one run per backend.
 pub struct Report {
+    /// `localize`.
     pub command: &'static str,
+    /// The verdict over the runs ([`Report::summarise`]).
     pub verdict: LocalizeVerdict,
+    /// The first run's culprit, with verdict `culprit`.
     pub culprit: Option<NodeRef>,
+    /// Where the error first crosses the tolerance, with verdict `culprit` or `accumulation`.
     pub crossing: Option<NodeRef>,
+    /// The first run's pairing of A's values to B's.
     pub aligned: Option<Aligned>,
+    /// The model under test (A).
     pub model: String,
+    /// The export taken as expected (B), if any.
     pub against: Option<String>,
     /// The backend whose values are expected, or `pytorch`.
     pub reference: String,
     /// With PyTorch as the reference: what was mapped of its module outputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intermediates: Option<super::pytorch::Intermediates>,
+    /// The case localized.
     pub case: String,
+    /// The tolerance of every value.
     pub tolerance: Tolerance,
+    /// One run per backend, in the backends' order.
     pub runs: Vec<Run>,
+    /// What the parts of the run cost.
     pub timing: Timing,
+    /// Where the repro was written, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repro: Option<String>,
+    /// How many of the worst nodes a text report lists per run.
     #[serde(skip)]
     pub top: usize,
 }
@@ -268,140 +310,5 @@ impl Report {
         self.culprit = culprit;
         self.crossing = crossing;
         self.aligned = self.runs.iter().find_map(|r| r.aligned);
-    }
-
-    pub fn print(&self, format: Format) -> anyhow::Result<()> {
-        match format {
-            Format::Json => return crate::output::print_json(self),
-            Format::Jsonl => return crate::output::print_json_line(self),
-            Format::Text | Format::Markdown => {}
-        }
-        let md = format == Format::Markdown;
-        let word = |v: LocalizeVerdict| match v {
-            LocalizeVerdict::None => "NONE",
-            LocalizeVerdict::Culprit => "CULPRIT",
-            LocalizeVerdict::Accumulation => "ACCUMULATION",
-            LocalizeVerdict::Error => "ERROR",
-            LocalizeVerdict::Skipped => "SKIPPED",
-        };
-        if md {
-            println!("### ssrnet-parity localize: {}\n", word(self.verdict));
-        }
-        println!("model:     {}", escape_control(&self.model));
-        if let Some(b) = &self.against {
-            println!("against:   {}", escape_control(b));
-        } else {
-            println!("reference: {}", self.reference);
-        }
-        if let Some(i) = &self.intermediates {
-            println!(
-                "pytorch:   {} of {} module outputs mapped ({:.0}%), {} values compared; unmapped: {}",
-                i.modules_mapped,
-                i.modules,
-                100.0 * i.fraction,
-                i.values,
-                if i.unmapped.is_empty() {
-                    "none".to_string()
-                } else {
-                    escape_control(&i.unmapped.keys().cloned().collect::<Vec<_>>().join(", "))
-                }
-            );
-        }
-        println!(
-            "case:      {} (atol {}, rtol {})",
-            escape_control(&self.case),
-            self.tolerance.atol,
-            self.tolerance.rtol
-        );
-        for run in &self.runs {
-            println!();
-            let heading = format!(
-                "{}: {} - {}",
-                escape_control(&run.name),
-                word(run.verdict),
-                escape_control(&run.summary())
-            );
-            if md {
-                println!("#### {heading}\n");
-            } else {
-                println!("{heading}");
-            }
-            if let Some(a) = run.aligned {
-                println!("aligned {} of {} values", a.values, a.of);
-            }
-            let not_comparable: Vec<&NodeRow> =
-                run.nodes.iter().filter(|r| r.not_comparable.is_some()).collect();
-            if let Some(first) = not_comparable.first() {
-                println!(
-                    "{} value(s) not comparable on {}, e.g. {}: {}",
-                    not_comparable.len(),
-                    run.backend,
-                    escape_control(&first.value),
-                    escape_control(first.not_comparable.as_deref().unwrap_or_default())
-                );
-            }
-            if let Some(drift) = run.exposure_drift.filter(|d| *d > self.tolerance.atol) {
-                println!(
-                    "warning: exposing every value as an output moved the graph's outputs by {} (the \"mark all\" pitfall)",
-                    sci(drift)
-                );
-            }
-            if run.nodes.is_empty() {
-                continue;
-            }
-            let mut worst: Vec<&NodeRow> = run.nodes.iter().collect();
-            let key = |r: &NodeRow| {
-                r.isolated
-                    .or(r.cumulative)
-                    .map_or(-1.0, |m| if m.max_abs.is_nan() { f64::INFINITY } else { m.max_abs })
-            };
-            worst.sort_by(|a, b| key(b).total_cmp(&key(a)));
-            worst.truncate(self.top);
-            println!("{} worst nodes (by isolated error):", worst.len());
-            let mut t = table(
-                format,
-                &[
-                    "node",
-                    "op",
-                    "value",
-                    "shape",
-                    "cumulative max abs",
-                    "isolated max abs",
-                    "isolated cosine",
-                ],
-            );
-            let cell = |m: Option<Metrics>, f: fn(&Metrics) -> f64| {
-                m.map_or("-".to_string(), |m| sci(f(&m)))
-            };
-            for r in worst {
-                t.add_row(vec![
-                    escape_control(&r.node),
-                    escape_control(&r.op),
-                    escape_control(&r.value),
-                    r.shape.as_ref().map_or("-".into(), |s| format!("{s:?}")),
-                    cell(r.cumulative, |m| m.max_abs),
-                    cell(r.isolated, |m| m.max_abs),
-                    r.isolated.map_or("-".into(), |m| format!("{:.6}", m.cosine)),
-                ]);
-            }
-            println!("{t}");
-        }
-        println!();
-        let overall = match (&self.culprit, &self.crossing) {
-            (Some(c), _) => format!("culprit {} ({}), value {}", c.node, c.op, c.value),
-            (None, Some(k)) => format!("accumulation, crossing at {} ({})", k.node, k.op),
-            _ if self.verdict == LocalizeVerdict::Error => "a run failed".into(),
-            _ => "no divergence".into(),
-        };
-        let line = format!("{}: {}", word(self.verdict), escape_control(&overall));
-        if md {
-            println!("**{line}**")
-        } else {
-            println!("{line}")
-        }
-        if let Some(dir) = &self.repro {
-            println!("repro written to {}", escape_control(dir));
-        }
-        Ok(())
     }
 }

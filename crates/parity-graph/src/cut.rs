@@ -1,16 +1,13 @@
-//! One node run alone on given values of its inputs (the *isolated* run): a node whose isolated
-//! error exceeds the tolerance computes differently itself, whatever its inputs did.
+//! Nodes of a graph cut out as a model of their own, fed given values: what `localize` runs a
+//! node (or a chain of nodes) alone on.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
 use parity_core::onnx::proto::{ModelProto, TensorProto};
-use parity_core::{DType, NamedTensors, Options, Tensor};
-use parity_graph::extract::{ValueType, subgraph_model};
+use parity_core::{DType, NamedTensors, Tensor};
 use prost::Message;
 
-use super::model::Model;
-use parity_engine::BackendName;
+use crate::extract::{ValueType, subgraph_model};
 
 /// Nodes `indices` of `model` (one node, or a chain) as a model of their own, with what it is fed:
 /// inputs typed from `feed`, the outputs named in `expected` typed from it; `None` when a node
@@ -18,7 +15,7 @@ use parity_engine::BackendName;
 /// nodes become initializers holding the fed numbers: runtimes may need them constant (tract reads
 /// `ReduceSum`'s axes only from a constant), and the node computes the same either way.
 pub fn cut(
-    model: &Model,
+    model: &ModelProto,
     indices: &[usize],
     feed: &NamedTensors,
     expected: &NamedTensors,
@@ -29,10 +26,9 @@ pub fn cut(
         .map(|(name, t): (&String, &Tensor)| (name.clone(), (t.dtype(), t.shape().to_vec())))
         .collect();
     let outputs: Vec<String> = expected.keys().cloned().collect();
-    let mut cut = subgraph_model(&model.proto, indices, &outputs, &types)?;
+    let mut cut = subgraph_model(model, indices, &outputs, &types)?;
     let graph = cut.graph.as_mut().expect("subgraph_model builds a graph");
     let constants: HashSet<&str> = model
-        .proto
         .graph
         .iter()
         .flat_map(|g| &g.node)
@@ -55,21 +51,4 @@ pub fn cut(
         }
     }
     Some((cut, fed))
-}
-
-/// Runs `cut` on `backend`, fed `feed`; the model is written to `scratch` first, named by `tag`.
-/// An error is a message: a backend that cannot run a node alone leaves that node's isolated
-/// error unknown, it does not end the run.
-pub fn run(
-    backend: BackendName,
-    cut: &ModelProto,
-    tag: &str,
-    feed: &NamedTensors,
-    options: &Options,
-    scratch: &Path,
-) -> Result<NamedTensors, String> {
-    let path: PathBuf = scratch.join(format!("{tag}-{}.onnx", backend.as_str()));
-    std::fs::write(&path, cut.encode_to_vec()).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut runnable = backend.runtime().prepare(&path, options).map_err(|e| e.to_string())?;
-    runnable.run(feed).map_err(|e| e.to_string())
 }

@@ -9,13 +9,14 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Result;
 use parity_core::{DType, NamedTensors, Options, Tensor, TensorData};
 use prost::Message;
 
 use super::model::Model;
-use crate::parity::{backend_error, prepare};
-use parity_engine::BackendName;
+use crate::error::invalid;
+use crate::load::{backend_error, prepare};
+use crate::sink::Sink;
+use crate::{BackendName, Result};
 
 /// How a trace's values were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -31,12 +32,14 @@ pub enum ReadOut {
 pub struct Trace {
     /// Every node output of the graph, by value name.
     pub values: NamedTensors,
+    /// How the values were read.
     pub read_out: ReadOut,
     /// With [`ReadOut::Exposed`]: the largest absolute difference between the exposed graph's
     /// original outputs and the plain graph's (0 when exposing changed nothing).
     pub exposure_drift: Option<f64>,
     /// Seconds spent loading models and running them.
     pub load_s: f64,
+    /// Seconds spent running.
     pub run_s: f64,
 }
 
@@ -48,10 +51,11 @@ pub fn trace(
     inputs: &NamedTensors,
     options: &Options,
     scratch: &Path,
+    sink: &dyn Sink,
 ) -> Result<Trace> {
     let fail = |what: &str, e| backend_error(backend, &model.path, what, e);
     let started = Instant::now();
-    let mut plain = prepare(backend, &model.path, options)?;
+    let mut plain = prepare(backend, &model.path, options, sink)?;
     let mut load_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let names: Vec<String> = model.values.iter().map(|v| v.value.clone()).collect();
@@ -71,9 +75,10 @@ pub fn trace(
     let exposed_path = scratch.join(format!("exposed-{}.onnx", backend.as_str()));
     let (exposed, _untyped) = parity_graph::values::expose(&model.proto, &names);
     std::fs::write(&exposed_path, exposed.encode_to_vec())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", exposed_path.display()))?;
-    let mut runnable = prepare(backend, &exposed_path, options)
-        .map_err(|e| anyhow::anyhow!("{e} (the model with every value exposed as an output)"))?;
+        .map_err(|e| invalid(format!("{}: {e}", exposed_path.display())))?;
+    let mut runnable = prepare(backend, &exposed_path, options, sink).map_err(|e| {
+        crate::Error::Backend(format!("{e} (the model with every value exposed as an output)"))
+    })?;
     load_s += started.elapsed().as_secs_f64();
     let started = Instant::now();
     let mut values = runnable.run(inputs).map_err(|e| fail("run with every value exposed", e))?;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use crate::Result;
 use parity_core::NamedTensors;
 use parity_core::onnx::proto::ModelProto;
 use parity_graph::values::NodeValue;

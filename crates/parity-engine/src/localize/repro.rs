@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use crate::Result;
 use parity_core::onnx::proto::ModelProto;
 use parity_core::{Case, NamedTensors};
 use prost::Message;

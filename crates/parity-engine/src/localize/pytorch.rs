@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use crate::Result;
+use crate::error::invalid;
 use parity_core::NamedTensors;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ pub struct Intermediates {
     pub values: usize,
     /// Module outputs mapped to a value, of all module outputs hooked.
     pub modules_mapped: usize,
+    /// Module outputs hooked.
     pub modules: usize,
     /// `modules_mapped / modules`.
     pub fraction: f64,
@@ -66,7 +68,7 @@ pub fn expected(
     let manifest = parity_core::golden::Manifest::read(dir.join("manifest.json"))?;
     let section: Section = match manifest.other.get("intermediates") {
         Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
-            anyhow::anyhow!("{}: invalid `intermediates` section: {e}", dir.display())
+            invalid(format!("{}: invalid `intermediates` section: {e}", dir.display()))
         })?,
         None => bail!(
             "{}: cases hold intermediates but the manifest has no `intermediates` section",
