@@ -14,6 +14,7 @@
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
 //! | [`localize`] | where two runs of a model part, node by node: the culprit, or an accumulation |
+//! | [`record`] | a golden set written from a trusted backend, streamed a chunk at a time |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
 //! | [`profile`] | what is specific to a model family, one module each (`plain`, `ssrnet`) |
 //!
@@ -44,6 +45,7 @@ pub mod localize;
 pub mod pairing;
 pub mod profile;
 pub mod read_ahead;
+pub mod record;
 pub mod registry;
 pub mod report;
 pub mod shard;
