@@ -15,6 +15,7 @@
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
 //! | [`localize`] | where two runs of a model part, node by node: the culprit, or an accumulation |
 //! | [`record`] | a golden set written from a trusted backend, streamed a chunk at a time |
+//! | [`merge`] | the shards' reports of one run folded into the run's report |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
 //! | [`profile`] | what is specific to a model family, one module each (`plain`, `ssrnet`) |
 //!
@@ -42,6 +43,7 @@ pub mod corpus;
 pub mod inputs;
 pub mod load;
 pub mod localize;
+pub mod merge;
 pub mod pairing;
 pub mod profile;
 pub mod read_ahead;
