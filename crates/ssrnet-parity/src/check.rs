@@ -54,22 +54,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let info = onnx.model_info()?;
     let golden = GoldenIndex::open(&dir, &batch_agnostic(&info))?;
     let model_sha = parity_core::digest::file_sha256(&model)?;
-    let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
-    let mut other_model = None;
-    if let Some(recorded) = recorded
-        && !model_sha.eq_ignore_ascii_case(&recorded)
-    {
-        let why = format!(
-            "{} (sha256 {model_sha}) is not the model the golden set {} was recorded with \
-             (sha256 {recorded})",
-            model.display(),
-            dir.display()
-        );
-        if args.model.is_none() {
-            bail!("{why}");
-        }
-        other_model = Some(why);
-    }
+    let other_model = other_model(&golden, &dir, &model, &model_sha, args.model.is_some())?;
     let profile = Profile::resolve(args.profile.profile, &onnx, &info, golden.manifest.as_ref())?;
     let backends = parity_engine::registry::chosen(&args.backend);
     let spread = args.scale.spread(backends.len());
@@ -126,15 +111,37 @@ pub fn run(args: Args) -> Result<Verdict> {
         sides,
     );
     if let Some(shard) = shard {
+        let part =
+            ShardPart::new(shard, golden.len(), positions, &tols, args.run.nan_equal, &backends);
         let reference_sha256 = listing_sha256(&golden, &dir)?;
-        let (total, nan_equal) = (golden.len(), args.run.nan_equal);
-        report.shard = Some(ShardPart {
-            model_sha256: model_sha,
-            reference_sha256,
-            ..ShardPart::new(shard, total, positions, &tols, nan_equal, &backends)
-        });
+        report.shard = Some(ShardPart { model_sha256: model_sha, reference_sha256, ..part });
     }
     crate::parity::report::finish(report, args.run.format)
+}
+
+/// Why `model` (sha256 `sha`) is not the model the golden set in `dir` was recorded with, when
+/// it is not: a warning for a model the user `named`, an error for the set's own.
+fn other_model(
+    golden: &GoldenIndex,
+    dir: &std::path::Path,
+    model: &std::path::Path,
+    sha: &str,
+    named: bool,
+) -> Result<Option<String>> {
+    let recorded = golden.manifest.as_ref().and_then(|m| m.model.as_ref()?.sha256.clone());
+    let Some(recorded) = recorded.filter(|r| !sha.eq_ignore_ascii_case(r)) else {
+        return Ok(None);
+    };
+    let why = format!(
+        "{} (sha256 {sha}) is not the model the golden set {} was recorded with (sha256 \
+         {recorded})",
+        model.display(),
+        dir.display()
+    );
+    if !named {
+        bail!("{why}");
+    }
+    Ok(Some(why))
 }
 
 /// sha256 of a golden set's case names (in order) and its manifest: the same for every shard of

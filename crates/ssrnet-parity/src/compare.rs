@@ -4,11 +4,11 @@
 //! backends, which run concurrently ([`parity_engine::stream`]).
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use parity_core::compare::Tolerances;
-use parity_core::{NamedTensors, Tolerance};
+use parity_core::{NamedTensors, Runnable, Tolerance};
 
 use crate::Verdict;
 use crate::args::ProfileArg;
@@ -18,6 +18,7 @@ use crate::parity::{
 };
 use parity_core::onnx::OnnxModel;
 use parity_engine::BackendName;
+use parity_engine::inputs::InputCase;
 use parity_engine::profile::Profile;
 use parity_engine::stream::{Comparison, StreamCase, run_backends};
 
@@ -61,7 +62,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     let spread = args.scale.spread(others.len());
     // The reference runs on the reader's thread while the others run on theirs.
     let options = parity_core::Options { shared_cores: true, ..profile.options(args.run.threads) };
-    let mut reference = prepare(args.reference, &args.model, &options)?;
+    let runnable = prepare(args.reference, &args.model, &options)?;
     let shard = args.scale.shard.map(|s| s.resolve()).transpose()?;
     let positions: Vec<usize> = match shard {
         Some(s) => s.select(source.len()),
@@ -72,34 +73,18 @@ pub fn run(args: Args) -> Result<Verdict> {
         .with_case_lines(args.run.format == crate::output::Format::Jsonl);
     let mut unreadable = parity_engine::corpus::Unreadable::new(&terminal);
     let mut ahead = source.ahead(&positions);
-    // Cases are read and run on the reference `--batch` at a time, then handed out one by one
-    // (again from the start for each wave of backends).
-    let mut batch: VecDeque<(usize, Option<StreamCase>)> = VecDeque::new();
+    let mut reference = Reference {
+        backend: args.reference,
+        model: &args.model,
+        runnable,
+        size: spread.batch,
+        count: positions.len(),
+        batch: VecDeque::new(),
+    };
     let mut read = |k: usize| -> Result<Option<StreamCase>> {
         crate::output::stop_requested()?;
-        if batch.front().is_none_or(|(j, _)| *j != k) {
-            batch.clear();
-            let mut cases = Vec::with_capacity(spread.batch);
-            for j in k..(k + spread.batch).min(positions.len()) {
-                // An image of a corpus that cannot be read is named, and the run goes on.
-                cases.push((j, source.noted(ahead.get(j), &mut unreadable)?));
-            }
-            let inputs: Vec<&NamedTensors> =
-                cases.iter().filter_map(|(_, c)| c.as_ref()).map(|c| &c.inputs).collect();
-            let mut expected = run_together(reference.as_mut(), &inputs).into_iter();
-            for (j, case) in cases {
-                let Some(case) = case else {
-                    batch.push_back((j, None));
-                    continue;
-                };
-                let outputs = expected.next().expect("one result per case").map_err(|e| {
-                    backend_error(args.reference, &args.model, &format!("case {}", case.name), e)
-                })?;
-                let case = StreamCase { name: case.name, inputs: case.inputs, expected: outputs };
-                batch.push_back((j, Some(case)));
-            }
-        }
-        Ok(batch.pop_front().expect("a case read for every position").1)
+        // An image of a corpus that cannot be read is named, and the run goes on.
+        reference.case(k, |j| Ok(source.noted(ahead.get(j), &mut unreadable)?))
     };
     let comparison = Comparison {
         tolerances: &tols,
@@ -140,4 +125,52 @@ pub fn run(args: Args) -> Result<Verdict> {
     // Judged after the report, which covers the cases that were read.
     unreadable.verdict(source.len(), args.source.skip_unreadable, "")?;
     Ok(verdict)
+}
+
+/// The reference backend over the cases: read and run `size` at a time, then handed out one by
+/// one (again from the start for each wave of backends).
+struct Reference<'a> {
+    backend: BackendName,
+    model: &'a Path,
+    runnable: Box<dyn Runnable>,
+    size: usize,
+    count: usize,
+    batch: VecDeque<(usize, Option<StreamCase>)>,
+}
+
+impl Reference<'_> {
+    /// Case `k` with the reference's outputs as expected (`None`: a case `read` skipped).
+    fn case(
+        &mut self,
+        k: usize,
+        mut read: impl FnMut(usize) -> Result<Option<InputCase>>,
+    ) -> Result<Option<StreamCase>> {
+        if self.batch.front().is_none_or(|(j, _)| *j != k) {
+            self.batch.clear();
+            let cases = (k..(k + self.size).min(self.count))
+                .map(|j| Ok((j, read(j)?)))
+                .collect::<Result<Vec<_>>>()?;
+            self.run(cases)?;
+        }
+        Ok(self.batch.pop_front().expect("a case read for every position").1)
+    }
+
+    /// `cases` through the reference in one call, into the batch handed out.
+    fn run(&mut self, cases: Vec<(usize, Option<InputCase>)>) -> Result<()> {
+        let inputs: Vec<&NamedTensors> =
+            cases.iter().filter_map(|(_, c)| c.as_ref()).map(|c| &c.inputs).collect();
+        let mut expected = run_together(self.runnable.as_mut(), &inputs).into_iter();
+        for (j, case) in cases {
+            let Some(case) = case else {
+                self.batch.push_back((j, None));
+                continue;
+            };
+            let outputs = expected.next().expect("one result per case").map_err(|e| {
+                backend_error(self.backend, self.model, &format!("case {}", case.name), e)
+            })?;
+            let case = StreamCase { name: case.name, inputs: case.inputs, expected: outputs };
+            self.batch.push_back((j, Some(case)));
+        }
+        Ok(())
+    }
 }

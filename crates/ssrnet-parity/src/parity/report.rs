@@ -60,26 +60,45 @@ fn print_text(report: &ParityReport, format: Format) {
     if md {
         println!();
     }
-    let mut t = table(
-        format,
-        &[
-            "backend",
-            "output",
-            "max abs",
-            "max rel",
-            "mean abs",
-            "mismatches",
-            "tolerance",
-            "min atol",
-            "worst case",
-            "verdict",
-        ],
-    );
+    println!("{}", summary_table(report, format));
+    // Errors and skips under the table, not in it: a runtime's message can be long.
+    for side in &report.backends {
+        if let Some(err) = &side.error {
+            println!("{}: error: {err}", side.name);
+        }
+        if let Some(why) = &side.skipped {
+            println!("{}: skipped: {why}", side.name);
+        }
+    }
+    for side in report.backends.iter().filter(|s| !s.failed_cases.is_empty()) {
+        print_failures(side);
+    }
+    for (k, v) in &report.extra {
+        println!("{k}: {v}");
+    }
+    print_verdict(report, md);
+}
+
+/// One row per backend and output: the statistics over every case, and the verdict.
+fn summary_table(report: &ParityReport, format: Format) -> comfy_table::Table {
+    let header = [
+        "backend",
+        "output",
+        "max abs",
+        "max rel",
+        "mean abs",
+        "mismatches",
+        "tolerance",
+        "min atol",
+        "worst case",
+        "verdict",
+    ];
+    let mut t = table(format, &header);
     for side in &report.backends {
         if matches!(side.verdict, Outcome::Error | Outcome::Skipped) && side.outputs.is_empty() {
-            let mut row = vec!["-".to_string(); 10];
+            let mut row = vec!["-".to_string(); header.len()];
             row[0] = side.name.clone();
-            row[9] = side.verdict.as_str().to_uppercase();
+            row[header.len() - 1] = side.verdict.as_str().to_uppercase();
             t.add_row(row);
             continue;
         }
@@ -102,58 +121,52 @@ fn print_text(report: &ParityReport, format: Format) {
             ]);
         }
     }
-    println!("{t}");
-    // Errors and skips under the table, not in it: a runtime's message can be long.
-    for side in &report.backends {
-        if let Some(err) = &side.error {
-            println!("{}: error: {err}", side.name);
-        }
-        if let Some(why) = &side.skipped {
-            println!("{}: skipped: {why}", side.name);
-        }
-    }
-    for side in report.backends.iter().filter(|s| !s.failed_cases.is_empty()) {
-        println!(
-            "{}: {} failing case(s): {}",
-            side.name,
-            side.failed_cases.len(),
-            side.failed_cases.join(", ")
-        );
-        for case in side.failures.iter().take(5) {
-            for o in case.outputs.iter().filter(|o| !o.pass) {
-                match (&o.problem, &o.worst) {
-                    (Some(p), _) => println!("  {} / {}: {p}", case.case, o.name),
-                    (None, Some(w)) => println!(
-                        "  {} / {}: {} mismatches, worst at {:?}: got {} expected {} (|diff| {})",
-                        case.case,
-                        o.name,
-                        o.mismatches,
-                        w.index,
-                        w.actual,
-                        w.expected,
-                        sci(w.abs_err)
-                    ),
-                    _ => {}
-                }
+    t
+}
+
+/// A side's failing cases: their names, the first five's worst mismatches, expected NaNs.
+fn print_failures(side: &parity_engine::report::SideReport) {
+    println!(
+        "{}: {} failing case(s): {}",
+        side.name,
+        side.failed_cases.len(),
+        side.failed_cases.join(", ")
+    );
+    for case in side.failures.iter().take(5) {
+        for o in case.outputs.iter().filter(|o| !o.pass) {
+            match (&o.problem, &o.worst) {
+                (Some(p), _) => println!("  {} / {}: {p}", case.case, o.name),
+                (None, Some(w)) => println!(
+                    "  {} / {}: {} mismatches, worst at {:?}: got {} expected {} (|diff| {})",
+                    case.case,
+                    o.name,
+                    o.mismatches,
+                    w.index,
+                    w.actual,
+                    w.expected,
+                    sci(w.abs_err)
+                ),
+                _ => {}
             }
         }
-        let expected_nan: Vec<&str> = side
-            .failures
-            .iter()
-            .filter(|c| c.outputs.iter().any(|o| !o.pass && o.expected_nan > 0))
-            .map(|c| c.case.as_str())
-            .collect();
-        if !expected_nan.is_empty() {
-            println!(
-                "{}: expected NaN in failing case(s): {} (NaN passes only against NaN, with --nan-equal)",
-                side.name,
-                expected_nan.join(", ")
-            );
-        }
     }
-    for (k, v) in &report.extra {
-        println!("{k}: {v}");
+    let expected_nan: Vec<&str> = side
+        .failures
+        .iter()
+        .filter(|c| c.outputs.iter().any(|o| !o.pass && o.expected_nan > 0))
+        .map(|c| c.case.as_str())
+        .collect();
+    if !expected_nan.is_empty() {
+        println!(
+            "{}: expected NaN in failing case(s): {} (NaN passes only against NaN, with --nan-equal)",
+            side.name,
+            expected_nan.join(", ")
+        );
     }
+}
+
+/// The last line: the verdict and what it means.
+fn print_verdict(report: &ParityReport, md: bool) {
     let summary = match report.verdict {
         Outcome::Pass => {
             let ran = report.backends.iter().filter(|b| b.verdict == Outcome::Pass).count();
