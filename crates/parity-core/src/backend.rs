@@ -45,14 +45,24 @@ impl Options {
         Options { threads, ..Options::default() }
     }
 
-    /// The requested thread count, checked the same way for every backend: `Some(0)` is an
-    /// [`Error::Input`].
+    /// The requested thread count, checked the same way for every backend: `Some(0)`, or more
+    /// than [`max_threads`], is an [`Error::Input`].
     pub fn threads(&self) -> Result<Option<usize>> {
         match self.threads {
             Some(0) => Err(Error::Input("threads must be at least 1, got 0".into())),
+            Some(n) if n > max_threads() => Err(Error::Input(format!(
+                "threads must be at most {} (four per core on this machine), got {n}",
+                max_threads()
+            ))),
             other => Ok(other),
         }
     }
+}
+
+/// The most intra-op threads a backend is given: four per core (1 core when the system cannot
+/// say), so that a typo cannot spawn thousands.
+pub fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// One axis of a declared input or output shape.

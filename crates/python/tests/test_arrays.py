@@ -101,3 +101,10 @@ def test_run_keeps_the_loaded_model_until_its_file_changes(tmp_path: Path) -> No
     for backend in BACKENDS:
         again = sp.run(model, feeds, backend=backend)["y"]
         np.testing.assert_allclose(again, 3.5 * feeds["x"] + 1, rtol=1e-6, atol=1e-6, err_msg=backend)
+
+
+def test_run_refuses_absurd_thread_counts(typed_model: Path) -> None:
+    with pytest.raises(sp.ParityError, match="threads must be at most"):
+        sp.run(typed_model, typed_feeds(1), threads=10**6)
+    with pytest.raises(sp.ParityError, match="threads must be at least 1"):
+        sp.run(typed_model, typed_feeds(1), backend="tract", threads=0)

@@ -188,16 +188,10 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The most threads a backend may be given: four per core (`--threads` above it is refused, so a
-/// typo cannot spawn thousands).
-pub fn max_threads() -> usize {
-    4 * cores()
-}
-
-/// clap value parser: a thread count from 1 to [`max_threads`].
+/// clap value parser: a thread count from 1 to [`parity_core::backend::max_threads`].
 pub fn thread_count(s: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;
-    let max = max_threads();
+    let max = parity_core::backend::max_threads();
     if n > max {
         return Err(format!("must be at most {max} (four per core on this machine)"));
     }
