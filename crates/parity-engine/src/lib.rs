@@ -13,7 +13,7 @@
 //! | [`report`] | the report of a check, compare, diff or merge: serde types and their verdicts |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
-//! | [`bench`] | latency, throughput and GFLOP/s per backend, batch and thread count |
+//! | [`mod@bench`] | latency, throughput and GFLOP/s per backend, batch and thread count |
 //! | [`localize`] | where two runs of a model part, node by node: the culprit, or an accumulation |
 //! | [`record`] | a golden set written from a trusted backend, streamed a chunk at a time |
 //! | [`merge`] | the shards' reports of one run folded into the run's report |
