@@ -59,10 +59,15 @@ impl Options {
     }
 }
 
-/// The most intra-op threads a backend is given: four per core (1 core when the system cannot
-/// say), so that a typo cannot spawn thousands.
+/// The cores this process may use (1 when the system cannot say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most intra-op threads a backend is given: four per core, so that a typo cannot spawn
+/// thousands.
 pub fn max_threads() -> usize {
-    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    4 * cores()
 }
 
 /// One axis of a declared input or output shape.

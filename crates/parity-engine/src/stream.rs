@@ -50,8 +50,7 @@ impl Spread {
     /// waves of two, since loading dominates and the backends differ in speed), else one; at most
     /// `backends`, at least one.
     pub fn new(jobs: Option<usize>, backends: usize, batch: usize) -> Spread {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let default = if cores > 1 { backends } else { 1 };
+        let default = if parity_core::backend::cores() > 1 { backends } else { 1 };
         Spread { jobs: jobs.unwrap_or(default).min(backends).max(1), batch }
     }
 }

@@ -183,11 +183,6 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// The cores this process may use (1 when the system cannot say).
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// clap value parser: a thread count from 1 to [`parity_core::backend::max_threads`].
 pub fn thread_count(s: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;

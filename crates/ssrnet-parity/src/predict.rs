@@ -104,7 +104,7 @@ pub fn run(args: Args) -> Result<Verdict> {
         input: &info.inputs[0].name,
         output,
         pre: &pre,
-        decode_in_parallel: jobs < crate::output::cores(),
+        decode_in_parallel: jobs < parity_core::backend::cores(),
     };
 
     let total = files.len();
@@ -175,7 +175,7 @@ pub const MAX_DEFAULT_JOBS: usize = 4;
 /// never waits on its own workers (on 2 cores, SSRNet: 5.94 core-s for 10,000 crops against
 /// 6.27 with one two-thread session); `--threads` alone keeps one session with that many.
 fn sessions(jobs: Option<usize>, threads: Option<usize>) -> (usize, Option<usize>) {
-    let cores = crate::output::cores();
+    let cores = parity_core::backend::cores();
     match (jobs, threads) {
         (None, Some(t)) => (1, Some(t)),
         (jobs, threads) => {
