@@ -21,6 +21,9 @@ pub enum Error {
     /// case ([`crate::load::backend_error`]).
     #[error("{0}")]
     Backend(String),
+    /// The caller asked the run to stop ([`crate::sink::Sink::stop_requested`]).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// Shorthand for [`Error::Invalid`].
@@ -33,4 +36,12 @@ macro_rules! bail {
     ($($arg:tt)*) => {
         return Err($crate::error::invalid(format!($($arg)*)))
     };
+}
+
+/// [`Error::Interrupted`] once `sink` asks the run to stop.
+pub(crate) fn stop_point(sink: &dyn crate::sink::Sink) -> Result<()> {
+    match sink.stop_requested() {
+        true => Err(Error::Interrupted),
+        false => Ok(()),
+    }
 }

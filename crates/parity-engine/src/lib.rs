@@ -10,6 +10,10 @@
 //! | [`load`] | a model loaded on a backend: one-line refusals, declared opsets as warnings |
 //! | [`batch`] | cases through a prepared model, sharing calls where they can; outputs compared |
 //! | [`stream`] | many cases through several backends at once, each compared as it comes |
+//! | [`check`] | a golden set (or cases in memory) on every chosen backend, against the goldens |
+//! | [`compare`] | backends against a reference backend on the same inputs |
+//! | [`diff`] | a new export held to an earlier one's outputs on one backend |
+//! | [`settings`] | what check, compare and diff share: criteria, scale |
 //! | [`report`] | the report of a check, compare, diff or merge: serde types and their verdicts |
 //! | [`shard`] | a deterministic part of a run's cases (`K/N`, or the batch engine's index) |
 //! | [`read_ahead`] | cases read a chunk at a time on every core while the backends run |
@@ -41,7 +45,10 @@
 mod error;
 pub mod batch;
 pub mod bench;
+pub mod check;
+pub mod compare;
 pub mod corpus;
+pub mod diff;
 pub mod inputs;
 pub mod load;
 pub mod localize;
@@ -52,6 +59,7 @@ pub mod read_ahead;
 pub mod record;
 pub mod registry;
 pub mod report;
+pub mod settings;
 pub mod shard;
 pub mod sink;
 pub mod stream;

@@ -235,3 +235,13 @@ impl ParityReport {
         Some(format!("no backend could run the model: {}", skipped.join("; ")))
     }
 }
+
+/// A run's report, and an error judged after it (images of a corpus that could not be read,
+/// without `skip_unreadable`): the report still covers the cases that were read, and is shown
+/// before the error.
+pub struct Concluded {
+    /// The report.
+    pub report: ParityReport,
+    /// The run's error, if any.
+    pub error: Option<crate::Error>,
+}

@@ -91,7 +91,8 @@ enum Stopped {
 /// comparisons left (summaries and failed cases), or the error that stopped it (a backend that cannot load or
 /// run a case stops, the others go on; one that cannot load is skipped instead with
 /// [`Comparison::skip_refused`]); an error from `read` (an unreadable case) ends the whole run.
-/// Each compared case is an [`Event::Case`] and an [`Event::Progress`] of one to `sink`.
+/// Each compared case is an [`Event::Case`] and an [`Event::Progress`] of one to `sink`, after an
+/// [`Event::Planned`] of every backend's cases.
 #[allow(clippy::too_many_arguments)]
 pub fn run_backends<E: Send>(
     backends: &[BackendName],
@@ -103,6 +104,7 @@ pub fn run_backends<E: Send>(
     comparison: Comparison<'_>,
     sink: &dyn Sink,
 ) -> Result<Vec<SideReport>, E> {
+    sink.event(Event::Planned((backends.len() * count) as u64));
     let mut results: Vec<Option<Result<Compared, Stopped>>> =
         backends.iter().map(|_| None).collect();
     let order: Vec<usize> = (0..backends.len()).collect();

@@ -54,3 +54,15 @@ pub fn run<T: Send + 'static>(
     let _ = py.detach(|| worker.join());
     outcome
 }
+
+/// A sink for runs whose events Python does not show: it drops them, and asks the run to stop
+/// once `stop` is set (by [`run`], on Ctrl-C).
+pub struct Stoppable(pub Arc<AtomicBool>);
+
+impl parity_engine::sink::Sink for Stoppable {
+    fn event(&self, _event: parity_engine::sink::Event<'_>) {}
+
+    fn stop_requested(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}

@@ -12,7 +12,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 mod arrays;
-mod in_memory;
 mod interrupt;
 mod sessions;
 
@@ -101,8 +100,11 @@ fn check_arrays(
         .map_err(error)?;
     let stop = Arc::new(AtomicBool::new(false));
     let worker_stop = Arc::clone(&stop);
-    let request = in_memory::Request { model, cases, expected, backends, atol, rtol };
-    let report = interrupt::run(py, &stop, move || request.run(&worker_stop))?.map_err(error)?;
+    let criteria = parity_engine::settings::Criteria { atol, rtol, ..Default::default() };
+    let request = parity_engine::check::Arrays { model, cases, expected, backends, criteria };
+    let sink = interrupt::Stoppable(worker_stop);
+    let report = interrupt::run(py, &stop, move || parity_engine::check::arrays(request, &sink))?
+        .map_err(error)?;
     let code = match report.verdict {
         parity_engine::report::Outcome::Pass => 0,
         parity_engine::report::Outcome::Fail => 1,

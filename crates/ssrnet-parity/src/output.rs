@@ -96,7 +96,7 @@ thread_local! {
 }
 
 /// `f` run with [`print_json`] keeping its document instead of printing it, [`note`] silent, and
-/// [`stop_requested`] reading `stop`; returns `f`'s result and the document.
+/// [`Stop::current`] reading `stop`; returns `f`'s result and the document.
 pub fn capturing<R>(stop: &Arc<AtomicBool>, f: impl FnOnce() -> R) -> (R, Option<String>) {
     CAPTURED.with(|c| *c.borrow_mut() = Some(None));
     STOP.with(|s| *s.borrow_mut() = Some(Arc::clone(stop)));
@@ -106,14 +106,21 @@ pub fn capturing<R>(stop: &Arc<AtomicBool>, f: impl FnOnce() -> R) -> (R, Option
     (result, document)
 }
 
-/// An error once the caller of [`capturing`] asked the run to stop (checked between cases; the
-/// command line stops by its signal handler instead).
-pub fn stop_requested() -> Result<()> {
-    let stop = STOP.with(|s| s.borrow().as_ref().is_some_and(|s| s.load(Ordering::Relaxed)));
-    if stop {
-        anyhow::bail!("interrupted");
+/// The request to stop of the caller of [`capturing`] on this thread, if any: read from any
+/// thread of the run (the command line stops by its signal handler instead).
+#[derive(Clone, Default)]
+pub struct Stop(Option<Arc<AtomicBool>>);
+
+impl Stop {
+    /// This thread's caller's.
+    pub fn current() -> Stop {
+        Stop(STOP.with(|s| s.borrow().clone()))
     }
-    Ok(())
+
+    /// Whether the caller asked the run to stop (checked between cases).
+    pub fn requested(&self) -> bool {
+        self.0.as_ref().is_some_and(|s| s.load(Ordering::Relaxed))
+    }
 }
 
 /// Whether this thread is inside [`capturing`].

@@ -10,12 +10,14 @@ use crate::output::escape_control;
 pub struct Terminal {
     bar: indicatif::ProgressBar,
     case_lines: bool,
+    stop: crate::output::Stop,
 }
 
 impl Terminal {
-    /// Rendered around `bar`; no JSON lines.
+    /// Rendered around `bar`; no JSON lines. The run stops when this thread's caller asks
+    /// ([`crate::output::capturing`]).
     pub fn new(bar: &indicatif::ProgressBar) -> Terminal {
-        Terminal { bar: bar.clone(), case_lines: false }
+        Terminal { bar: bar.clone(), case_lines: false, stop: crate::output::Stop::current() }
     }
 
     /// Also each compared case as a JSON line on stdout (`--format jsonl`) when `on`.
@@ -27,6 +29,7 @@ impl Terminal {
 impl Sink for Terminal {
     fn event(&self, event: Event<'_>) {
         let line = match event {
+            Event::Planned(n) => return self.bar.set_length(n),
             Event::Progress(n) => return self.bar.inc(n),
             Event::Case { backend, report } => {
                 if self.case_lines {
@@ -42,6 +45,10 @@ impl Sink for Terminal {
             }
         };
         self.bar.suspend(|| eprintln!("{line}"));
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop.requested()
     }
 }
 

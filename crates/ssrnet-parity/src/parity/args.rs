@@ -1,10 +1,6 @@
 //! Flags shared by `check`, `compare` and `diff`.
 
-use anyhow::Result;
-use parity_core::ModelInfo;
-use parity_core::compare::{CompareOptions, Tolerances};
-
-use parity_engine::stream::Spread;
+use parity_engine::settings::{Criteria, Scale};
 
 use crate::output::Format;
 
@@ -26,9 +22,9 @@ pub struct ScaleArgs {
 }
 
 impl ScaleArgs {
-    /// The spread for `backends` backends.
-    pub fn spread(&self, backends: usize) -> Spread {
-        Spread::new(self.jobs, backends, self.batch)
+    /// The engine's scale.
+    pub fn scale(&self) -> Scale {
+        Scale { jobs: self.jobs, batch: self.batch, shard: self.shard }
     }
 }
 
@@ -59,31 +55,13 @@ pub struct ParityArgs {
 }
 
 impl ParityArgs {
-    /// Flags over `base` (the manifest's tolerances, or the defaults); `--output-tol` must name
-    /// one of `info`'s outputs.
-    pub fn resolve(&self, base: Tolerances, info: &ModelInfo) -> Result<Tolerances> {
-        let mut tols = base;
-        if self.atol.is_some() || self.rtol.is_some() {
-            let atol = self.atol.unwrap_or(tols.default.atol);
-            let rtol = self.rtol.unwrap_or(tols.default.rtol);
-            let t = parity_core::Tolerance::new(atol, rtol)?;
-            tols = Tolerances::uniform(t);
+    /// The engine's criteria.
+    pub fn criteria(&self) -> Criteria {
+        Criteria {
+            atol: self.atol,
+            rtol: self.rtol,
+            per_output: self.output_tol.clone(),
+            nan_equal: self.nan_equal,
         }
-        for spec in &self.output_tol {
-            let (name, t) = parity_core::Tolerance::parse_override(spec)?;
-            if !info.outputs.iter().any(|o| o.name == name) {
-                let names: Vec<&str> = info.outputs.iter().map(|o| o.name.as_str()).collect();
-                anyhow::bail!(
-                    "--output-tol {spec}: the model has no output '{name}' (its outputs: {})",
-                    names.join(", ")
-                );
-            }
-            tols = tols.with(name, t);
-        }
-        Ok(tols)
-    }
-
-    pub fn options(&self) -> CompareOptions {
-        CompareOptions { nan_equal: self.nan_equal }
     }
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use parity_core::compare::CaseReport;
-use parity_engine::report::{Outcome, ParityReport};
+use parity_engine::report::{Concluded, Outcome, ParityReport};
 use serde::Serialize;
 
 use crate::Verdict;
@@ -36,6 +36,15 @@ pub fn finish(report: ParityReport, format: Format) -> Result<Verdict> {
         (Outcome::Pass, _) => Ok(Verdict::Pass),
         (Outcome::Fail, _) => Ok(Verdict::Fail),
         (_, line) => anyhow::bail!("{}", line.unwrap_or_default()),
+    }
+}
+
+/// Prints a run's report, then its error if it has one ([`Concluded`]); else as [`finish`].
+pub fn conclude(concluded: Concluded, format: Format) -> Result<Verdict> {
+    let verdict = finish(concluded.report, format)?;
+    match concluded.error {
+        Some(e) => Err(e.into()),
+        None => Ok(verdict),
     }
 }
 
