@@ -21,6 +21,7 @@
 //! | [`localize`] | where two runs of a model part, node by node: the culprit, or an accumulation |
 //! | [`record`] | a golden set written from a trusted backend, streamed a chunk at a time |
 //! | [`merge`] | the shards' reports of one run folded into the run's report |
+//! | [`predict`] | ages over an image corpus, rows in path order, on sessions that decode and infer |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
 //! | [`profile`] | what is specific to a model family, one module each (`plain`, `ssrnet`) |
 //!
@@ -54,6 +55,7 @@ pub mod load;
 pub mod localize;
 pub mod merge;
 pub mod pairing;
+pub mod predict;
 pub mod profile;
 pub mod read_ahead;
 pub mod record;

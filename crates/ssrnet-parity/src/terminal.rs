@@ -51,14 +51,3 @@ impl Sink for Terminal {
         self.stop.requested()
     }
 }
-
-/// A sink for runs without a progress bar: warnings are kept for the end of the run.
-pub struct AtEnd;
-
-impl Sink for AtEnd {
-    fn event(&self, event: Event<'_>) {
-        if let Event::Warning(warning) = event {
-            crate::output::warn_at_end(warning.to_string());
-        }
-    }
-}
