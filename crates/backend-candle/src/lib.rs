@@ -247,6 +247,7 @@ fn to_candle(t: &Tensor) -> candle_core::Result<CTensor> {
     let shape = t.shape();
     let dev = &Device::Cpu;
     match t.data() {
+        TensorData::F16(v) => CTensor::from_slice(v, shape, dev),
         TensorData::F32(v) => CTensor::from_slice(v, shape, dev),
         TensorData::F64(v) => CTensor::from_slice(v, shape, dev),
         TensorData::I64(v) => CTensor::from_slice(v, shape, dev),
@@ -264,6 +265,7 @@ fn from_candle(t: &CTensor, want: DType) -> std::result::Result<Tensor, String> 
     let flat = t.flatten_all().map_err(|e| e.to_string())?;
     let e = |e: candle_core::Error| e.to_string();
     let data = match (want, flat.dtype()) {
+        (DType::F16, CDType::F16) => TensorData::F16(flat.to_vec1().map_err(e)?),
         (DType::F32, CDType::F32) => TensorData::F32(flat.to_vec1().map_err(e)?),
         (DType::F64, CDType::F64) => TensorData::F64(flat.to_vec1().map_err(e)?),
         (DType::I64, CDType::I64) => TensorData::I64(flat.to_vec1().map_err(e)?),

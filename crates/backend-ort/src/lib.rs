@@ -228,6 +228,7 @@ fn source(model: &Path, mut proto: parity_core::onnx::proto::ModelProto) -> Resu
 fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {
     let shape = t.shape().to_vec();
     Ok(match t.data() {
+        TensorData::F16(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
         TensorData::F32(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
         TensorData::F64(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
         TensorData::I64(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
@@ -247,25 +248,20 @@ fn to_tensor(name: &str, value: &DynValue) -> std::result::Result<Tensor, String
     let ty =
         value.dtype().tensor_type().ok_or_else(|| format!("output '{name}' is not a tensor"))?;
     let err = |e: ort::Error| format!("output '{name}': {e}");
+    // The value as `$t`, into `TensorData::$variant`.
+    macro_rules! take {
+        ($t:ty, $variant:ident) => {
+            take::<$t>(value).map(|(s, d)| (s, TensorData::$variant(d))).map_err(err)?
+        };
+    }
     let (shape, data) = match ty {
-        TensorElementType::Float32 => {
-            take::<f32>(value).map(|(s, d)| (s, TensorData::F32(d))).map_err(err)?
-        }
-        TensorElementType::Float64 => {
-            take::<f64>(value).map(|(s, d)| (s, TensorData::F64(d))).map_err(err)?
-        }
-        TensorElementType::Int64 => {
-            take::<i64>(value).map(|(s, d)| (s, TensorData::I64(d))).map_err(err)?
-        }
-        TensorElementType::Int32 => {
-            take::<i32>(value).map(|(s, d)| (s, TensorData::I32(d))).map_err(err)?
-        }
-        TensorElementType::Uint8 => {
-            take::<u8>(value).map(|(s, d)| (s, TensorData::U8(d))).map_err(err)?
-        }
-        TensorElementType::Bool => {
-            take::<bool>(value).map(|(s, d)| (s, TensorData::Bool(d))).map_err(err)?
-        }
+        TensorElementType::Float16 => take!(parity_core::tensor::f16, F16),
+        TensorElementType::Float32 => take!(f32, F32),
+        TensorElementType::Float64 => take!(f64, F64),
+        TensorElementType::Int64 => take!(i64, I64),
+        TensorElementType::Int32 => take!(i32, I32),
+        TensorElementType::Uint8 => take!(u8, U8),
+        TensorElementType::Bool => take!(bool, Bool),
         other => {
             return Err(format!(
                 "output '{name}' has element type {other}, which parity-core does not carry"

@@ -1,7 +1,7 @@
 //! Tensors between parity-core and RTen.
 //!
 //! RTen computes in `f32`, `i32`, `i8` and `u8` only; it reads an ONNX `int64` or `bool` value as
-//! `i32` and a `double` as `f32`. So an input of such a type is narrowed on the way in (an `int64`
+//! `i32` and a `double` or `float16` as `f32`. So an input of such a type is narrowed on the way in (an `int64`
 //! outside `i32` range is an error, never wrapped), and an output comes back in the dtype the
 //! graph declares, so that comparisons with other backends see the same dtypes.
 
@@ -15,6 +15,8 @@ use crate::NAME;
 pub(crate) fn to_rten(name: &str, t: &Tensor) -> Result<Value> {
     let shape = t.shape();
     let value = match t.data() {
+        TensorData::F16(v) => Value::from_shape(shape, v.iter().map(|&x| f32::from(x)).collect())
+            .map_err(|e| e.to_string()),
         TensorData::F32(v) => Value::from_shape(shape, v.clone()).map_err(|e| e.to_string()),
         TensorData::F64(v) => Value::from_shape(shape, v.iter().map(|&x| x as f32).collect())
             .map_err(|e| e.to_string()),
@@ -47,6 +49,9 @@ pub(crate) fn from_rten(name: &str, v: Value, declared: Option<DType>) -> Result
             let data = t.to_vec();
             let data = match declared {
                 Some(DType::F64) => TensorData::F64(data.into_iter().map(f64::from).collect()),
+                Some(DType::F16) => TensorData::F16(
+                    data.into_iter().map(parity_core::tensor::f16::from_f32).collect(),
+                ),
                 _ => TensorData::F32(data),
             };
             (shape, data)

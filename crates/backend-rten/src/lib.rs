@@ -97,12 +97,12 @@ impl Runtime for Rten {
     }
 
     /// RTen computes in `f32`, `i32`, `i8` and `u8`: int64 and bool are held as
-    /// int32, float64 as float32.
+    /// int32, float64 and float16 as float32.
     fn holds(&self, declared: parity_core::DType) -> parity_core::DType {
         use parity_core::DType;
         match declared {
             DType::I64 | DType::Bool => DType::I32,
-            DType::F64 => DType::F32,
+            DType::F64 | DType::F16 => DType::F32,
             other => other,
         }
     }

@@ -25,6 +25,7 @@ pub(crate) fn to_tract_rows(
         start * row..(start + n) * row
     };
     let r = match t.data() {
+        TensorData::F16(v) => T::from_shape(&shape, &v[range]),
         TensorData::F32(v) => T::from_shape(&shape, &v[range]),
         TensorData::F64(v) => T::from_shape(&shape, &v[range]),
         TensorData::I64(v) => T::from_shape(&shape, &v[range]),
@@ -37,25 +38,22 @@ pub(crate) fn to_tract_rows(
 
 pub(crate) fn from_tract(name: &str, t: &tract_onnx::prelude::Tensor) -> Result<Tensor> {
     let err = |e: TractError| Error::backend(NAME, format!("output '{name}': {e:#}"));
+    // The elements of `t` as `$t`, into `TensorData::$variant`.
+    macro_rules! plain {
+        ($t:ty, $variant:ident) => {
+            TensorData::$variant(
+                t.to_plain_array_view::<$t>().map_err(err)?.iter().copied().collect(),
+            )
+        };
+    }
     let data = match t.datum_type() {
-        DatumType::F32 => {
-            TensorData::F32(t.to_plain_array_view::<f32>().map_err(err)?.iter().copied().collect())
-        }
-        DatumType::F64 => {
-            TensorData::F64(t.to_plain_array_view::<f64>().map_err(err)?.iter().copied().collect())
-        }
-        DatumType::I64 => {
-            TensorData::I64(t.to_plain_array_view::<i64>().map_err(err)?.iter().copied().collect())
-        }
-        DatumType::I32 => {
-            TensorData::I32(t.to_plain_array_view::<i32>().map_err(err)?.iter().copied().collect())
-        }
-        DatumType::U8 => {
-            TensorData::U8(t.to_plain_array_view::<u8>().map_err(err)?.iter().copied().collect())
-        }
-        DatumType::Bool => TensorData::Bool(
-            t.to_plain_array_view::<bool>().map_err(err)?.iter().copied().collect(),
-        ),
+        DatumType::F16 => plain!(parity_core::tensor::f16, F16),
+        DatumType::F32 => plain!(f32, F32),
+        DatumType::F64 => plain!(f64, F64),
+        DatumType::I64 => plain!(i64, I64),
+        DatumType::I32 => plain!(i32, I32),
+        DatumType::U8 => plain!(u8, U8),
+        DatumType::Bool => plain!(bool, Bool),
         // A shape value tract keeps symbolic (`Shape` of a dynamic input) is int64 in ONNX; once
         // the input is concrete, so is every dimension.
         DatumType::TDim => TensorData::I64(

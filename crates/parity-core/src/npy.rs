@@ -40,6 +40,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<Tensor, String> {
     let dtype = match npy.dtype() {
         NpyDType::Plain(ts) => {
             let ours = match (ts.type_char(), ts.size_field()) {
+                (TypeChar::Float, 2) => Some(DType::F16),
                 (TypeChar::Float, 4) => Some(DType::F32),
                 (TypeChar::Float, 8) => Some(DType::F64),
                 (TypeChar::Int, 8) => Some(DType::I64),
@@ -49,7 +50,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<Tensor, String> {
                 _ => None,
             };
             ours.ok_or_else(|| {
-                format!("unsupported dtype '{ts}' (supported: float32, float64, int64, int32, uint8, bool)")
+                format!("unsupported dtype '{ts}' (supported: float16, float32, float64, int64, int32, uint8, bool)")
             })?
         }
         other => return Err(format!("unsupported structured dtype {}", other.descr())),
@@ -72,6 +73,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<Tensor, String> {
     let fortran = npy.order() == Order::Fortran;
     let io = |e: std::io::Error| format!("corrupt npy data: {e}");
     let data = match dtype {
+        DType::F16 => TensorData::F16(npy.into_vec().map_err(io)?),
         DType::F32 => TensorData::F32(npy.into_vec().map_err(io)?),
         DType::F64 => TensorData::F64(npy.into_vec().map_err(io)?),
         DType::I64 => TensorData::I64(npy.into_vec().map_err(io)?),
@@ -99,6 +101,7 @@ pub fn encode(tensor: &Tensor) -> std::io::Result<Vec<u8>> {
         }};
     }
     match tensor.data() {
+        TensorData::F16(v) => put!(crate::tensor::f16, v),
         TensorData::F32(v) => put!(f32, v),
         TensorData::F64(v) => put!(f64, v),
         TensorData::I64(v) => put!(i64, v),
@@ -136,6 +139,7 @@ fn fortran_to_c(data: TensorData, shape: &[usize]) -> TensorData {
         out
     }
     match data {
+        TensorData::F16(v) => TensorData::F16(permute(&v, shape)),
         TensorData::F32(v) => TensorData::F32(permute(&v, shape)),
         TensorData::F64(v) => TensorData::F64(permute(&v, shape)),
         TensorData::I64(v) => TensorData::I64(permute(&v, shape)),

@@ -1,9 +1,12 @@
 //! A dense, row-major tensor: a shape plus typed data. f32 is what SSRNet uses; the other dtypes are
-//! those ONNX test data carries.
+//! those ONNX test data carries, and float16 (a model exported after `.half()`).
+
+pub use half::f16;
 
 /// Element type of a [`Tensor`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {
+    F16,
     F32,
     F64,
     I64,
@@ -15,6 +18,7 @@ pub enum DType {
 /// The elements of a [`Tensor`], row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TensorData {
+    F16(Vec<f16>),
     F32(Vec<f32>),
     F64(Vec<f64>),
     I64(Vec<i64>),
@@ -34,6 +38,7 @@ impl TensorData {
     /// Number of elements.
     pub fn len(&self) -> usize {
         match self {
+            TensorData::F16(v) => v.len(),
             TensorData::F32(v) => v.len(),
             TensorData::F64(v) => v.len(),
             TensorData::I64(v) => v.len(),
@@ -51,6 +56,7 @@ impl TensorData {
     /// The element type.
     pub fn dtype(&self) -> DType {
         match self {
+            TensorData::F16(_) => DType::F16,
             TensorData::F32(_) => DType::F32,
             TensorData::F64(_) => DType::F64,
             TensorData::I64(_) => DType::I64,
@@ -105,9 +111,14 @@ impl Tensor {
 }
 
 impl DType {
+    /// Every element type.
+    pub const ALL: [DType; 7] =
+        [DType::F16, DType::F32, DType::F64, DType::I64, DType::I32, DType::U8, DType::Bool];
+
     /// NumPy's name for the type (`float32`, `uint8`, ...), as used in error messages.
     pub fn name(self) -> &'static str {
         match self {
+            DType::F16 => "float16",
             DType::F32 => "float32",
             DType::F64 => "float64",
             DType::I64 => "int64",
@@ -119,23 +130,22 @@ impl DType {
 
     /// The type named `name` (NumPy's `float32`, ... as [`DType::name`] gives); `None` otherwise.
     pub fn from_name(name: &str) -> Option<DType> {
-        [DType::F32, DType::F64, DType::I64, DType::I32, DType::U8, DType::Bool]
-            .into_iter()
-            .find(|d| d.name() == name)
+        DType::ALL.into_iter().find(|d| d.name() == name)
     }
 
     /// Size of one element in bytes.
     pub fn size(self) -> usize {
         match self {
+            DType::F16 => 2,
             DType::F32 | DType::I32 => 4,
             DType::F64 | DType::I64 => 8,
             DType::U8 | DType::Bool => 1,
         }
     }
 
-    /// True for `F32` and `F64`, the only types that can hold NaN or infinity.
+    /// True for `F16`, `F32` and `F64`, the only types that can hold NaN or infinity.
     pub fn is_float(self) -> bool {
-        matches!(self, DType::F32 | DType::F64)
+        matches!(self, DType::F16 | DType::F32 | DType::F64)
     }
 }
 
@@ -154,13 +164,14 @@ macro_rules! tensor_data_from {
         }
     )*};
 }
-tensor_data_from!(f32 => F32, f64 => F64, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
+tensor_data_from!(f16 => F16, f32 => F32, f64 => F64, i64 => I64, i32 => I32, u8 => U8, bool => Bool);
 
 impl TensorData {
     /// Element `i` widened to f64 (`true` is 1, `false` 0); i64 beyond 2^53 rounds. `None` when
     /// out of range.
     pub fn get_f64(&self, i: usize) -> Option<f64> {
         Some(match self {
+            TensorData::F16(v) => f64::from(*v.get(i)?),
             TensorData::F32(v) => f64::from(*v.get(i)?),
             TensorData::F64(v) => *v.get(i)?,
             TensorData::I64(v) => *v.get(i)? as f64,
@@ -173,6 +184,7 @@ impl TensorData {
     /// Every element widened to f64 (see [`TensorData::get_f64`]).
     pub fn to_f64_vec(&self) -> Vec<f64> {
         match self {
+            TensorData::F16(v) => v.iter().map(|&x| f64::from(x)).collect(),
             TensorData::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
             TensorData::F64(v) => v.clone(),
             TensorData::I64(v) => v.iter().map(|&x| x as f64).collect(),
@@ -185,6 +197,7 @@ impl TensorData {
     /// Flat index of the first NaN, if any (always `None` for integer types).
     pub fn first_nan(&self) -> Option<usize> {
         match self {
+            TensorData::F16(v) => v.iter().position(|x| x.is_nan()),
             TensorData::F32(v) => v.iter().position(|x| x.is_nan()),
             TensorData::F64(v) => v.iter().position(|x| x.is_nan()),
             _ => None,
@@ -194,6 +207,7 @@ impl TensorData {
     /// Flat index of the first NaN or infinity, if any (always `None` for integer types).
     pub fn first_non_finite(&self) -> Option<usize> {
         match self {
+            TensorData::F16(v) => v.iter().position(|x| !x.is_finite()),
             TensorData::F32(v) => v.iter().position(|x| !x.is_finite()),
             TensorData::F64(v) => v.iter().position(|x| !x.is_finite()),
             _ => None,
@@ -208,6 +222,7 @@ impl TensorData {
         let fits = |x: f64| match held {
             DType::I32 => x >= f64::from(i32::MIN) && x <= f64::from(i32::MAX),
             DType::U8 => (0.0..=255.0).contains(&x),
+            DType::F16 => !x.is_finite() || x.abs() <= f64::from(f16::MAX),
             DType::F32 => !x.is_finite() || x.abs() <= f64::from(f32::MAX),
             DType::Bool => x == 0.0 || x == 1.0,
             DType::I64 | DType::F64 => true,
@@ -224,13 +239,16 @@ impl TensorData {
             TensorData::I64(v) => first(v, |x| x as f64, fits),
             TensorData::F64(v) => first(v, |x| x, fits),
             TensorData::I32(v) => first(v, f64::from, fits),
-            TensorData::F32(_) | TensorData::U8(_) | TensorData::Bool(_) => None,
+            TensorData::F16(_) | TensorData::F32(_) | TensorData::U8(_) | TensorData::Bool(_) => {
+                None
+            }
         }
     }
 
     /// How many elements are NaN (always 0 for integer types).
     pub fn count_nan(&self) -> usize {
         match self {
+            TensorData::F16(v) => v.iter().filter(|x| x.is_nan()).count(),
             TensorData::F32(v) => v.iter().filter(|x| x.is_nan()).count(),
             TensorData::F64(v) => v.iter().filter(|x| x.is_nan()).count(),
             _ => 0,
@@ -240,6 +258,7 @@ impl TensorData {
     /// Elements `range` as new data of the same type.
     fn slice(&self, range: std::ops::Range<usize>) -> TensorData {
         match self {
+            TensorData::F16(v) => TensorData::F16(v[range].to_vec()),
             TensorData::F32(v) => TensorData::F32(v[range].to_vec()),
             TensorData::F64(v) => TensorData::F64(v[range].to_vec()),
             TensorData::I64(v) => TensorData::I64(v[range].to_vec()),
@@ -252,6 +271,7 @@ impl TensorData {
     /// Appends `other`; `false` (and nothing appended) when the types differ.
     fn extend_from(&mut self, other: &TensorData) -> bool {
         match (self, other) {
+            (TensorData::F16(a), TensorData::F16(b)) => a.extend_from_slice(b),
             (TensorData::F32(a), TensorData::F32(b)) => a.extend_from_slice(b),
             (TensorData::F64(a), TensorData::F64(b)) => a.extend_from_slice(b),
             (TensorData::I64(a), TensorData::I64(b)) => a.extend_from_slice(b),
@@ -283,6 +303,7 @@ macro_rules! typed_access {
     )*};
 }
 typed_access!(
+    f16 => F16, from_f16, as_f16;
     f64 => F64, from_f64, as_f64;
     i64 => I64, from_i64, as_i64;
     i32 => I32, from_i32, as_i32;

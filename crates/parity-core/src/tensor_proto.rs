@@ -27,6 +27,7 @@ pub fn write(path: impl AsRef<Path>, name: Option<&str>, tensor: &Tensor) -> Res
 /// `onnx.numpy_helper.from_array` does.
 pub fn encode(name: Option<&str>, tensor: &Tensor) -> Vec<u8> {
     let raw: Vec<u8> = match tensor.data() {
+        TensorData::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
         TensorData::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
         TensorData::F64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
         TensorData::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
@@ -53,7 +54,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<(Option<String>, Tensor), Str
 }
 
 /// Converts a decoded TensorProto into a [`Tensor`].
-pub fn to_tensor(proto: TensorProto) -> std::result::Result<Tensor, String> {
+pub fn to_tensor(mut proto: TensorProto) -> std::result::Result<Tensor, String> {
     if proto.data_location == Some(1) {
         return Err(
             "tensor data stored externally (data_location EXTERNAL) is not supported".into()
@@ -74,7 +75,7 @@ pub fn to_tensor(proto: TensorProto) -> std::result::Result<Tensor, String> {
     let code = proto.data_type.unwrap_or(0);
     let dtype = dtype_from_onnx(code).ok_or_else(|| {
         format!(
-            "unsupported data type {} (supported: FLOAT, DOUBLE, INT64, INT32, UINT8, BOOL)",
+            "unsupported data type {} (supported: FLOAT16, FLOAT, DOUBLE, INT64, INT32, UINT8, BOOL)",
             onnx_type_name(code)
         )
     })?;
@@ -84,7 +85,8 @@ pub fn to_tensor(proto: TensorProto) -> std::result::Result<Tensor, String> {
         + proto.double_data.len()
         + proto.uint64_data.len()
         + proto.string_data.len();
-    let data = if let Some(raw) = proto.raw_data.filter(|r| !r.is_empty() || typed_len == 0) {
+    let data = if let Some(raw) = proto.raw_data.take().filter(|r| !r.is_empty() || typed_len == 0)
+    {
         if typed_len != 0 {
             return Err("both raw_data and typed data fields are set".into());
         }
@@ -98,44 +100,48 @@ pub fn to_tensor(proto: TensorProto) -> std::result::Result<Tensor, String> {
         }
         from_raw(dtype, &raw)?
     } else {
-        let (found, data) = match dtype {
-            DType::F32 => (proto.float_data.len(), TensorData::F32(proto.float_data)),
-            DType::F64 => (proto.double_data.len(), TensorData::F64(proto.double_data)),
-            DType::I64 => (proto.int64_data.len(), TensorData::I64(proto.int64_data)),
-            DType::I32 => (proto.int32_data.len(), TensorData::I32(proto.int32_data)),
-            DType::U8 => {
-                let v = proto
-                    .int32_data
-                    .iter()
-                    .map(|&x| u8::try_from(x).map_err(|_| format!("uint8 value {x} out of range")))
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                (v.len(), TensorData::U8(v))
-            }
-            DType::Bool => {
-                let v = proto
-                    .int32_data
-                    .iter()
-                    .map(|&x| match x {
-                        0 => Ok(false),
-                        1 => Ok(true),
-                        _ => Err(format!("bool value {x} is neither 0 nor 1")),
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                (v.len(), TensorData::Bool(v))
-            }
-        };
-        if found != typed_len {
+        let found = typed_data(proto, dtype)?;
+        if found.len() != typed_len {
             return Err(format!(
                 "{} tensor carries data in a field of another type",
                 onnx_type_name(code)
             ));
         }
-        if found != count {
-            return Err(format!("holds {found} elements, dims {shape:?} need {count}"));
+        if found.len() != count {
+            return Err(format!("holds {} elements, dims {shape:?} need {count}", found.len()));
         }
-        data
+        found
     };
     Tensor::new(shape, data).map_err(|e| e.to_string())
+}
+
+/// The data of `proto`'s typed field for `dtype` (types narrower than 32 bits are kept in
+/// `int32_data`, float16 as its bits).
+fn typed_data(proto: TensorProto, dtype: DType) -> std::result::Result<TensorData, String> {
+    fn narrow<T>(
+        v: &[i32],
+        f: impl Fn(i32) -> std::result::Result<T, String>,
+    ) -> std::result::Result<Vec<T>, String> {
+        v.iter().map(|&x| f(x)).collect()
+    }
+    Ok(match dtype {
+        DType::F16 => TensorData::F16(narrow(&proto.int32_data, |x| match u16::try_from(x) {
+            Ok(bits) => Ok(crate::tensor::f16::from_bits(bits)),
+            Err(_) => Err(format!("float16 bits {x} out of range")),
+        })?),
+        DType::F32 => TensorData::F32(proto.float_data),
+        DType::F64 => TensorData::F64(proto.double_data),
+        DType::I64 => TensorData::I64(proto.int64_data),
+        DType::I32 => TensorData::I32(proto.int32_data),
+        DType::U8 => TensorData::U8(narrow(&proto.int32_data, |x| {
+            u8::try_from(x).map_err(|_| format!("uint8 value {x} out of range"))
+        })?),
+        DType::Bool => TensorData::Bool(narrow(&proto.int32_data, |x| match x {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(format!("bool value {x} is neither 0 nor 1")),
+        })?),
+    })
 }
 
 /// Little-endian `raw_data` bytes (length already checked) as typed data.
@@ -144,6 +150,7 @@ fn from_raw(dtype: DType, raw: &[u8]) -> std::result::Result<TensorData, String>
         raw.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N bytes"))).collect()
     }
     Ok(match dtype {
+        DType::F16 => TensorData::F16(chunks(raw, crate::tensor::f16::from_le_bytes)),
         DType::F32 => TensorData::F32(chunks(raw, f32::from_le_bytes)),
         DType::F64 => TensorData::F64(chunks(raw, f64::from_le_bytes)),
         DType::I64 => TensorData::I64(chunks(raw, i64::from_le_bytes)),

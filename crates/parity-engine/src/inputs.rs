@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use parity_core::tensor::f16;
 use parity_core::{DType, Dim, ModelInfo, NamedTensors, Tensor, TensorData};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -80,6 +81,9 @@ pub fn random_inputs(info: &ModelInfo, batch: usize, seed: u64) -> Result<NamedT
         let n: usize = shape.iter().product();
         let mut ints = || (0..n).map(|_| rng.random_range(0..2i64)).collect::<Vec<i64>>();
         let data = match io.dtype {
+            DType::F16 => TensorData::F16(
+                (0..n).map(|_| f16::from_f32(StandardNormal.sample(&mut rng))).collect(),
+            ),
             DType::F32 => {
                 TensorData::F32((0..n).map(|_| StandardNormal.sample(&mut rng)).collect())
             }

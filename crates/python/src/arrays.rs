@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyDictMethods};
 
 use crate::ParityError;
 
-/// `{name: ndarray}` as named tensors. An array of a dtype the engine does not hold (float16,
+/// `{name: ndarray}` as named tensors. An array of a dtype the engine does not hold (bfloat16,
 /// complex, object, ...) raises `ParityError` naming it.
 pub fn named_tensors(feeds: &Bound<'_, PyDict>) -> PyResult<NamedTensors> {
     let mut named = NamedTensors::new();
@@ -26,6 +26,7 @@ pub fn named_tensors(feeds: &Bound<'_, PyDict>) -> PyResult<NamedTensors> {
 /// One array as a tensor, or why it cannot be one.
 fn tensor(value: &Bound<'_, PyAny>) -> Result<Tensor, String> {
     let read = read::<f32>(value, TensorData::F32)
+        .or_else(|| read::<parity_core::tensor::f16>(value, TensorData::F16))
         .or_else(|| read::<f64>(value, TensorData::F64))
         .or_else(|| read::<i64>(value, TensorData::I64))
         .or_else(|| read::<i32>(value, TensorData::I32))
@@ -36,8 +37,8 @@ fn tensor(value: &Bound<'_, PyAny>) -> Result<Tensor, String> {
             .getattr("dtype")
             .map_or_else(|_| format!("a {}", value.get_type()), |d| format!("dtype {d}"));
         return Err(format!(
-            "{what} is not one the engine runs (numpy arrays of float32, float64, int64, int32, \
-             uint8 or bool)"
+            "{what} is not one the engine runs (numpy arrays of float16, float32, float64, int64, \
+             int32, uint8 or bool)"
         ));
     };
     Tensor::new(shape, data).map_err(|e| e.to_string())
@@ -64,6 +65,7 @@ pub fn to_dict(py: Python<'_>, named: NamedTensors) -> PyResult<Bound<'_, PyDict
     for (name, tensor) in named {
         let shape = tensor.shape().to_vec();
         let array = match tensor.into_data() {
+            TensorData::F16(v) => array(py, v, &shape)?,
             TensorData::F32(v) => array(py, v, &shape)?,
             TensorData::F64(v) => array(py, v, &shape)?,
             TensorData::I64(v) => array(py, v, &shape)?,

@@ -99,6 +99,28 @@ def write_typed_model(path: Path, scale: float) -> Path:
     return path
 
 
+def write_half_model(path: Path) -> Path:
+    """A float16 model, its constants in raw_data as torch writes them: g = 2 * h + 1 on any batch
+    of 4 columns, computed in float16."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def constant(name: str, value: float) -> object:
+        data = np.array([value], dtype=np.float16).tobytes()
+        return helper.make_tensor(name, TensorProto.FLOAT16, [], data, raw=True)
+
+    def io(name: str) -> object:
+        return helper.make_tensor_value_info(name, TensorProto.FLOAT16, ["N", 4])
+
+    nodes = [helper.make_node("Mul", ["h", "two"], ["h2"]), helper.make_node("Add", ["h2", "one"], ["g"])]
+    graph = helper.make_graph(nodes, "half", [io("h")], [io("g")], [constant("two", 2), constant("one", 1)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
 def typed_feeds(rows: int, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {

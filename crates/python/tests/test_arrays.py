@@ -9,7 +9,7 @@ import pytest
 
 import ssrnet_parity as sp
 
-from conftest import GOLDEN, MODEL, cli_json, typed_feeds, write_typed_model
+from conftest import GOLDEN, MODEL, cli_json, typed_feeds, write_half_model, write_typed_model
 
 BACKENDS = ["ort", "tract", "rten"]
 
@@ -25,6 +25,23 @@ def test_run_takes_and_gives_float32_int64_and_bool(typed_model: Path, backend: 
     assert out["j"].dtype == np.int64
     np.testing.assert_array_equal(out["c"], ~feeds["b"])
     assert out["c"].dtype == np.bool_
+
+
+def test_run_takes_and_gives_float16_as_the_cli_compare_runs_it(tmp_path: Path) -> None:
+    model = write_half_model(tmp_path / "half.onnx")
+    h = np.random.default_rng(7).standard_normal((3, 4)).astype(np.float16)
+    # numpy's float16 arithmetic: 2h is exact, + 1 rounds once, as a runtime computing in float16
+    # (or in float32, rounded back) gives.
+    expected = h * np.float16(2) + np.float16(1)
+    # Every backend runs this model.
+    for backend in ["ort", "tract", "candle", "rten"]:
+        out = sp.run(model, {"h": h}, backend=backend)["g"]
+        assert out.dtype == np.float16 and out.shape == (3, 4), backend
+        np.testing.assert_array_equal(out, expected, err_msg=backend)
+    np.savez(tmp_path / "case.npz", h=h)
+    report, code = cli_json("compare", "--model", model, "--tensors", tmp_path / "case.npz",
+                            "--backend", "tract,candle,rten", "--format", "json")
+    assert code == 0 and [s["verdict"] for s in report["backends"]] == ["pass"] * 3, report
 
 
 def test_run_takes_non_contiguous_arrays(typed_model: Path) -> None:

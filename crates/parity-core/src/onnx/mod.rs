@@ -161,6 +161,7 @@ pub fn onnx_type_name(code: i32) -> String {
 /// The [`DType`] of a `TensorProto.DataType` code, or `None` for a type a tensor here cannot hold.
 pub fn dtype_from_onnx(code: i32) -> Option<DType> {
     Some(match DataType::try_from(code).ok()? {
+        DataType::Float16 => DType::F16,
         DataType::Float => DType::F32,
         DataType::Uint8 => DType::U8,
         DataType::Int32 => DType::I32,
@@ -174,6 +175,7 @@ pub fn dtype_from_onnx(code: i32) -> Option<DType> {
 /// The `TensorProto.DataType` code of `dtype`.
 pub fn onnx_type_code(dtype: DType) -> i32 {
     let d = match dtype {
+        DType::F16 => DataType::Float16,
         DType::F32 => DataType::Float,
         DType::U8 => DataType::Uint8,
         DType::I32 => DataType::Int32,
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn type_codes_round_trip() {
-        for dtype in [DType::F32, DType::F64, DType::I64, DType::I32, DType::U8, DType::Bool] {
+        for dtype in DType::ALL {
             assert_eq!(dtype_from_onnx(onnx_type_code(dtype)), Some(dtype));
         }
         assert_eq!(onnx_type_name(16), "BFLOAT16");

@@ -258,11 +258,16 @@ fn npy_dtypes_from_the_format_spec() {
         parity_core::npy::read(&path).unwrap(),
         Tensor::from_f32(vec![2], vec![1.5, -2.0]).unwrap()
     );
+    // float16 1.0 is 0x3C00 (IEEE 754 binary16), little-endian.
     fs::write(&path, hand_npy("<f2", "(1,)", &[0, 0x3c])).unwrap();
+    let one = parity_core::npy::read(&path).unwrap();
+    assert_eq!(one.as_f16().unwrap(), [parity_core::tensor::f16::ONE]);
+    fs::write(&path, hand_npy("<c8", "(1,)", &[0; 8])).unwrap();
     assert_eq!(
         msg(parity_core::npy::read(&path)),
         format!(
-            "{}: unsupported dtype '<f2' (supported: float32, float64, int64, int32, uint8, bool)",
+            "{}: unsupported dtype '<c8' (supported: float16, float32, float64, int64, int32, \
+             uint8, bool)",
             path.display()
         )
     );
@@ -350,7 +355,7 @@ fn tensor_proto_errors() {
             vec![0x08, 0x01, 0x10, 0x01, 0x4a, 0x03, 0, 0, 0],
             "raw_data holds 3 bytes, dims [1] of FLOAT need 4",
         ),
-        (vec![0x08, 0x01, 0x10, 0x0a, 0x4a, 0x02, 0, 0x3c], "unsupported data type FLOAT16"),
+        (vec![0x08, 0x01, 0x10, 0x10, 0x4a, 0x02, 0, 0x3c], "unsupported data type BFLOAT16"),
         (vec![0x08, 0x01, 0x10, 0x01, 0x70, 0x01], "tensor data stored externally"),
         (vec![0x08, 0x02, 0x10, 0x01, 0x25, 0, 0, 0, 0], "holds 1 elements, dims [2] need 2"),
         (
@@ -498,10 +503,10 @@ fn read_described_needs_a_manifest_with_io() {
         msg(GoldenSet::read_described(tmp.path())),
         format!("{}: declares no outputs; give the model", manifest.display())
     );
-    fs::write(&manifest, r#"{"outputs": {"age": {"dtype": "float16", "shape": [1]}}}"#).unwrap();
+    fs::write(&manifest, r#"{"outputs": {"age": {"dtype": "bfloat16", "shape": [1]}}}"#).unwrap();
     assert_eq!(
         msg(GoldenSet::read_described(tmp.path())),
-        format!("{}: 'age' has unsupported dtype 'float16'", manifest.display())
+        format!("{}: 'age' has unsupported dtype 'bfloat16'", manifest.display())
     );
     let missing = tmp.path().join("nope");
     assert!(msg(GoldenSet::read_described(&missing)).contains("No such file or directory"));

@@ -163,9 +163,9 @@ fn the_converter_names_dims_and_refuses_unheld_types() {
     );
     assert!(info.outputs[0].shape.is_empty());
     let half =
-        GraphProto { output: vec![value("h", DataType::Float16, &[])], ..Default::default() };
+        GraphProto { output: vec![value("h", DataType::Bfloat16, &[])], ..Default::default() };
     assert_eq!(
         model_info(&half).unwrap_err(),
-        "'h' has element type FLOAT16, which ssrnet-parity cannot hold"
+        "'h' has element type BFLOAT16, which ssrnet-parity cannot hold"
     );
 }

@@ -477,8 +477,8 @@ def run(
 
     Args:
         model: the ONNX model.
-        feeds: ``{input name: array}``; numpy arrays of float32, float64, int64, int32, uint8
-            or bool (anything else ``numpy.asarray`` takes is converted first).
+        feeds: ``{input name: array}``; numpy arrays of float16, float32, float64, int64, int32,
+            uint8 or bool (anything else ``numpy.asarray`` takes is converted first).
         backend: the backend to run (default ``ort``).
         threads: intra-op threads of each backend (default: the backend's own choice).
 
