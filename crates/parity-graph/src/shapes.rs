@@ -183,178 +183,222 @@ fn shape_out(shape: Vec<usize>) -> Out {
     (Some(shape), None)
 }
 
+/// A node, with what is known of its inputs' shapes and values.
+struct At<'a> {
+    node: &'a NodeProto,
+    k: &'a Known,
+}
+
+impl At<'_> {
+    /// The shape of input `i`.
+    fn shape(&self, i: usize) -> Option<Vec<usize>> {
+        input(self.node, i).and_then(|n| self.k.shapes.get(n)).cloned()
+    }
+
+    /// The values of input `i` (small integer tensors only).
+    fn value(&self, i: usize) -> Option<Vec<i64>> {
+        input(self.node, i).and_then(|n| self.k.values.get(n)).cloned()
+    }
+
+    /// The shapes of every input.
+    fn shapes(&self) -> Option<Vec<Vec<usize>>> {
+        (0..self.node.input.len()).map(|i| self.shape(i)).collect()
+    }
+
+    /// The axes given as input `i` or as the attribute `name`.
+    fn axes(&self, i: usize, name: &str) -> Option<Vec<i64>> {
+        self.value(i).or_else(|| ints_attr(self.node, name))
+    }
+}
+
 /// The outputs of `node`, or `None` when it cannot be worked out.
 fn node_outputs(node: &NodeProto, k: &Known) -> Option<Vec<Out>> {
-    let shape = |i: usize| input(node, i).and_then(|n| k.shapes.get(n)).cloned();
-    let value = |i: usize| input(node, i).and_then(|n| k.values.get(n)).cloned();
+    let at = At { node, k };
     let op = node.op_type();
-    let one = |out: Out| Some(vec![out]);
-    if SAME_SHAPE.contains(&op) {
-        let s = shape(0)?;
-        let v = if op == "Cast" || op == "Identity" { value(0) } else { None };
-        return one((Some(s), v));
-    }
-    if BROADCAST.contains(&op) {
-        let shapes: Vec<Vec<usize>> = (0..node.input.len()).map(shape).collect::<Option<_>>()?;
-        let out = shapes.iter().try_fold(Vec::new(), |acc, s| broadcast(&acc, s))?;
-        return one((Some(out.clone()), arithmetic(op, node, k, &out)));
-    }
-    match op {
-        "Constant" => {
-            let a = node.attribute.first()?;
-            match a.r#type() {
-                AttributeType::Tensor => {
-                    let t = a.t.as_ref()?;
-                    let dims = t.dims.iter().map(|&d| d.max(0) as usize).collect();
-                    one((Some(dims), int_values(t)))
-                }
-                AttributeType::Int => one((Some(vec![]), Some(vec![a.i()]))),
-                AttributeType::Ints => one((Some(vec![a.ints.len()]), Some(a.ints.clone()))),
-                AttributeType::Float => one(shape_out(vec![])),
-                AttributeType::Floats => one(shape_out(vec![a.floats.len()])),
-                _ => None,
-            }
+    let value = |i: usize| at.value(i);
+    let out = match op {
+        op if SAME_SHAPE.contains(&op) => {
+            let v = if op == "Cast" || op == "Identity" { at.value(0) } else { None };
+            (Some(at.shape(0)?), v)
         }
-        "Shape" => {
-            let s = shape(0)?;
-            let rank = s.len() as i64;
-            let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
-            let start = clamp(int_attr(node, "start").unwrap_or(0));
-            let end = clamp(int_attr(node, "end").unwrap_or(rank));
-            let dims: Vec<i64> = s.iter().map(|&d| d as i64).collect();
-            let dims = dims.get(start..end.max(start))?.to_vec();
-            one((Some(vec![dims.len()]), Some(dims)))
+        op if BROADCAST.contains(&op) => {
+            let out = at.shapes()?.iter().try_fold(Vec::new(), |acc, s| broadcast(&acc, s))?;
+            (Some(out.clone()), arithmetic(op, node, k, &out))
         }
-        "Size" => one((Some(vec![]), Some(vec![shape(0)?.iter().product::<usize>() as i64]))),
-        "ConstantOfShape" => {
-            let dims = value(0)?.iter().map(|&d| usize::try_from(d).ok()).collect::<Option<_>>()?;
-            one(shape_out(dims))
+        "Constant" => constant(node)?,
+        "Shape" => shape_of(node, &at.shape(0)?)?,
+        "Size" => (Some(vec![]), Some(vec![at.shape(0)?.iter().product::<usize>() as i64])),
+        "ConstantOfShape" => shape_out(to_dims(&at.value(0)?)?),
+        "Conv" | "MaxPool" | "AveragePool" | "LpPool" => {
+            return pooled(node, op, &at.shape(0)?, at.shape(1));
         }
-        "Conv" | "MaxPool" | "AveragePool" | "LpPool" => pooled(node, op, &shape(0)?, shape(1)),
-        "GlobalAveragePool" | "GlobalMaxPool" | "GlobalLpPool" => {
-            let s = shape(0)?;
-            let mut out = s.get(..2)?.to_vec();
-            out.resize(s.len(), 1);
-            one(shape_out(out))
-        }
-        "ConvTranspose" => conv_transpose(node, &shape(0)?, &shape(1)?),
-        "Gemm" => {
-            let (a, b) = (shape(0)?, shape(1)?);
-            let trans = |name| int_attr(node, name).unwrap_or(0) != 0;
-            let m = if trans("transA") { *a.get(1)? } else { *a.first()? };
-            let n = if trans("transB") { *b.first()? } else { *b.get(1)? };
-            one(shape_out(vec![m, n]))
-        }
-        "MatMul" => one(shape_out(matmul(&shape(0)?, &shape(1)?)?)),
-        "Flatten" => {
-            let s = shape(0)?;
-            let at = int_attr(node, "axis").unwrap_or(1);
-            let at = if at < 0 { at + s.len() as i64 } else { at } as usize;
-            let (outer, inner) = (s.get(..at)?.iter().product(), s.get(at..)?.iter().product());
-            one(shape_out(vec![outer, inner]))
-        }
+        "GlobalAveragePool" | "GlobalMaxPool" | "GlobalLpPool" => global_pool(&at.shape(0)?)?,
+        "ConvTranspose" => return conv_transpose(node, &at.shape(0)?, &at.shape(1)?),
+        "Gemm" => gemm(node, &at.shape(0)?, &at.shape(1)?)?,
+        "MatMul" => shape_out(matmul(&at.shape(0)?, &at.shape(1)?)?),
+        "Flatten" => flatten(node, &at.shape(0)?)?,
         "Reshape" => {
-            let s = shape(0)?;
-            let target = value(1).or_else(|| ints_attr(node, "shape"))?;
             let allowzero = int_attr(node, "allowzero").unwrap_or(0) != 0;
-            one(shape_out(reshape(&s, &target, allowzero)?))
+            shape_out(reshape(&at.shape(0)?, &at.axes(1, "shape")?, allowzero)?)
         }
-        "Transpose" => {
-            let s = shape(0)?;
-            let perm = ints_attr(node, "perm")
-                .unwrap_or_else(|| (0..s.len() as i64).rev().collect::<Vec<_>>());
-            let out = perm.iter().map(|&p| s.get(usize::try_from(p).ok()?).copied());
-            one(shape_out(out.collect::<Option<_>>()?))
+        "Transpose" => transpose(node, &at.shape(0)?)?,
+        "Concat" => concat(&at)?,
+        "Unsqueeze" => (Some(unsqueeze(&at.shape(0)?, &at.axes(1, "axes")?)?), at.value(0)),
+        "Squeeze" => (Some(squeeze(&at.shape(0)?, at.axes(1, "axes"))?), at.value(0)),
+        "Gather" => gather(&at)?,
+        "Slice" => return slice(node, &at.shape(0)?, value(0), [1, 2, 3, 4].map(value)),
+        "Split" => return split(node, &at.shape(0)?, at.value(1)),
+        "Pad" => pad(&at.shape(0)?, &at.axes(1, "pads")?)?,
+        "Expand" => shape_out(broadcast(&at.shape(0)?, &to_dims(&at.value(1)?)?)?),
+        "Tile" => tile(&at.shape(0)?, &at.value(1)?)?,
+        "Resize" | "Upsample" => return resize(node, &at.shape(0)?, &value),
+        op if op.starts_with("Reduce") || op == "ArgMax" || op == "ArgMin" => reduce(&at, op)?,
+        _ => return None,
+    };
+    Some(vec![out])
+}
+
+/// A `Constant`'s shape, and its values when they are integers.
+fn constant(node: &NodeProto) -> Option<Out> {
+    let a = node.attribute.first()?;
+    match a.r#type() {
+        AttributeType::Tensor => {
+            let t = a.t.as_ref()?;
+            let dims = t.dims.iter().map(|&d| d.max(0) as usize).collect();
+            Some((Some(dims), int_values(t)))
         }
-        "Concat" => {
-            let shapes: Vec<Vec<usize>> =
-                (0..node.input.len()).map(shape).collect::<Option<_>>()?;
-            let first = shapes.first()?;
-            let at = axis(int_attr(node, "axis")?, first.len())?;
-            let mut out = first.clone();
-            out[at] = shapes.iter().map(|s| s.get(at).copied()).sum::<Option<usize>>()?;
-            let values: Option<Vec<i64>> = (0..node.input.len())
-                .map(value)
-                .collect::<Option<Vec<_>>>()
-                .map(|v| v.concat())
-                .filter(|_| first.len() == 1);
-            one((Some(out), values))
-        }
-        "Unsqueeze" => {
-            let s = shape(0)?;
-            let axes = value(1).or_else(|| ints_attr(node, "axes"))?;
-            let rank = s.len() + axes.len();
-            let mut axes: Vec<usize> =
-                axes.iter().map(|&a| axis(a, rank)).collect::<Option<_>>()?;
-            axes.sort_unstable();
-            let mut out = s.clone();
-            for a in axes {
-                out.insert(a.min(out.len()), 1);
-            }
-            one((Some(out), value(0)))
-        }
-        "Squeeze" => {
-            let s = shape(0)?;
-            let axes = match value(1).or_else(|| ints_attr(node, "axes")) {
-                Some(axes) => axes.iter().map(|&a| axis(a, s.len())).collect::<Option<Vec<_>>>()?,
-                None => (0..s.len()).filter(|&i| s[i] == 1).collect(),
-            };
-            let out = s.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d);
-            one((Some(out.collect()), value(0)))
-        }
-        "Gather" => {
-            let (data, idx) = (shape(0)?, shape(1)?);
-            let at = axis(int_attr(node, "axis").unwrap_or(0), data.len())?;
-            let out = [&data[..at], &idx[..], &data[at + 1..]].concat();
-            let gathered = match (value(0), value(1)) {
-                (Some(v), Some(i)) if data.len() == 1 => i
-                    .iter()
-                    .map(|&j| {
-                        v.get(usize::try_from(if j < 0 { j + v.len() as i64 } else { j }).ok()?)
-                            .copied()
-                    })
-                    .collect::<Option<Vec<_>>>(),
-                _ => None,
-            };
-            one((Some(out), gathered))
-        }
-        "Slice" => slice(node, &shape(0)?, value(0), [value(1), value(2), value(3), value(4)]),
-        "Split" => split(node, &shape(0)?, value(1)),
-        "Pad" => {
-            let s = shape(0)?;
-            let pads = value(1).or_else(|| ints_attr(node, "pads"))?;
-            let rank = s.len();
-            let out = (0..rank)
-                .map(|i| usize::try_from(s[i] as i64 + pads.get(i)? + pads.get(i + rank)?).ok());
-            one(shape_out(out.collect::<Option<_>>()?))
-        }
-        "Expand" => one(shape_out(broadcast(&shape(0)?, &to_dims(&value(1)?)?)?)),
-        "Tile" => {
-            let s = shape(0)?;
-            let reps = value(1)?;
-            let out = s.iter().zip(&reps).map(|(&d, &r)| usize::try_from(r).ok().map(|r| d * r));
-            one(shape_out(out.collect::<Option<_>>()?))
-        }
-        "Resize" | "Upsample" => resize(node, &shape(0)?, &value),
-        op if op.starts_with("Reduce") || op == "ArgMax" || op == "ArgMin" => {
-            let s = shape(0)?;
-            let axes = match value(1).or_else(|| ints_attr(node, "axes")) {
-                Some(axes) if op.starts_with("Reduce") || !axes.is_empty() => axes,
-                _ if op.starts_with("Arg") => vec![int_attr(node, "axis").unwrap_or(0)],
-                _ if int_attr(node, "noop_with_empty_axes").unwrap_or(0) != 0 => vec![],
-                _ => (0..s.len() as i64).collect(),
-            };
-            let axes: Vec<usize> = axes.iter().map(|&a| axis(a, s.len())).collect::<Option<_>>()?;
-            let keep = int_attr(node, "keepdims").unwrap_or(1) != 0;
-            let out = s.iter().enumerate().filter_map(|(i, &d)| match axes.contains(&i) {
-                true if keep => Some(1),
-                true => None,
-                false => Some(d),
-            });
-            one(shape_out(out.collect()))
-        }
+        AttributeType::Int => Some((Some(vec![]), Some(vec![a.i()]))),
+        AttributeType::Ints => Some((Some(vec![a.ints.len()]), Some(a.ints.clone()))),
+        AttributeType::Float => Some(shape_out(vec![])),
+        AttributeType::Floats => Some(shape_out(vec![a.floats.len()])),
         _ => None,
     }
+}
+
+/// `Shape` of a tensor of shape `s`, between its `start` and `end` attributes.
+fn shape_of(node: &NodeProto, s: &[usize]) -> Option<Out> {
+    let rank = s.len() as i64;
+    let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+    let start = clamp(int_attr(node, "start").unwrap_or(0));
+    let end = clamp(int_attr(node, "end").unwrap_or(rank));
+    let dims: Vec<i64> = s.iter().map(|&d| d as i64).collect();
+    let dims = dims.get(start..end.max(start))?.to_vec();
+    Some((Some(vec![dims.len()]), Some(dims)))
+}
+
+/// A global pool keeps the batch and channel axes and makes every other axis 1.
+fn global_pool(s: &[usize]) -> Option<Out> {
+    let mut out = s.get(..2)?.to_vec();
+    out.resize(s.len(), 1);
+    Some(shape_out(out))
+}
+
+fn gemm(node: &NodeProto, a: &[usize], b: &[usize]) -> Option<Out> {
+    let trans = |name| int_attr(node, name).unwrap_or(0) != 0;
+    let m = if trans("transA") { *a.get(1)? } else { *a.first()? };
+    let n = if trans("transB") { *b.first()? } else { *b.get(1)? };
+    Some(shape_out(vec![m, n]))
+}
+
+fn flatten(node: &NodeProto, s: &[usize]) -> Option<Out> {
+    let at = int_attr(node, "axis").unwrap_or(1);
+    let at = if at < 0 { at + s.len() as i64 } else { at } as usize;
+    let (outer, inner) = (s.get(..at)?.iter().product(), s.get(at..)?.iter().product());
+    Some(shape_out(vec![outer, inner]))
+}
+
+/// `Transpose` by its `perm` (default: the axes reversed).
+fn transpose(node: &NodeProto, s: &[usize]) -> Option<Out> {
+    let perm =
+        ints_attr(node, "perm").unwrap_or_else(|| (0..s.len() as i64).rev().collect::<Vec<_>>());
+    let out = perm.iter().map(|&p| s.get(usize::try_from(p).ok()?).copied());
+    Some(shape_out(out.collect::<Option<_>>()?))
+}
+
+/// `Concat` along its axis; the values too when every input is a known 1-D tensor.
+fn concat(at: &At<'_>) -> Option<Out> {
+    let shapes = at.shapes()?;
+    let first = shapes.first()?;
+    let axis = axis(int_attr(at.node, "axis")?, first.len())?;
+    let mut out = first.clone();
+    out[axis] = shapes.iter().map(|s| s.get(axis).copied()).sum::<Option<usize>>()?;
+    let values: Option<Vec<i64>> = (0..at.node.input.len())
+        .map(|i| at.value(i))
+        .collect::<Option<Vec<_>>>()
+        .map(|v| v.concat())
+        .filter(|_| first.len() == 1);
+    Some((Some(out), values))
+}
+
+/// `s` with an axis of 1 inserted at each of `axes` (of the output's rank).
+fn unsqueeze(s: &[usize], axes: &[i64]) -> Option<Vec<usize>> {
+    let rank = s.len() + axes.len();
+    let mut axes: Vec<usize> = axes.iter().map(|&a| axis(a, rank)).collect::<Option<_>>()?;
+    axes.sort_unstable();
+    let mut out = s.to_vec();
+    for a in axes {
+        out.insert(a.min(out.len()), 1);
+    }
+    Some(out)
+}
+
+/// `s` without `axes` (default: every axis of 1).
+fn squeeze(s: &[usize], axes: Option<Vec<i64>>) -> Option<Vec<usize>> {
+    let axes = match axes {
+        Some(axes) => axes.iter().map(|&a| axis(a, s.len())).collect::<Option<Vec<_>>>()?,
+        None => (0..s.len()).filter(|&i| s[i] == 1).collect(),
+    };
+    Some(s.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect())
+}
+
+/// `Gather` along its axis; the values too when a known 1-D tensor is indexed by known indices.
+fn gather(at: &At<'_>) -> Option<Out> {
+    let (data, idx) = (at.shape(0)?, at.shape(1)?);
+    let axis = axis(int_attr(at.node, "axis").unwrap_or(0), data.len())?;
+    let out = [&data[..axis], &idx[..], &data[axis + 1..]].concat();
+    let gathered = match (at.value(0), at.value(1)) {
+        (Some(v), Some(i)) if data.len() == 1 => i
+            .iter()
+            .map(|&j| {
+                v.get(usize::try_from(if j < 0 { j + v.len() as i64 } else { j }).ok()?).copied()
+            })
+            .collect::<Option<Vec<_>>>(),
+        _ => None,
+    };
+    Some((Some(out), gathered))
+}
+
+/// `Pad` by `pads` (every axis's start, then every axis's end).
+fn pad(s: &[usize], pads: &[i64]) -> Option<Out> {
+    let rank = s.len();
+    let out =
+        (0..rank).map(|i| usize::try_from(s[i] as i64 + pads.get(i)? + pads.get(i + rank)?).ok());
+    Some(shape_out(out.collect::<Option<_>>()?))
+}
+
+/// `Tile` by `reps` per axis.
+fn tile(s: &[usize], reps: &[i64]) -> Option<Out> {
+    let out = s.iter().zip(reps).map(|(&d, &r)| usize::try_from(r).ok().map(|r| d * r));
+    Some(shape_out(out.collect::<Option<_>>()?))
+}
+
+/// A `Reduce*`, `ArgMax` or `ArgMin` over its axes, kept as 1 or dropped.
+fn reduce(at: &At<'_>, op: &str) -> Option<Out> {
+    let (node, s) = (at.node, at.shape(0)?);
+    let axes = match at.axes(1, "axes") {
+        Some(axes) if op.starts_with("Reduce") || !axes.is_empty() => axes,
+        _ if op.starts_with("Arg") => vec![int_attr(node, "axis").unwrap_or(0)],
+        _ if int_attr(node, "noop_with_empty_axes").unwrap_or(0) != 0 => vec![],
+        _ => (0..s.len() as i64).collect(),
+    };
+    let axes: Vec<usize> = axes.iter().map(|&a| axis(a, s.len())).collect::<Option<_>>()?;
+    let keep = int_attr(node, "keepdims").unwrap_or(1) != 0;
+    let out = s.iter().enumerate().filter_map(|(i, &d)| match axes.contains(&i) {
+        true if keep => Some(1),
+        true => None,
+        false => Some(d),
+    });
+    Some(shape_out(out.collect()))
 }
 
 /// Numpy broadcasting of two shapes.
