@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import ssrnet_parity as sp
+from ssrnet_parity import _native
 
 from conftest import MODEL, REPO
 
@@ -33,6 +34,28 @@ def test_four_threads_checking_at_once_get_correct_independent_reports() -> None
     assert not errors
     assert reports == alone
     assert all(r["verdict"] == "pass" and r["cases"] == 38 for r in reports.values())
+
+
+def test_threads_at_once_each_get_their_own_warnings_only() -> None:
+    # A model other than the one the demo goldens were recorded with warns; the demo's own does not.
+    other = REPO / "models" / "ssrnet_legacy_static.onnx"
+    warned: dict[int, list[str]] = {}
+
+    def check(i: int) -> None:
+        model = other if i % 2 else MODEL
+        argv = ["check", f"--model={model}", "--backend=ort", "--format=json"]
+        warned[i] = _native.document(argv)[2]
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(6):
+        if i % 2:
+            assert len(warned[i]) == 1 and "is not the model the golden set" in warned[i][0], warned[i]
+        else:
+            assert warned[i] == [], warned[i]
 
 
 def test_other_python_threads_run_while_a_check_works() -> None:

@@ -102,8 +102,9 @@ where
     };
     backend_ort::set_verbose_logging(cli.verbose);
     let result = dispatch_caught(cli.command);
+    let warnings = output::take_warnings();
     if result.is_ok() {
-        output::print_warnings_at_end();
+        output::print_warnings(&warnings);
     }
     match result {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,

@@ -48,29 +48,49 @@ pub fn escape_control(s: &str) -> String {
     out
 }
 
-/// Warnings printed once, at the end of a run that ends without an error (an error stays the one
-/// line on stderr), in the order first given.
-static AT_END: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+thread_local! {
+    /// The warnings of the run on this thread, printed once at its end when it ends without an
+    /// error (an error stays the one line on stderr), in the order first given. The run's other
+    /// threads reach them through their sink ([`AtEnd::current`]), so runs on several threads at
+    /// once (Python's) each keep their own.
+    static AT_END: AtEnd = AtEnd::default();
+}
 
-/// Keeps `warning` for [`print_warnings_at_end`]; the same warning given twice is printed once.
-pub fn warn_at_end(warning: String) {
-    let mut kept = AT_END.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !kept.contains(&warning) {
-        kept.push(warning);
+/// The warnings kept for the end of one run.
+#[derive(Clone, Default)]
+pub struct AtEnd(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl AtEnd {
+    /// The warnings of the run on this thread.
+    pub fn current() -> AtEnd {
+        AT_END.with(AtEnd::clone)
+    }
+
+    /// Keeps `warning`; the same warning given twice is kept once.
+    pub fn keep(&self, warning: String) {
+        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !kept.contains(&warning) {
+            kept.push(warning);
+        }
+    }
+
+    /// The warnings kept, which are kept no longer.
+    fn take(&self) -> Vec<String> {
+        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        std::mem::take(&mut *kept)
     }
 }
 
-/// Prints the warnings kept by [`warn_at_end`] on stderr, `warning: ` first.
-pub fn print_warnings_at_end() {
-    for warning in take_warnings() {
-        eprintln!("warning: {}", escape_control(&warning));
+/// Prints `warnings` on stderr, `warning: ` first.
+pub fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {}", escape_control(warning));
     }
 }
 
-/// The warnings kept by [`warn_at_end`], which are kept no longer.
+/// The warnings of the run on this thread, which are kept no longer.
 pub fn take_warnings() -> Vec<String> {
-    let mut kept = AT_END.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    std::mem::take(&mut *kept)
+    AtEnd::current().take()
 }
 
 /// What a subcommand run by [`crate::document`] concluded.

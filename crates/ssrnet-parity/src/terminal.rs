@@ -11,13 +11,19 @@ pub struct Terminal {
     bar: indicatif::ProgressBar,
     case_lines: bool,
     stop: crate::output::Stop,
+    warnings: crate::output::AtEnd,
 }
 
 impl Terminal {
-    /// Rendered around `bar`; no JSON lines. The run stops when this thread's caller asks
-    /// ([`crate::output::capturing`]).
+    /// Rendered around `bar`; no JSON lines. Warnings are kept for the end of this thread's run,
+    /// which stops when this thread's caller asks ([`crate::output::capturing`]).
     pub fn new(bar: &indicatif::ProgressBar) -> Terminal {
-        Terminal { bar: bar.clone(), case_lines: false, stop: crate::output::Stop::current() }
+        Terminal {
+            bar: bar.clone(),
+            case_lines: false,
+            stop: crate::output::Stop::current(),
+            warnings: crate::output::AtEnd::current(),
+        }
     }
 
     /// Also each compared case as a JSON line on stdout (`--format jsonl`) when `on`.
@@ -38,7 +44,7 @@ impl Sink for Terminal {
                 }
                 return;
             }
-            Event::Warning(warning) => return crate::output::warn_at_end(warning.to_string()),
+            Event::Warning(warning) => return self.warnings.keep(warning.to_string()),
             Event::Unreadable(why) => format!("unreadable: {}", escape_control(why)),
             Event::SkippedUnreadable { skipped, total } => {
                 format!("skipped {skipped} of {total} unreadable images (each named above)")
