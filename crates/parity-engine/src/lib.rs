@@ -7,6 +7,7 @@
 //! | [`sink`] | what a run has to say, as events a front end renders (the engine prints nothing) |
 //! | [`corpus`] | what an argument naming images expands to, and the images that could not be read |
 //! | [`inputs`] | where a run's cases come from: images, golden sets, tensor files, seeded random |
+//! | [`inspect`] | what a model declares, and which backends can run it |
 //! | [`load`] | a model loaded on a backend: one-line refusals, declared opsets as warnings |
 //! | [`batch`] | cases through a prepared model, sharing calls where they can; outputs compared |
 //! | [`stream`] | many cases through several backends at once, each compared as it comes |
@@ -22,6 +23,7 @@
 //! | [`record`] | a golden set written from a trusted backend, streamed a chunk at a time |
 //! | [`merge`] | the shards' reports of one run folded into the run's report |
 //! | [`predict`] | ages over an image corpus, rows in path order, on sessions that decode and infer |
+//! | [`preprocess`] | images to an NCHW float32 `.npy`, exactly as cv2, then normalised |
 //! | [`pairing`] | which of one export's inputs or outputs stands for which of another's |
 //! | [`profile`] | what is specific to a model family, one module each (`plain`, `ssrnet`) |
 //!
@@ -51,11 +53,13 @@ pub mod compare;
 pub mod corpus;
 pub mod diff;
 pub mod inputs;
+pub mod inspect;
 pub mod load;
 pub mod localize;
 pub mod merge;
 pub mod pairing;
 pub mod predict;
+pub mod preprocess;
 pub mod profile;
 pub mod read_ahead;
 pub mod record;

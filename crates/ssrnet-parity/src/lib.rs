@@ -1,7 +1,8 @@
 //! `ssrnet-parity`: proves that an ONNX export computes what PyTorch computes, on onnxruntime, tract,
-//! candle and RTen. The command line's front end: [`run`] parses arguments, calls one subcommand
-//! module's `run` and prints; [`document`] runs a subcommand for another front end (the Python
-//! package) and returns its JSON document instead of printing it.
+//! candle and RTen. The command line's front end over [`parity_engine`]: [`run`] parses arguments,
+//! turns a subcommand's flags into the engine's request (`args/`, one module per subcommand) and
+//! prints what the engine returns (`print/`); [`document`] runs a subcommand for another front end
+//! (the Python package) and returns its JSON document instead of printing it.
 //!
 //! Exit codes: 0 pass, 1 a negative verdict (parity mismatch), 2 an error (bad input, bad usage).
 
@@ -13,23 +14,12 @@ use std::sync::atomic::AtomicBool;
 use clap::{Parser, Subcommand};
 
 mod args;
-mod bench;
-mod check;
-mod compare;
-mod diff;
-mod inspect;
-mod localize;
-mod merge;
-mod output;
-mod parity;
 mod paths;
-mod predict;
-mod preprocess;
-mod record;
+mod print;
 mod signals;
-mod terminal;
 
-pub use output::Document;
+use args::{bench, check, compare, diff, inspect, localize, merge, predict, preprocess, record};
+pub use print::capture::Document;
 
 #[derive(Parser)]
 #[command(name = "ssrnet-parity", version, about, propagate_version = true)]
@@ -102,9 +92,9 @@ where
     };
     backend_ort::set_verbose_logging(cli.verbose);
     let result = dispatch_caught(cli.command);
-    let warnings = output::take_warnings();
+    let warnings = print::capture::take_warnings();
     if result.is_ok() {
-        output::print_warnings(&warnings);
+        print::capture::print_warnings(&warnings);
     }
     match result {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
@@ -129,8 +119,8 @@ where
     let cli = Cli::try_parse_from(args).map_err(|err| {
         one_line(&err.render().to_string()).trim_start_matches("error: ").to_string()
     })?;
-    let (result, captured) = output::capturing(stop, || dispatch_caught(cli.command));
-    let warnings = output::take_warnings();
+    let (result, captured) = print::capture::capturing(stop, || dispatch_caught(cli.command));
+    let warnings = print::capture::take_warnings();
     let exit_code = match &result {
         Ok(Verdict::Pass) => 0,
         Ok(Verdict::Fail) => 1,
@@ -163,7 +153,7 @@ fn error_line(err: &anyhow::Error) -> String {
     }
     let msg = causes.join(": ");
     let msg: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    output::escape_control(&msg.join(" "))
+    print::escape_control(&msg.join(" "))
 }
 
 fn dispatch(command: Command) -> anyhow::Result<Verdict> {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::Verdict;
+use crate::args::parity::ParityArgs;
 use crate::args::{ProfileArg, SourceArgs};
-use crate::parity::ParityArgs;
 use parity_engine::BackendName;
 use parity_engine::diff::Request;
 
@@ -48,8 +48,9 @@ pub fn run(args: Args) -> Result<Verdict> {
         output_map: args.output_map,
         input_map: args.input_map,
     };
-    let bar = crate::output::progress(0, "diffing");
-    let concluded = parity_engine::diff::run(&request, &crate::terminal::Terminal::new(&bar))?;
+    let bar = crate::print::progress(0, "diffing");
+    let concluded =
+        parity_engine::diff::run(&request, &crate::print::terminal::Terminal::new(&bar))?;
     bar.finish_and_clear();
-    crate::parity::report::conclude(concluded, args.run.format)
+    crate::print::report::conclude(concluded, args.run.format)
 }

@@ -7,7 +7,7 @@ use parity_engine::report::{Concluded, Outcome, ParityReport};
 use serde::Serialize;
 
 use crate::Verdict;
-use crate::output::{Format, table, verdict_word};
+use crate::print::{Format, table, verdict_word};
 
 /// One JSON line: what it records (`case`, `summary`), for which backend, and the record's fields.
 #[derive(Serialize)]
@@ -21,14 +21,14 @@ struct Line<'a, T: Serialize> {
 
 /// `{"record": "case", "backend", ...one case's report}` on one line of stdout.
 pub fn print_case_line(backend: &str, case: &CaseReport) -> Result<()> {
-    crate::output::print_json_line(&Line { record: "case", backend: Some(backend), body: case })
+    crate::print::print_json_line(&Line { record: "case", backend: Some(backend), body: case })
 }
 
 /// Prints `report` and returns the exit verdict; an `error` report makes the command an error
 /// (exit 2) after the report is printed.
 pub fn finish(report: ParityReport, format: Format) -> Result<Verdict> {
     match format {
-        Format::Json => crate::output::print_json(&report)?,
+        Format::Json => crate::print::print_json(&report)?,
         Format::Jsonl => print_lines(&report)?,
         Format::Text | Format::Markdown => print_text(&report, format),
     }
@@ -51,7 +51,7 @@ pub fn conclude(concluded: Concluded, format: Format) -> Result<Verdict> {
 /// The last JSON line of a run whose cases were streamed ([`print_case_line`]):
 /// `{"record": "summary", ...the report}`.
 fn print_lines(report: &ParityReport) -> Result<()> {
-    crate::output::print_json_line(&Line { record: "summary", backend: None, body: report })
+    crate::print::print_json_line(&Line { record: "summary", backend: None, body: report })
 }
 
 fn print_text(report: &ParityReport, format: Format) {

@@ -1,8 +1,6 @@
 //! `ssrnet-parity localize`: where two runs of a model part, node by node ([`parity_engine::localize`]).
 //! Exit 0 for none, 1 for a culprit or an accumulation, 2 for an error.
 
-mod print;
-
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
@@ -13,7 +11,7 @@ use parity_engine::localize::{Request, run as localize};
 
 use crate::Verdict;
 use crate::args::{ProfileArg, SourceArgs};
-use crate::output::Format;
+use crate::print::Format;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,10 +42,10 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     top: usize,
     /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::thread_count)]
+    #[arg(long, value_parser = crate::args::values::thread_count)]
     threads: Option<usize>,
     /// Backends localized at once (default: all of them on a machine with more than one core).
-    #[arg(long, value_parser = crate::output::thread_count)]
+    #[arg(long, value_parser = crate::args::values::thread_count)]
     jobs: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -75,10 +73,10 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     // One step per backend run (at most the backends chosen; the reference may not be one).
     let steps = parity_engine::registry::chosen(&request.backends).len();
-    let bar = crate::output::progress(steps as u64, "localizing");
-    let report = localize(&request, &crate::terminal::Terminal::new(&bar))?;
+    let bar = crate::print::progress(steps as u64, "localizing");
+    let report = localize(&request, &crate::print::terminal::Terminal::new(&bar))?;
     bar.finish_and_clear();
-    print::print(&report, args.format)?;
+    crate::print::localize::print(&report, args.format)?;
     verdict(&report)
 }
 

@@ -4,14 +4,14 @@
 use anyhow::Result;
 use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRow, Report, Run};
 
-use crate::output::{Format, escape_control, table};
-use crate::parity::report::sci;
+use crate::print::report::sci;
+use crate::print::{Format, escape_control, table};
 
 /// Prints `report` in `format`.
 pub fn print(report: &Report, format: Format) -> Result<()> {
     match format {
-        Format::Json => return crate::output::print_json(report),
-        Format::Jsonl => return crate::output::print_json_line(report),
+        Format::Json => return crate::print::print_json(report),
+        Format::Jsonl => return crate::print::print_json_line(report),
         Format::Text | Format::Markdown => {}
     }
     header(report, format);

@@ -2,13 +2,13 @@
 
 use parity_engine::settings::{Criteria, Scale};
 
-use crate::output::Format;
+use crate::print::Format;
 
 /// How a run over many cases is spread: backends at once, and which part of the cases.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ScaleArgs {
     /// Backends run at once (default: all of them on a machine with more than one core).
-    #[arg(long, value_parser = crate::output::thread_count)]
+    #[arg(long, value_parser = crate::args::values::thread_count)]
     pub jobs: Option<usize>,
     /// Run part K of N of the cases (0-based; case i belongs to part i mod N), or `auto` / `auto/N`
     /// from a Slurm job array or a Kubernetes Indexed Job; `--format json` then writes a partial
@@ -17,7 +17,7 @@ pub struct ScaleArgs {
     pub shard: Option<parity_engine::shard::ShardArg>,
     /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
     /// alone, as golden sets are recorded); the outputs are split back and compared case by case.
-    #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::values::batch_size)]
     pub batch: usize,
 }
 
@@ -32,7 +32,7 @@ impl ScaleArgs {
 #[derive(clap::Args, Clone, Debug)]
 pub struct ParityArgs {
     /// Intra-op threads per backend (default: the backend's choice).
-    #[arg(long, value_parser = crate::output::thread_count)]
+    #[arg(long, value_parser = crate::args::values::thread_count)]
     pub threads: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

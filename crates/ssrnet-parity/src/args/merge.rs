@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::Verdict;
-use crate::output::Format;
+use crate::print::Format;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,5 +19,5 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Verdict> {
     let report = parity_engine::merge::merge(&args.reports)?;
-    crate::parity::report::finish(report, args.format)
+    crate::print::report::finish(report, args.format)
 }

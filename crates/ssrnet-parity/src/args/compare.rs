@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::Verdict;
+use crate::args::parity::{ParityArgs, ScaleArgs};
 use crate::args::{ProfileArg, SourceArgs};
-use crate::parity::{ParityArgs, ScaleArgs};
 use parity_engine::BackendName;
 use parity_engine::compare::Request;
 
@@ -44,10 +44,10 @@ pub fn run(args: Args) -> Result<Verdict> {
         scale: args.scale.scale(),
         profile: args.profile.profile,
     };
-    let bar = crate::output::progress(0, "comparing");
-    let terminal = crate::terminal::Terminal::new(&bar)
-        .with_case_lines(args.run.format == crate::output::Format::Jsonl);
+    let bar = crate::print::progress(0, "comparing");
+    let terminal = crate::print::terminal::Terminal::new(&bar)
+        .with_case_lines(args.run.format == crate::print::Format::Jsonl);
     let concluded = parity_engine::compare::run(&request, &terminal)?;
     bar.finish_and_clear();
-    crate::parity::report::conclude(concluded, args.run.format)
+    crate::print::report::conclude(concluded, args.run.format)
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::Verdict;
 use crate::args::ProfileArg;
-use crate::parity::{ParityArgs, ScaleArgs};
+use crate::args::parity::{ParityArgs, ScaleArgs};
 use parity_engine::BackendName;
 use parity_engine::check::Request;
 
@@ -43,10 +43,10 @@ pub fn run(args: Args) -> Result<Verdict> {
         scale: args.scale.scale(),
         profile: args.profile.profile,
     };
-    let bar = crate::output::progress(0, "checking");
-    let terminal = crate::terminal::Terminal::new(&bar)
-        .with_case_lines(args.run.format == crate::output::Format::Jsonl);
+    let bar = crate::print::progress(0, "checking");
+    let terminal = crate::print::terminal::Terminal::new(&bar)
+        .with_case_lines(args.run.format == crate::print::Format::Jsonl);
     let report = parity_engine::check::run(&request, &terminal)?;
     bar.finish_and_clear();
-    crate::parity::report::finish(report, args.run.format)
+    crate::print::report::finish(report, args.run.format)
 }

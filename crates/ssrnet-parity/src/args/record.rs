@@ -26,11 +26,11 @@ pub struct Args {
     backend: BackendName,
     /// Intra-op threads of the backend (default 1: reading and writing the cases keep the other
     /// cores busy; a large model may want more).
-    #[arg(long, value_parser = crate::output::thread_count)]
+    #[arg(long, value_parser = crate::args::values::thread_count)]
     threads: Option<usize>,
     /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
     /// alone); the outputs are split back and recorded case by case.
-    #[arg(long, default_value_t = 1, value_parser = crate::output::batch_size)]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::values::batch_size)]
     batch: usize,
     /// Record NaN and infinite outputs as expected values (refused by default: such a golden set
     /// fails against every later run, unless checked with --nan-equal).
@@ -55,10 +55,11 @@ pub fn run(args: Args) -> Result<Verdict> {
         allow_nonfinite: args.allow_nonfinite,
         profile: args.profile.profile,
     };
-    let bar = crate::output::progress(0, "recording");
-    let recorded = parity_engine::record::run(&request, &crate::terminal::Terminal::new(&bar));
+    let bar = crate::print::progress(0, "recording");
+    let recorded =
+        parity_engine::record::run(&request, &crate::print::terminal::Terminal::new(&bar));
     bar.finish_and_clear();
     let recorded = recorded?;
-    crate::output::note(&format!("wrote {recorded} cases to {}", request.out.display()));
+    crate::print::note(&format!("wrote {recorded} cases to {}", request.out.display()));
     Ok(Verdict::Pass)
 }

@@ -4,25 +4,25 @@
 
 use parity_engine::sink::{Event, Sink};
 
-use crate::output::escape_control;
+use crate::print::escape_control;
 
 /// Events rendered on the terminal around a progress bar.
 pub struct Terminal {
     bar: indicatif::ProgressBar,
     case_lines: bool,
-    stop: crate::output::Stop,
-    warnings: crate::output::AtEnd,
+    stop: crate::print::capture::Stop,
+    warnings: crate::print::capture::AtEnd,
 }
 
 impl Terminal {
     /// Rendered around `bar`; no JSON lines. Warnings are kept for the end of this thread's run,
-    /// which stops when this thread's caller asks ([`crate::output::capturing`]).
+    /// which stops when this thread's caller asks ([`crate::print::capture::capturing`]).
     pub fn new(bar: &indicatif::ProgressBar) -> Terminal {
         Terminal {
             bar: bar.clone(),
             case_lines: false,
-            stop: crate::output::Stop::current(),
-            warnings: crate::output::AtEnd::current(),
+            stop: crate::print::capture::Stop::current(),
+            warnings: crate::print::capture::AtEnd::current(),
         }
     }
 
@@ -40,7 +40,7 @@ impl Sink for Terminal {
             Event::Case { backend, report } => {
                 if self.case_lines {
                     // A closed stdout shows again, as the error of the summary line after.
-                    let _ = crate::parity::report::print_case_line(backend.as_str(), report);
+                    let _ = crate::print::report::print_case_line(backend.as_str(), report);
                 }
                 return;
             }

@@ -2,12 +2,9 @@
 //! `/255`, mean/std per channel. Every parameter defaults to the SSRNet profile's
 //! (`parity_engine::profile::ssrnet`: 64x64, INTER_LINEAR, ImageNet mean/std on B, G, R).
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use cv_preprocess::{ChannelOrder, Interpolation, Normalize, Preprocessor};
-use npyz::WriterBuilder;
 
 use crate::Verdict;
 
@@ -69,65 +66,12 @@ pub fn run(args: Args) -> anyhow::Result<Verdict> {
         order,
     };
     let interpolation = args.interpolation.unwrap_or(ssrnet.interpolation);
-    let pre = Preprocessor::new(size, interpolation, normalize);
-    let mut outputs = vec![args.out.as_path()];
-    outputs.extend(args.resized_out.as_deref());
-    let inputs: Vec<&Path> = args.images.iter().map(PathBuf::as_path).collect();
-    parity_core::fsutil::check_outputs(&outputs, &inputs)?;
-    let batch = pre.run(&args.images)?;
-    let shape: Vec<u64> = batch.shape.iter().map(|&d| d as u64).collect();
-    // Both files are complete before either is renamed into place.
-    let tensor = write_npy_temp(&args.out, &shape, batch.tensor.iter().copied())?;
-    let resized = match &args.resized_out {
-        Some(path) => {
-            let (w, h) = size;
-            let shape = [batch.resized.len() as u64, h as u64, w as u64, 3];
-            Some(write_npy_temp(
-                path,
-                &shape,
-                batch.resized.iter().flat_map(|i| i.data.iter().copied()),
-            )?)
-        }
-        None => None,
+    let request = parity_engine::preprocess::Request {
+        images: args.images,
+        out: args.out,
+        resized_out: args.resized_out,
+        preprocessor: Preprocessor::new(size, interpolation, normalize),
     };
-    persist(tensor, &args.out)?;
-    if let (Some(tmp), Some(path)) = (resized, &args.resized_out) {
-        persist(tmp, path)?;
-    }
+    parity_engine::preprocess::run(&request)?;
     Ok(Verdict::Pass)
-}
-
-/// Writes a C-order .npy to a temporary file beside `path`; it disappears unless persisted.
-fn write_npy_temp<T: npyz::AutoSerialize>(
-    path: &Path,
-    shape: &[u64],
-    values: impl IntoIterator<Item = T>,
-) -> anyhow::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".preprocess-")
-        .suffix(".npy.tmp")
-        .permissions(parity_core::fsutil::new_file_permissions())
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in '{}'", dir.display()))?;
-    let write = || -> std::io::Result<()> {
-        let mut out = BufWriter::new(tmp.as_file());
-        let mut writer =
-            npyz::WriteOptions::new().default_dtype().shape(shape).writer(&mut out).begin_nd()?;
-        writer.extend(values)?;
-        writer.finish()?;
-        out.flush()
-    };
-    write().with_context(|| format!("cannot write '{}'", path.display()))?;
-    Ok(tmp)
-}
-
-fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write '{}'", path.display()))?;
-    Ok(())
 }

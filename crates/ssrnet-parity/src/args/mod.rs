@@ -1,4 +1,20 @@
-//! clap parsers for the engine's values (the engine knows no clap).
+//! What the user typed: one module per subcommand (its flags, turned into the engine's request,
+//! the result handed to [`crate::print`]), the flag groups several share ([`parity`], and
+//! [`ProfileArg`], [`SourceArgs`] here), and clap parsers for the engine's values (the engine knows
+//! no clap) and for bounded numbers ([`values`]).
+
+pub mod bench;
+pub mod check;
+pub mod compare;
+pub mod diff;
+pub mod inspect;
+pub mod localize;
+pub mod merge;
+pub mod parity;
+pub mod predict;
+pub mod preprocess;
+pub mod record;
+pub mod values;
 
 use std::path::PathBuf;
 
@@ -42,7 +58,7 @@ pub struct SourceArgs {
     pub golden: Option<PathBuf>,
     /// N seeded random batch-1 cases (floats standard-normal, integers from {0, 1}, fair bools);
     /// at most 100,000.
-    #[arg(long, value_name = "N", group = "source", value_parser = crate::output::random_count)]
+    #[arg(long, value_name = "N", group = "source", value_parser = crate::args::values::random_count)]
     pub random: Option<usize>,
     /// Tensor files, one case each, named by file stem: `.npz` holding every model input by name
     /// (other arrays are ignored), or `.npy` for a model with one input.
