@@ -24,7 +24,7 @@ pyo3::create_exception!(
 
 /// What a subcommand concluded: `(json, exit_code, warnings, error)`; `json` is the document
 /// `--format json` prints (or `None`), `error` the `error:` line printed after it.
-type Concluded = (Option<String>, u8, Vec<String>, Option<String>);
+type Concluded = (Option<String>, u8, Vec<String>, Option<String>, Option<String>);
 
 /// Runs the command line `argv` (without the program name) and returns what it concluded
 /// instead of printing it. A usage error or a bad file raises `ParityError`.
@@ -35,7 +35,7 @@ fn document(py: Python<'_>, argv: Vec<String>) -> PyResult<Concluded> {
     let worker_stop = Arc::clone(&stop);
     let concluded = interrupt::run(py, &stop, move || ssrnet_parity::document(args, &worker_stop))?;
     let doc = concluded.map_err(ParityError::new_err)?;
-    Ok((doc.json, doc.exit_code, doc.warnings, doc.error))
+    Ok((doc.json, doc.exit_code, doc.warnings, doc.error, doc.markdown))
 }
 
 /// The `ssrnet-parity` console script: `argv` (the program name first) run as the binary runs it,
@@ -71,7 +71,7 @@ fn run<'py>(
 }
 
 /// The cases (`[{input name: ndarray}]`) on each backend, compared with `expected` (`[{output
-/// name: ndarray}]`); returns the JSON of the check report and its exit code.
+/// name: ndarray}]`); returns the JSON of the check report, its exit code and its Markdown.
 #[pyfunction]
 #[pyo3(signature = (model, cases, expected, backends = None, atol = None, rtol = None))]
 fn check_arrays(
@@ -82,7 +82,7 @@ fn check_arrays(
     backends: Option<Vec<String>>,
     atol: Option<f64>,
     rtol: Option<f64>,
-) -> PyResult<(String, u8)> {
+) -> PyResult<(String, u8, String)> {
     if cases.len() != expected.len() {
         return Err(ParityError::new_err(format!(
             "{} cases but {} expected outputs: give one dict of outputs per case",
@@ -111,7 +111,7 @@ fn check_arrays(
         _ => 2,
     };
     let json = serde_json::to_string(&report).map_err(error)?;
-    Ok((json, code))
+    Ok((json, code, ssrnet_parity::markdown(&report)))
 }
 
 /// An engine error as a `ParityError` with its one line.

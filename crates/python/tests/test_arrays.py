@@ -70,6 +70,7 @@ def test_check_arrays_passes_on_the_right_outputs_and_fails_on_wrong_ones(typed_
     report = sp.check_arrays(typed_model, cases, expected, backends=BACKENDS)
     assert report.passed and report.verdict == "pass", report.to_dict()
     assert report.to_dict()["cases"] == 4
+    assert report._repr_markdown_().startswith("### ssrnet-parity check: PASS")
     assert [s["name"] for s in report.to_dict()["backends"]] == BACKENDS
 
     expected[2] = dict(expected[2], y=expected[2]["y"] + 0.01)

@@ -69,6 +69,11 @@ def test_localize_report_is_the_cli_json_document() -> None:
     )
     assert without_timing(report.to_dict()) == without_timing(expected)
     assert (report.verdict, report.exit_code, code) == ("none", 0, 0)
+    markdown = cli(
+        "localize", "--model", MODEL, "--golden", GOLDEN, "--backend", "tract", "--case",
+        "astronaut_face", "--format", "markdown",
+    ).stdout
+    assert report._repr_markdown_() == markdown and markdown.startswith("### ssrnet-parity localize: NONE")
 
 
 def test_merge_report_is_the_cli_json_document(tmp_path: Path) -> None:
@@ -111,6 +116,7 @@ def test_predict_gives_one_row_per_image_as_the_cli() -> None:
 def test_report_renders_for_people_and_notebooks() -> None:
     report = sp.check(backends="ort")
     assert repr(report).startswith("<Report check PASS: ")
-    markdown = report._repr_markdown_()
-    assert markdown.startswith("### ssrnet-parity check: PASS")
-    assert "| ort | pass |" in markdown
+    # The command line's own Markdown report, not a second renderer.
+    expected = cli("check", "--backend", "ort", "--format", "markdown").stdout
+    assert report._repr_markdown_() == expected
+    assert expected.startswith("### ssrnet-parity check: PASS")

@@ -21,6 +21,11 @@ mod signals;
 use args::{bench, check, compare, diff, inspect, localize, merge, predict, preprocess, record};
 pub use print::capture::Document;
 
+/// A check, compare, diff or merge report in Markdown, as `--format markdown` prints it.
+pub fn markdown(report: &parity_engine::report::ParityReport) -> String {
+    print::report::text(report, print::Format::Markdown)
+}
+
 #[derive(Parser)]
 #[command(name = "ssrnet-parity", version, about, propagate_version = true)]
 struct Cli {
@@ -126,11 +131,12 @@ where
         Ok(Verdict::Fail) => 1,
         Err(_) => 2,
     };
-    let error = match (&captured, result) {
+    let error = match (&captured.json, result) {
         (None, Err(err)) => return Err(error_line(&err)),
         (_, result) => result.err().map(|e| error_line(&e)),
     };
-    Ok(Document { json: captured, exit_code, warnings, error })
+    let (json, markdown) = (captured.json, captured.markdown);
+    Ok(Document { json, exit_code, warnings, error, markdown })
 }
 
 /// `dispatch`, with a panic that escapes a subcommand turned into an error.

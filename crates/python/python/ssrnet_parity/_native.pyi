@@ -10,9 +10,9 @@ __version__: str
 class ParityError(ValueError):
     """A bad file or argument: the message is the line the command line prints after ``error: ``."""
 
-def document(argv: list[str]) -> tuple[str | None, int, list[str], str | None]:
+def document(argv: list[str]) -> tuple[str | None, int, list[str], str | None, str | None]:
     """The command line ``argv`` (no program name) run without printing: ``(json document or None,
-    exit code, warnings, error line printed after the document)``."""
+    exit code, warnings, error line printed after the document, the report in Markdown or None)``."""
 
 def cli_main(argv: list[str]) -> int:
     """The ``ssrnet-parity`` command line (program name first) run as the binary runs it."""
@@ -29,5 +29,5 @@ def check_arrays(
     backends: list[str] | None = None,
     atol: float | None = None,
     rtol: float | None = None,
-) -> tuple[str, int]:
-    """The JSON of a check of in-memory cases, and its exit code."""
+) -> tuple[str, int, str]:
+    """The JSON of a check of in-memory cases, its exit code, and the report in Markdown."""

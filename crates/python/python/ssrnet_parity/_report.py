@@ -16,14 +16,23 @@ class Report:
     call. ``verdict`` is ``"pass"``, ``"fail"`` or ``"error"`` (check, compare, diff, merge), or
     ``"none"``, ``"culprit"``, ``"accumulation"`` or ``"error"`` (localize). ``exit_code`` is the
     command line's: 0 pass (or no culprit), 1 a mismatch, 2 an error. ``error`` is the line the
-    command line prints after ``error:`` when the verdict is an error.
+    command line prints after ``error:`` when the verdict is an error. In a notebook it shows as the
+    Markdown report ``--format markdown`` prints.
     """
 
-    def __init__(self, command: str, document: dict[str, Any], exit_code: int, error: str | None = None):
+    def __init__(
+        self,
+        command: str,
+        document: dict[str, Any],
+        exit_code: int,
+        error: str | None = None,
+        markdown: str | None = None,
+    ):
         self.command = command
         self._document = document
         self.exit_code = exit_code
         self.error = error
+        self._markdown = markdown
 
     @property
     def verdict(self) -> str:
@@ -52,38 +61,6 @@ class Report:
         model = doc.get("model", "?")
         return f"<Report {self.command} {self.verdict.upper()}: {model}, {', '.join(parts)}>"
 
-    def _repr_markdown_(self) -> str:
-        return markdown(self.command, self._document)
-
-
-def markdown(command: str, doc: dict[str, Any]) -> str:
-    """A report as Markdown: the verdict, what was compared, one table row per side."""
-    lines = [f"### ssrnet-parity {command}: {str(doc.get('verdict', 'error')).upper()}", ""]
-    for key in ("model", "against", "reference", "profile", "cases"):
-        if key in doc and doc[key] is not None:
-            lines.append(f"- **{key}**: {_cell(doc[key])}")
-    if "culprit" in doc and doc["culprit"]:
-        lines.append(f"- **culprit**: {_cell(_name_of(doc['culprit']))}")
-    lines.append("")
-    sides = doc.get("backends") or doc.get("runs") or []
-    if sides:
-        lines += ["| side | verdict | worst max abs error | note |", "|---|---|---|---|"]
-        for side in sides:
-            worst = max(
-                (o.get("max_abs") or 0.0 for o in side.get("outputs", []) if isinstance(o, dict)),
-                default=None,
-            )
-            note = side.get("error") or side.get("skipped") or ""
-            name = side.get("name") or side.get("backend") or "?"
-            shown = "-" if worst is None else f"{worst:.3g}"
-            lines.append(f"| {_cell(name)} | {_cell(side.get('verdict', ''))} | {shown} | {_cell(note)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _name_of(culprit: Any) -> Any:
-    return culprit.get("node", culprit) if isinstance(culprit, dict) else culprit
-
-
-def _cell(value: Any) -> str:
-    """A value for a Markdown table cell: pipes and newlines escaped."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    def _repr_markdown_(self) -> str | None:
+        """The Markdown report the command line prints with ``--format markdown``."""
+        return self._markdown

@@ -64,25 +64,36 @@ pub struct Document {
     pub warnings: Vec<String>,
     /// The `error:` line printed after the document (a report whose verdict is an error).
     pub error: Option<String>,
+    /// The report as `--format markdown` prints it (check, compare, diff, merge, localize).
+    pub markdown: Option<String>,
+}
+
+/// What [`capturing`] kept of a run's output.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    /// The JSON document [`crate::print::print_json`] was given.
+    pub json: Option<String>,
+    /// The report in Markdown.
+    pub markdown: Option<String>,
 }
 
 thread_local! {
-    /// While [`capturing`] runs on this thread: the document [`print_json`] was given.
-    static CAPTURED: std::cell::RefCell<Option<Option<String>>> =
-        const { std::cell::RefCell::new(None) };
+    /// While [`capturing`] runs on this thread: what it keeps.
+    static CAPTURED: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
     /// While [`capturing`] runs on this thread: the caller's request to stop.
     static STOP: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// `f` run with [`print_json`] keeping its document instead of printing it, [`note`] silent, and
-/// [`Stop::current`] reading `stop`; returns `f`'s result and the document.
-pub fn capturing<R>(stop: &Arc<AtomicBool>, f: impl FnOnce() -> R) -> (R, Option<String>) {
-    CAPTURED.with(|c| *c.borrow_mut() = Some(None));
+/// `f` run with [`crate::print::print_json`] keeping its document instead of printing it (and a
+/// report's Markdown beside it), [`crate::print::note`] silent, and [`Stop::current`] reading
+/// `stop`; returns `f`'s result and what was kept.
+pub fn capturing<R>(stop: &Arc<AtomicBool>, f: impl FnOnce() -> R) -> (R, Captured) {
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Captured::default()));
     STOP.with(|s| *s.borrow_mut() = Some(Arc::clone(stop)));
     let result = f();
     STOP.with(|s| s.borrow_mut().take());
-    let document = CAPTURED.with(|c| c.borrow_mut().take()).flatten();
-    (result, document)
+    let kept = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (result, kept)
 }
 
 /// The request to stop of the caller of [`capturing`] on this thread, if any: read from any
@@ -109,9 +120,14 @@ pub fn is_capturing() -> bool {
 
 /// Inside [`capturing`], `json` is the document kept.
 pub fn keep_json(json: String) {
-    CAPTURED.with(|c| {
-        if let Some(kept) = c.borrow_mut().as_mut() {
-            *kept = Some(json);
-        }
-    });
+    keep(|kept| kept.json = Some(json));
+}
+
+/// Inside [`capturing`], `markdown` is the report's Markdown kept.
+pub fn keep_markdown(markdown: String) {
+    keep(|kept| kept.markdown = Some(markdown));
+}
+
+fn keep(f: impl FnOnce(&mut Captured)) {
+    CAPTURED.with(|c| c.borrow_mut().as_mut().map(f));
 }

@@ -1,25 +1,42 @@
 //! How the CLI prints a `localize` report (the engine's [`Report`]): text, Markdown, one JSON
 //! document, or one JSON line.
 
+use std::fmt::Write;
+
 use anyhow::Result;
 use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRow, Report, Run};
 
 use crate::print::report::sci;
 use crate::print::{Format, escape_control, table};
 
-/// Prints `report` in `format`.
+/// Prints `report` in `format`. Captured ([`crate::print::capture`]), the Markdown report is kept
+/// beside the document.
 pub fn print(report: &Report, format: Format) -> Result<()> {
     match format {
-        Format::Json => return crate::print::print_json(report),
-        Format::Jsonl => return crate::print::print_json_line(report),
-        Format::Text | Format::Markdown => {}
+        Format::Json => crate::print::print_json(report)?,
+        Format::Jsonl => crate::print::print_json_line(report)?,
+        Format::Text | Format::Markdown => print!("{}", text(report, format)),
     }
-    header(report, format);
-    for run in &report.runs {
-        print_run(report, run, format);
+    if crate::print::capture::is_capturing() {
+        crate::print::capture::keep_markdown(text(report, Format::Markdown));
     }
-    footer(report, format);
     Ok(())
+}
+
+/// `report` as text or Markdown.
+pub fn text(report: &Report, format: Format) -> String {
+    let mut out = String::new();
+    // A String takes every write.
+    let _ = write_text(&mut out, report, format);
+    out
+}
+
+fn write_text(out: &mut String, report: &Report, format: Format) -> std::fmt::Result {
+    header(out, report, format)?;
+    for run in &report.runs {
+        write_run(out, report, run, format)?;
+    }
+    footer(out, report, format)
 }
 
 /// A verdict as the text report writes it.
@@ -34,19 +51,20 @@ fn word(verdict: LocalizeVerdict) -> &'static str {
 }
 
 /// What was compared: the model, the expected side, the case and the tolerance.
-fn header(report: &Report, format: Format) {
+fn header(out: &mut String, report: &Report, format: Format) -> std::fmt::Result {
     let md = format == Format::Markdown;
     if md {
-        println!("### ssrnet-parity localize: {}\n", word(report.verdict));
+        writeln!(out, "### ssrnet-parity localize: {}\n", word(report.verdict))?;
     }
-    println!("model:     {}", escape_control(&report.model));
+    writeln!(out, "model:     {}", escape_control(&report.model))?;
     if let Some(b) = &report.against {
-        println!("against:   {}", escape_control(b));
+        writeln!(out, "against:   {}", escape_control(b))?;
     } else {
-        println!("reference: {}", report.reference);
+        writeln!(out, "reference: {}", report.reference)?;
     }
     if let Some(i) = &report.intermediates {
-        println!(
+        writeln!(
+            out,
             "pytorch:   {} of {} module outputs mapped ({:.0}%), {} values compared; unmapped: {}",
             i.modules_mapped,
             i.modules,
@@ -57,19 +75,21 @@ fn header(report: &Report, format: Format) {
             } else {
                 escape_control(&i.unmapped.keys().cloned().collect::<Vec<_>>().join(", "))
             }
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "case:      {} (atol {}, rtol {})",
         escape_control(&report.case),
         report.tolerance.atol,
         report.tolerance.rtol
-    );
+    )?;
+    Ok(())
 }
 
 /// One run: its verdict, what could not be compared, and its worst nodes.
-fn print_run(report: &Report, run: &Run, format: Format) {
-    println!();
+fn write_run(out: &mut String, report: &Report, run: &Run, format: Format) -> std::fmt::Result {
+    writeln!(out)?;
     let heading = format!(
         "{}: {} - {}",
         escape_control(&run.name),
@@ -77,37 +97,40 @@ fn print_run(report: &Report, run: &Run, format: Format) {
         escape_control(&run.summary())
     );
     if format == Format::Markdown {
-        println!("#### {heading}\n");
+        writeln!(out, "#### {heading}\n")?;
     } else {
-        println!("{heading}");
+        writeln!(out, "{heading}")?;
     }
     if let Some(a) = run.aligned {
-        println!("aligned {} of {} values", a.values, a.of);
+        writeln!(out, "aligned {} of {} values", a.values, a.of)?;
     }
     let not_comparable: Vec<&NodeRow> =
         run.nodes.iter().filter(|r| r.not_comparable.is_some()).collect();
     if let Some(first) = not_comparable.first() {
-        println!(
+        writeln!(
+            out,
             "{} value(s) not comparable on {}, e.g. {}: {}",
             not_comparable.len(),
             run.backend,
             escape_control(&first.value),
             escape_control(first.not_comparable.as_deref().unwrap_or_default())
-        );
+        )?;
     }
     if let Some(drift) = run.exposure_drift.filter(|d| *d > report.tolerance.atol) {
-        println!(
+        writeln!(
+            out,
             "warning: exposing every value as an output moved the graph's outputs by {} (the \"mark all\" pitfall)",
             sci(drift)
-        );
+        )?;
     }
     if !run.nodes.is_empty() {
-        worst_nodes(run, report.top, format);
+        worst_nodes(out, run, report.top, format)?;
     }
+    Ok(())
 }
 
 /// The `top` nodes of `run` with the largest isolated (else cumulative) error, as a table.
-fn worst_nodes(run: &Run, top: usize, format: Format) {
+fn worst_nodes(out: &mut String, run: &Run, top: usize, format: Format) -> std::fmt::Result {
     let mut worst: Vec<&NodeRow> = run.nodes.iter().collect();
     let key = |r: &NodeRow| {
         r.isolated
@@ -116,7 +139,7 @@ fn worst_nodes(run: &Run, top: usize, format: Format) {
     };
     worst.sort_by(|a, b| key(b).total_cmp(&key(a)));
     worst.truncate(top);
-    println!("{} worst nodes (by isolated error):", worst.len());
+    writeln!(out, "{} worst nodes (by isolated error):", worst.len())?;
     let header = [
         "node",
         "op",
@@ -140,12 +163,13 @@ fn worst_nodes(run: &Run, top: usize, format: Format) {
             r.isolated.map_or("-".into(), |m| format!("{:.6}", m.cosine)),
         ]);
     }
-    println!("{t}");
+    writeln!(out, "{t}")?;
+    Ok(())
 }
 
 /// The overall verdict, and where the repro was written.
-fn footer(report: &Report, format: Format) {
-    println!();
+fn footer(out: &mut String, report: &Report, format: Format) -> std::fmt::Result {
+    writeln!(out)?;
     let overall = match (&report.culprit, &report.crossing) {
         (Some(c), _) => format!("culprit {} ({}), value {}", c.node, c.op, c.value),
         (None, Some(k)) => format!("accumulation, crossing at {} ({})", k.node, k.op),
@@ -154,11 +178,12 @@ fn footer(report: &Report, format: Format) {
     };
     let line = format!("{}: {}", word(report.verdict), escape_control(&overall));
     if format == Format::Markdown {
-        println!("**{line}**")
+        writeln!(out, "**{line}**")?
     } else {
-        println!("{line}")
+        writeln!(out, "{line}")?
     }
     if let Some(dir) = &report.repro {
-        println!("repro written to {}", escape_control(dir));
+        writeln!(out, "repro written to {}", escape_control(dir))?;
     }
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! How the CLI prints a `check`, `compare`, `diff` or `merge` report (the engine's
 //! [`ParityReport`]): text, Markdown, one JSON document, or JSON Lines.
 
+use std::fmt::Write;
+
 use anyhow::Result;
 use parity_core::compare::CaseReport;
 use parity_engine::report::{Concluded, Outcome, ParityReport};
@@ -25,12 +27,16 @@ pub fn print_case_line(backend: &str, case: &CaseReport) -> Result<()> {
 }
 
 /// Prints `report` and returns the exit verdict; an `error` report makes the command an error
-/// (exit 2) after the report is printed.
+/// (exit 2) after the report is printed. Captured ([`crate::print::capture`]), the Markdown report
+/// is kept beside the document.
 pub fn finish(report: ParityReport, format: Format) -> Result<Verdict> {
     match format {
         Format::Json => crate::print::print_json(&report)?,
         Format::Jsonl => print_lines(&report)?,
-        Format::Text | Format::Markdown => print_text(&report, format),
+        Format::Text | Format::Markdown => print!("{}", text(&report, format)),
+    }
+    if crate::print::capture::is_capturing() {
+        crate::print::capture::keep_markdown(text(&report, Format::Markdown));
     }
     match (report.verdict, report.error_line()) {
         (Outcome::Pass, _) => Ok(Verdict::Pass),
@@ -54,38 +60,48 @@ fn print_lines(report: &ParityReport) -> Result<()> {
     crate::print::print_json_line(&Line { record: "summary", backend: None, body: report })
 }
 
-fn print_text(report: &ParityReport, format: Format) {
+fn write_text(out: &mut String, report: &ParityReport, format: Format) -> std::fmt::Result {
     let md = format == Format::Markdown;
     if md {
-        println!(
+        writeln!(
+            out,
             "### ssrnet-parity {}: {}\n",
             report.command,
             report.verdict.as_str().to_uppercase()
-        );
+        )?;
     }
-    println!("model:     {}", report.model);
-    println!("reference: {} ({} cases)", report.reference, report.cases);
-    println!("profile:   {}", report.profile);
+    writeln!(out, "model:     {}", report.model)?;
+    writeln!(out, "reference: {} ({} cases)", report.reference, report.cases)?;
+    writeln!(out, "profile:   {}", report.profile)?;
     if md {
-        println!();
+        writeln!(out)?;
     }
-    println!("{}", summary_table(report, format));
+    writeln!(out, "{}", summary_table(report, format))?;
     // Errors and skips under the table, not in it: a runtime's message can be long.
     for side in &report.backends {
         if let Some(err) = &side.error {
-            println!("{}: error: {err}", side.name);
+            writeln!(out, "{}: error: {err}", side.name)?;
         }
         if let Some(why) = &side.skipped {
-            println!("{}: skipped: {why}", side.name);
+            writeln!(out, "{}: skipped: {why}", side.name)?;
         }
     }
     for side in report.backends.iter().filter(|s| !s.failed_cases.is_empty()) {
-        print_failures(side);
+        write_failures(out, side)?;
     }
     for (k, v) in &report.extra {
-        println!("{k}: {v}");
+        writeln!(out, "{k}: {v}")?;
     }
-    print_verdict(report, md);
+    write_verdict(out, report, md)?;
+    Ok(())
+}
+
+/// `report` as text or Markdown.
+pub fn text(report: &ParityReport, format: Format) -> String {
+    let mut out = String::new();
+    // A String takes every write.
+    let _ = write_text(&mut out, report, format);
+    out
 }
 
 /// One row per backend and output: the statistics over every case, and the verdict.
@@ -134,18 +150,20 @@ fn summary_table(report: &ParityReport, format: Format) -> comfy_table::Table {
 }
 
 /// A side's failing cases: their names, the first five's worst mismatches, expected NaNs.
-fn print_failures(side: &parity_engine::report::SideReport) {
-    println!(
+fn write_failures(out: &mut String, side: &parity_engine::report::SideReport) -> std::fmt::Result {
+    writeln!(
+        out,
         "{}: {} failing case(s): {}",
         side.name,
         side.failed_cases.len(),
         side.failed_cases.join(", ")
-    );
+    )?;
     for case in side.failures.iter().take(5) {
         for o in case.outputs.iter().filter(|o| !o.pass) {
             match (&o.problem, &o.worst) {
-                (Some(p), _) => println!("  {} / {}: {p}", case.case, o.name),
-                (None, Some(w)) => println!(
+                (Some(p), _) => writeln!(out, "  {} / {}: {p}", case.case, o.name)?,
+                (None, Some(w)) => writeln!(
+                    out,
                     "  {} / {}: {} mismatches, worst at {:?}: got {} expected {} (|diff| {})",
                     case.case,
                     o.name,
@@ -154,7 +172,7 @@ fn print_failures(side: &parity_engine::report::SideReport) {
                     w.actual,
                     w.expected,
                     sci(w.abs_err)
-                ),
+                )?,
                 _ => {}
             }
         }
@@ -166,16 +184,18 @@ fn print_failures(side: &parity_engine::report::SideReport) {
         .map(|c| c.case.as_str())
         .collect();
     if !expected_nan.is_empty() {
-        println!(
+        writeln!(
+            out,
             "{}: expected NaN in failing case(s): {} (NaN passes only against NaN, with --nan-equal)",
             side.name,
             expected_nan.join(", ")
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The last line: the verdict and what it means.
-fn print_verdict(report: &ParityReport, md: bool) {
+fn write_verdict(out: &mut String, report: &ParityReport, md: bool) -> std::fmt::Result {
     let summary = match report.verdict {
         Outcome::Pass => {
             let ran = report.backends.iter().filter(|b| b.verdict == Outcome::Pass).count();
@@ -194,10 +214,11 @@ fn print_verdict(report: &ParityReport, md: bool) {
         Outcome::Error | Outcome::Skipped => "ERROR".into(),
     };
     if md {
-        println!("\n**{}**: {summary}", report.verdict.as_str().to_uppercase());
+        writeln!(out, "\n**{}**: {summary}", report.verdict.as_str().to_uppercase())?;
     } else {
-        println!("{word}: {summary}");
+        writeln!(out, "{word}: {summary}")?;
     }
+    Ok(())
 }
 
 /// `1.23e-5`-style, `inf`/`nan` spelled out.
