@@ -1,6 +1,6 @@
 """Fixtures of the Python package's tests. They run against the installed wheel (tools/test builds
 and installs it into .venv), never the source tree, and compare it with the cargo-built command
-line: `SSRNET_PARITY_BIN`, else target/debug/ssrnet-parity. Run from the repo root:
+line: `SSRNET_PARITY_BIN` (tools/test sets it), else target/release/ssrnet-parity. Run from the repo root:
 `.venv/bin/python -m pytest crates/python/tests -q`."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ assert "site-packages" in ssrnet_parity.__file__, ssrnet_parity.__file__
 
 def binary() -> Path:
     """The cargo-built command line, or skip (a failure under SSRNET_PARITY_STRICT=1)."""
-    path = Path(os.environ.get("SSRNET_PARITY_BIN") or REPO / "target" / "debug" / "ssrnet-parity")
+    path = Path(os.environ.get("SSRNET_PARITY_BIN") or REPO / "target" / "release" / "ssrnet-parity")
     if not path.is_file():
         message = f"the cargo-built ssrnet-parity is not at {path} (build it, or set SSRNET_PARITY_BIN)"
         if STRICT:
