@@ -10,6 +10,7 @@ use parity_engine::bench::Request;
 
 use crate::Verdict;
 use crate::print::Format;
+use crate::print::terminal::with_progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -48,9 +49,9 @@ pub fn run(args: Args) -> Result<Verdict> {
     let configs = parity_engine::registry::chosen(&request.backends).len()
         * request.threads.len()
         * request.batches.len();
-    let bar = crate::print::progress(configs as u64, "benchmarking");
-    let timings = parity_engine::bench::run(&request, &crate::print::terminal::Terminal::new(&bar));
-    bar.finish_and_clear();
-    crate::print::bench::print(&timings?, &request, args.format)?;
+    let timings = with_progress("benchmarking", configs as u64, false, |t| {
+        parity_engine::bench::run(&request, t)
+    })?;
+    crate::print::bench::print(&timings, &request, args.format)?;
     Ok(Verdict::Pass)
 }

@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::Verdict;
 use crate::args::ProfileArg;
 use crate::args::parity::{ParityArgs, ScaleArgs};
+use crate::print::terminal::with_progress;
 use parity_engine::BackendName;
 use parity_engine::check::Request;
 
@@ -43,10 +44,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         scale: args.scale.scale(),
         profile: args.profile.profile,
     };
-    let bar = crate::print::progress(0, "checking");
-    let terminal = crate::print::terminal::Terminal::new(&bar)
-        .with_case_lines(args.run.format == crate::print::Format::Jsonl);
-    let report = parity_engine::check::run(&request, &terminal)?;
-    bar.finish_and_clear();
+    let case_lines = args.run.format == crate::print::Format::Jsonl;
+    let report =
+        with_progress("checking", 0, case_lines, |t| parity_engine::check::run(&request, t))?;
     crate::print::report::finish(report, args.run.format)
 }

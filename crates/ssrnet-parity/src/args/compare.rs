@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::Verdict;
 use crate::args::parity::{ParityArgs, ScaleArgs};
 use crate::args::{ProfileArg, SourceArgs};
+use crate::print::terminal::with_progress;
 use parity_engine::BackendName;
 use parity_engine::compare::Request;
 
@@ -44,10 +45,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         scale: args.scale.scale(),
         profile: args.profile.profile,
     };
-    let bar = crate::print::progress(0, "comparing");
-    let terminal = crate::print::terminal::Terminal::new(&bar)
-        .with_case_lines(args.run.format == crate::print::Format::Jsonl);
-    let concluded = parity_engine::compare::run(&request, &terminal)?;
-    bar.finish_and_clear();
+    let case_lines = args.run.format == crate::print::Format::Jsonl;
+    let concluded =
+        with_progress("comparing", 0, case_lines, |t| parity_engine::compare::run(&request, t))?;
     crate::print::report::conclude(concluded, args.run.format)
 }

@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::Verdict;
 use crate::args::parity::ParityArgs;
 use crate::args::{ProfileArg, SourceArgs};
+use crate::print::terminal::with_progress;
 use parity_engine::BackendName;
 use parity_engine::diff::Request;
 
@@ -48,9 +49,6 @@ pub fn run(args: Args) -> Result<Verdict> {
         output_map: args.output_map,
         input_map: args.input_map,
     };
-    let bar = crate::print::progress(0, "diffing");
-    let concluded =
-        parity_engine::diff::run(&request, &crate::print::terminal::Terminal::new(&bar))?;
-    bar.finish_and_clear();
+    let concluded = with_progress("diffing", 0, false, |t| parity_engine::diff::run(&request, t))?;
     crate::print::report::conclude(concluded, args.run.format)
 }

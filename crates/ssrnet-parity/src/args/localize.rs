@@ -12,6 +12,7 @@ use parity_engine::localize::{Request, run as localize};
 use crate::Verdict;
 use crate::args::{ProfileArg, SourceArgs};
 use crate::print::Format;
+use crate::print::terminal::with_progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -73,9 +74,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     };
     // One step per backend run (at most the backends chosen; the reference may not be one).
     let steps = parity_engine::registry::chosen(&request.backends).len();
-    let bar = crate::print::progress(steps as u64, "localizing");
-    let report = localize(&request, &crate::print::terminal::Terminal::new(&bar))?;
-    bar.finish_and_clear();
+    let report = with_progress("localizing", steps as u64, false, |t| localize(&request, t))?;
     crate::print::localize::print(&report, args.format)?;
     verdict(&report)
 }

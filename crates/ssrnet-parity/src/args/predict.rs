@@ -9,6 +9,8 @@ use anyhow::Result;
 
 use crate::Verdict;
 use crate::print::Format;
+use crate::print::predict::{Prediction, Rows};
+use crate::print::terminal::with_progress;
 use parity_engine::BackendName;
 use parity_engine::predict::{Request, Row};
 
@@ -61,23 +63,19 @@ pub fn run(args: Args) -> Result<Verdict> {
         shard: args.shard,
         profile: args.profile.profile,
     };
-    let bar = crate::print::progress(0, "predicting");
-    let mut out = crate::print::predict::Rows::new(args.format);
-    let mut row = |row: Row<'_>| -> Result<()> {
-        match row {
-            Row::Age { image, age, interval } => {
-                let image = image.display().to_string();
-                bar.suspend(|| out.row(&crate::print::predict::Prediction { image, age, interval }))
+    let mut out = Rows::new(args.format);
+    let error = with_progress("predicting", 0, false, |terminal| {
+        let mut row = |row: Row<'_>| -> Result<()> {
+            match row {
+                Row::Age { image, age, interval } => {
+                    let image = image.display().to_string();
+                    terminal.suspend(|| out.row(&Prediction { image, age, interval }))
+                }
+                Row::Unreadable { image, why } => out.unreadable(image, why),
             }
-            Row::Unreadable { image, why } => out.unreadable(image, why),
-        }
-    };
-    let error = parity_engine::predict::run(
-        &request,
-        &crate::print::terminal::Terminal::new(&bar),
-        &mut row,
-    )?;
-    bar.finish_and_clear();
+        };
+        parity_engine::predict::run(&request, terminal, &mut row)
+    })?;
     out.finish()?;
     match error {
         Some(e) => Err(e.into()),

@@ -8,6 +8,7 @@ use parity_engine::BackendName;
 use parity_engine::record::Request;
 
 use crate::Verdict;
+use crate::print::terminal::with_progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,11 +56,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         allow_nonfinite: args.allow_nonfinite,
         profile: args.profile.profile,
     };
-    let bar = crate::print::progress(0, "recording");
     let recorded =
-        parity_engine::record::run(&request, &crate::print::terminal::Terminal::new(&bar));
-    bar.finish_and_clear();
-    let recorded = recorded?;
+        with_progress("recording", 0, false, |t| parity_engine::record::run(&request, t))?;
     crate::print::note(&format!("wrote {recorded} cases to {}", request.out.display()));
     Ok(Verdict::Pass)
 }

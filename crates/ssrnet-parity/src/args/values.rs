@@ -2,12 +2,7 @@
 
 /// clap value parser: a thread count from 1 to [`parity_core::backend::max_threads`].
 pub fn thread_count(s: &str) -> Result<usize, String> {
-    let n = at_least_one(s)?;
-    let max = parity_core::backend::max_threads();
-    if n > max {
-        return Err(format!("must be at most {max} (four per core on this machine)"));
-    }
-    Ok(n)
+    up_to(s, parity_core::backend::max_threads(), " (four per core on this machine)")
 }
 
 /// The most random cases `--random` makes (they are generated before the run).
@@ -15,11 +10,7 @@ pub const MAX_RANDOM_CASES: usize = 100_000;
 
 /// clap value parser: a number of random cases, from 1 to [`MAX_RANDOM_CASES`].
 pub fn random_count(s: &str) -> Result<usize, String> {
-    let n = at_least_one(s)?;
-    if n > MAX_RANDOM_CASES {
-        return Err(format!("must be at most {MAX_RANDOM_CASES}"));
-    }
-    Ok(n)
+    up_to(s, MAX_RANDOM_CASES, "")
 }
 
 /// The most images one streamed batch holds (`predict --batch`): two batches are in memory at a
@@ -28,9 +19,14 @@ pub const MAX_STREAM_BATCH: usize = 1024;
 
 /// clap value parser: a streamed batch size, from 1 to [`MAX_STREAM_BATCH`].
 pub fn batch_size(s: &str) -> Result<usize, String> {
+    up_to(s, MAX_STREAM_BATCH, "")
+}
+
+/// An integer from 1 to `max`; above it, the error says why (`because`).
+fn up_to(s: &str, max: usize, because: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;
-    if n > MAX_STREAM_BATCH {
-        return Err(format!("must be at most {MAX_STREAM_BATCH}"));
+    if n > max {
+        return Err(format!("must be at most {max}{because}"));
     }
     Ok(n)
 }

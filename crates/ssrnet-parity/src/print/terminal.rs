@@ -26,10 +26,30 @@ impl Terminal {
         }
     }
 
+    /// Runs `f` (without its lines tearing the bar).
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
     /// Also each compared case as a JSON line on stdout (`--format jsonl`) when `on`.
     pub fn with_case_lines(self, on: bool) -> Terminal {
         Terminal { case_lines: on, ..self }
     }
+}
+
+/// `run` with a progress bar of `len` steps (0: as the engine plans) saying `what` on stderr, the
+/// engine's events rendered around it (each compared case as a JSON line too, with `case_lines`);
+/// the bar is gone before `run`'s result is printed.
+pub fn with_progress<T>(
+    what: &str,
+    len: u64,
+    case_lines: bool,
+    run: impl FnOnce(&Terminal) -> T,
+) -> T {
+    let bar = crate::print::progress(len, what);
+    let result = run(&Terminal::new(&bar).with_case_lines(case_lines));
+    bar.finish_and_clear();
+    result
 }
 
 impl Sink for Terminal {
