@@ -29,6 +29,30 @@
 //!
 //! # Example
 //!
+//! A check of the committed demo model against its golden set on tract, events dropped
+//! ([`sink::Quiet`]); the report is the one `ssrnet-parity check --backend tract --format json`
+//! prints:
+//!
+//! ```
+//! use parity_engine::check::{Request, run};
+//! use parity_engine::report::Outcome;
+//! use parity_engine::{BackendName, sink::Quiet};
+//!
+//! let request = Request {
+//!     model: None, // the model the golden set's manifest names
+//!     golden: "../../fixtures/golden".into(),
+//!     backends: vec![BackendName::Tract],
+//!     criteria: Default::default(), // the golden set's tolerances
+//!     threads: None,
+//!     scale: Default::default(), // every case, one a call
+//!     profile: Default::default(),
+//! };
+//! let report = run(&request, &Quiet)?;
+//! assert_eq!(report.verdict, Outcome::Pass);
+//! assert_eq!((report.cases, report.backends[0].name.as_str()), (38, "tract"));
+//! # Ok::<(), parity_engine::Error>(())
+//! ```
+//!
 //! Which backends a run uses, and the part of 10 cases that shard 1 of 4 runs:
 //!
 //! ```
