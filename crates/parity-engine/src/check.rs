@@ -117,7 +117,7 @@ pub struct Arrays {
 pub fn arrays(request: Arrays, sink: &dyn Sink) -> Result<ParityReport> {
     if request.cases.len() != request.expected.len() {
         bail!(
-            "{} cases but {} sets of expected outputs",
+            "{} cases but {} expected outputs: give one set of expected outputs per case",
             request.cases.len(),
             request.expected.len()
         );

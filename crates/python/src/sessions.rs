@@ -54,15 +54,23 @@ fn session(backend: BackendName, model: &Path, threads: Option<usize>) -> Result
         keep(key, Arc::clone(&kept));
         return Ok(kept);
     }
-    // The options a check gives the model: its family's batching hint (SSRNet on tract) with them.
-    let onnx = parity_core::onnx::OnnxModel::read(model)?;
-    let profile = Profile::resolve(ProfileChoice::Auto, &onnx, &onnx.model_info()?, None)?;
-    let options = profile.options(threads);
-    let runnable =
-        parity_engine::load::prepare(backend, model, &options, &parity_engine::sink::Quiet)?;
+    let runnable = parity_engine::load::prepare(
+        backend,
+        model,
+        &options(model, threads)?,
+        &parity_engine::sink::Quiet,
+    )?;
     let session = Arc::new(Mutex::new(runnable));
     keep(key, Arc::clone(&session));
     Ok(session)
+}
+
+/// The options a check gives `model`: its family's hints (SSRNet's batching on tract) with
+/// `threads`.
+pub fn options(model: &Path, threads: Option<usize>) -> Result<parity_core::Options> {
+    let onnx = parity_core::onnx::OnnxModel::read(model)?;
+    let profile = Profile::resolve(ProfileChoice::Auto, &onnx, &onnx.model_info()?, None)?;
+    Ok(profile.options(threads))
 }
 
 /// The kept session of `key`, removed from the list.

@@ -99,6 +99,24 @@ pub fn trace(
     Ok(Trace { values, read_out: ReadOut::Exposed, exposure_drift: Some(drift), load_s, run_s })
 }
 
+/// Every value the model at `path` computes on `backend` for `inputs` (each node output, by
+/// name): what [`trace`] reads, for a caller that maps values itself (the Python package maps a
+/// PyTorch module's sub-module outputs to them).
+pub fn values(
+    backend: BackendName,
+    path: &Path,
+    inputs: &NamedTensors,
+    options: &Options,
+    sink: &dyn Sink,
+) -> Result<NamedTensors> {
+    let model = Model::from_onnx(&parity_core::onnx::OnnxModel::read(path)?)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("ssrnet-parity-values-")
+        .tempdir()
+        .map_err(|e| invalid(format!("cannot make a scratch directory: {e}")))?;
+    Ok(trace(backend, &model, inputs, options, scratch.path(), sink)?.values)
+}
+
 /// `values` with every integer or bool value in the element type the graph gives it
 /// ([`parity_graph::dtypes::infer`]): a runtime may compute int64 values as int32 (RTen does), and
 /// a value fed to a node run alone must have the type the node's model declares.

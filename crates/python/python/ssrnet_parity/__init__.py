@@ -30,6 +30,7 @@ from ._commands import (  # noqa: E402
     predict,
     record,
     run,
+    values,
 )
 from ._native import ParityError, __version__  # noqa: E402
 from ._report import Report  # noqa: E402
@@ -49,4 +50,5 @@ __all__ = [
     "predict",
     "record",
     "run",
+    "values",
 ]

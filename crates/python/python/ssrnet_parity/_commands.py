@@ -489,10 +489,39 @@ def run(
     Raises:
         ParityError: a bad file or argument, with the command line's one-line message.
     """
-    import numpy as np  # only here and in check_arrays: the other functions start without it
+    import numpy as np  # only here, in values and in check_arrays: the other functions start without it
 
     arrays = {name: np.asarray(value) for name, value in feeds.items()}
     return _native.run(os.fspath(model), arrays, backend, threads)
+
+
+def values(
+    model: PathLike,
+    feeds: Mapping[str, Any],
+    *,
+    backend: str = "ort",
+    threads: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Every value the model computes, on one backend for numpy feeds: each node's outputs, as
+    ``localize`` reads them (onnxruntime and tract run the graph with every value exposed as an
+    output, as Polygraphy's "mark all" does; RTen reads them natively).
+
+    Args:
+        model: the ONNX model.
+        feeds: ``{input name: array}``, as ``run`` takes them.
+        backend: the backend to run (default ``ort``).
+        threads: intra-op threads of the backend (default: the backend's own choice).
+
+    Returns:
+        dict[str, numpy.ndarray]: ``{value name: array}`` for every node output.
+
+    Raises:
+        ParityError: a bad file or argument, with the command line's one-line message.
+    """
+    import numpy as np
+
+    arrays = {name: np.asarray(value) for name, value in feeds.items()}
+    return _native.values(os.fspath(model), arrays, backend, threads)
 
 
 def check_arrays(

@@ -22,6 +22,11 @@ def run(
 ) -> dict[str, np.ndarray]:
     """One backend run once on ``feeds``."""
 
+def values(
+    model: str, feeds: Mapping[str, np.ndarray], backend: str = "ort", threads: int | None = None
+) -> dict[str, np.ndarray]:
+    """Every value the model computes on one backend for ``feeds``, by value name."""
+
 def check_arrays(
     model: str,
     cases: list[dict[str, np.ndarray]],
