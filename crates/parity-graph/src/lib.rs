@@ -7,7 +7,8 @@
 //!   ([`values`], Polygraphy's "mark all"), typed by [`dtypes`];
 //! - one node, or a chain of nodes, cut out as a model of its own ([`extract`]), and fed given
 //!   values, constants folded in ([`cut`]), to run it alone or write it as a repro;
-//! - the values of two exports whose names differ, paired by sequence alignment ([`align`]).
+//! - the values of two exports whose names differ, paired by sequence alignment ([`align`]);
+//! - the PyTorch module each node was exported from, as the export records it ([`scope`]).
 //!
 //! The graph types are parity-core's ([`parity_core::onnx::proto`]); this crate knows no backend.
 //!
@@ -39,5 +40,6 @@ pub mod cut;
 pub mod dtypes;
 pub mod extract;
 pub mod flops;
+pub mod scope;
 pub mod shapes;
 pub mod values;

@@ -1676,6 +1676,9 @@ fn localize_names_a_perturbed_conv_on_every_backend_and_its_repro_reproduces_it(
     assert_eq!(v["culprit"]["node"], node, "{r:?}");
     assert_eq!(v["culprit"]["op"], "Conv");
     assert_eq!(v["culprit"]["value"], value);
+    // The legacy exporter's scope names the module: `/stream1_stage1/stream1_stage1.4/Conv` is
+    // the Conv of `stream1_stage1.4` (a level holding its whole path).
+    assert_eq!(v["culprit"]["module"], node.rsplit('/').nth(1).unwrap(), "{r:?}");
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 4, "every backend: {r:?}");
     for run in runs {

@@ -97,7 +97,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Report> {
     let profile = Profile::resolve(request.profile, &onnx, &info, None)?;
     let options = profile.options(request.threads);
     let (case, inputs, golden_arrays) = pick_case(request, &info, &profile)?;
-    let a = Model::from_onnx(&onnx)?;
+    let mut a = Model::from_onnx(&onnx)?;
     let scratch = tempfile::Builder::new()
         .prefix("ssrnet-parity-localize-")
         .tempdir()
@@ -114,6 +114,9 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Report> {
         &mut timing,
         sink,
     )?;
+    if let Some((_, intermediates)) = &expected.pytorch {
+        a.learn_modules(&intermediates.origins);
+    }
     let jobs = crate::stream::Spread::new(request.jobs, expected.backends.len(), 1).jobs;
     // Backends side by side share the cores: idle runtime threads must not spin.
     let options = Options { shared_cores: jobs > 1, ..options };
@@ -545,6 +548,7 @@ impl Side<'_> {
                 node: v.node_name.clone(),
                 op: v.op.clone(),
                 value: v.value.clone(),
+                origin: self.model.origin(&v.value),
                 shape: actual.map(|t| t.shape().to_vec()),
                 aligned_to: None,
                 cumulative,

@@ -1,12 +1,13 @@
 //! A model as `localize` needs it: the protobuf with its external data in memory, and the values
 //! its nodes compute, in topological order.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::Result;
 use parity_core::NamedTensors;
 use parity_core::onnx::proto::ModelProto;
+use parity_graph::scope::Origin;
 use parity_graph::values::NodeValue;
 
 use parity_core::onnx::OnnxModel;
@@ -20,6 +21,8 @@ pub struct Model {
     pub inputs: HashSet<String>,
     /// Names of the graph's initializers.
     pub initializers: HashSet<String>,
+    /// The PyTorch module each value was computed in, where known ([`Model::origin`]).
+    origins: HashMap<String, Origin>,
 }
 
 impl Model {
@@ -33,7 +36,32 @@ impl Model {
         let inputs =
             parity_core::onnx::graph_inputs(graph).iter().map(|v| v.name().to_string()).collect();
         let initializers = graph.initializer.iter().map(|t| t.name().to_string()).collect();
-        Ok(Model { path: path.to_path_buf(), proto, values, inputs, initializers })
+        let origins = graph
+            .node
+            .iter()
+            .flat_map(|node| {
+                let origin = parity_graph::scope::of(node);
+                node.output.iter().map(move |value| (value.clone(), origin.clone()))
+            })
+            .filter(|(_, origin)| !origin.is_empty())
+            .collect();
+        Ok(Model { path: path.to_path_buf(), proto, values, inputs, initializers, origins })
+    }
+
+    /// The PyTorch module that computed `value`: what PyTorch's own intermediates said
+    /// ([`Model::learn_modules`]), else what the export records ([`parity_graph::scope`]).
+    pub fn origin(&self, value: &str) -> Origin {
+        self.origins.get(value).cloned().unwrap_or_default()
+    }
+
+    /// Takes the module and class of each value from PyTorch's intermediates (the module whose
+    /// output equals the value), keeping the export's source line.
+    pub fn learn_modules(&mut self, learned: &BTreeMap<String, Origin>) {
+        for (value, learned) in learned {
+            let origin = self.origins.entry(value.clone()).or_default();
+            origin.module.clone_from(&learned.module);
+            origin.module_class.clone_from(&learned.module_class);
+        }
     }
 
     /// The graph's initializers as tensors, by name (those a tensor here cannot hold are left out).

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::Result;
 use crate::error::invalid;
 use parity_core::NamedTensors;
+use parity_graph::scope::Origin;
 use serde::{Deserialize, Serialize};
 
 use super::model::Model;
@@ -29,14 +30,42 @@ pub struct Intermediates {
     pub fraction: f64,
     /// Module outputs that were not mapped, each with the reason.
     pub unmapped: BTreeMap<String, String>,
+    /// Per value, the innermost module whose output it holds, and its class where the set
+    /// names it.
+    #[serde(skip)]
+    pub origins: BTreeMap<String, Origin>,
 }
 
-/// The manifest section `scripts/intermediates.py` writes.
+/// The manifest section `scripts/intermediates.py` and the Python package's `record` write.
 #[derive(Deserialize)]
 struct Section {
+    /// `{value: [module output, ...]}`, innermost module first.
     mapped: BTreeMap<String, Vec<String>>,
     unmapped: BTreeMap<String, String>,
     modules: usize,
+    /// `{module output: class}` (the Python package's `record` writes it).
+    #[serde(default)]
+    classes: BTreeMap<String, String>,
+}
+
+impl Section {
+    /// Per value, its innermost module: the output's key without its call (`#k`) and tensor
+    /// (`[i]`) suffixes, and the class.
+    fn origins(&self) -> BTreeMap<String, Origin> {
+        let path = |key: &str| key.split(['#', '[']).next().unwrap_or(key).to_string();
+        self.mapped
+            .iter()
+            .filter_map(|(value, keys)| {
+                let key = keys.first()?;
+                let origin = Origin {
+                    module: Some(path(key)),
+                    module_class: self.classes.get(key).cloned(),
+                    source: None,
+                };
+                Some((value.clone(), origin))
+            })
+            .collect()
+    }
 }
 
 /// PyTorch's values of model `a` for one case of the golden set in `dir`: its outputs and its
@@ -85,6 +114,7 @@ pub fn expected(
         } else {
             modules_mapped as f64 / section.modules as f64
         },
+        origins: section.origins(),
         unmapped: section.unmapped,
     };
     Ok(Some((expected, info)))

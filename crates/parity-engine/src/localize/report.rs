@@ -3,6 +3,7 @@
 
 use parity_core::Tensor;
 use parity_core::compare::{CompareOptions, Tolerance, compare_tensors, cosine, ser_f64};
+pub use parity_graph::scope::Origin;
 use serde::Serialize;
 
 /// One value's error against the expected value.
@@ -50,6 +51,10 @@ pub struct NodeRef {
     pub op: String,
     /// The value (one of the node's outputs).
     pub value: String,
+    /// The PyTorch module that computed the value (`module`, `module_class`, `source`), where
+    /// PyTorch's intermediates or the export say.
+    #[serde(flatten)]
+    pub origin: Origin,
 }
 
 /// One value of the graph, in topological order.
@@ -61,6 +66,10 @@ pub struct NodeRow {
     pub op: String,
     /// The value (one of the node's outputs).
     pub value: String,
+    /// The PyTorch module that computed the value (`module`, `module_class`, `source`), where
+    /// PyTorch's intermediates or the export say.
+    #[serde(flatten)]
+    pub origin: Origin,
     /// The value's shape as computed, when it was.
     pub shape: Option<Vec<usize>>,
     /// With `--against`: the value of the other export it was aligned with (`null`: unaligned,
@@ -84,7 +93,12 @@ pub struct NodeRow {
 impl NodeRow {
     /// The node and value this row is about.
     pub fn node_ref(&self) -> NodeRef {
-        NodeRef { node: self.node.clone(), op: self.op.clone(), value: self.value.clone() }
+        NodeRef {
+            node: self.node.clone(),
+            op: self.op.clone(),
+            value: self.value.clone(),
+            origin: self.origin.clone(),
+        }
     }
 }
 

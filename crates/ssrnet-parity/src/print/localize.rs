@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use anyhow::Result;
+use parity_engine::localize::report::Origin;
 use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRow, Report, Run};
 
 use crate::print::report::sci;
@@ -140,39 +141,55 @@ fn worst_nodes(out: &mut String, run: &Run, top: usize, format: Format) -> std::
     worst.sort_by(|a, b| key(b).total_cmp(&key(a)));
     worst.truncate(top);
     writeln!(out, "{} worst nodes (by isolated error):", worst.len())?;
-    let header = [
-        "node",
-        "op",
-        "value",
-        "shape",
-        "cumulative max abs",
-        "isolated max abs",
-        "isolated cosine",
-    ];
+    let modules = run.nodes.iter().any(|r| r.origin.describe().is_some());
+    let mut header = vec!["node", "op", "value"];
+    if modules {
+        header.push("module");
+    }
+    header.extend(["shape", "cumulative max abs", "isolated max abs", "isolated cosine"]);
     let mut t = table(format, &header);
     let cell =
         |m: Option<Metrics>, f: fn(&Metrics) -> f64| m.map_or("-".to_string(), |m| sci(f(&m)));
     for r in worst {
-        t.add_row(vec![
-            escape_control(&r.node),
-            escape_control(&r.op),
-            escape_control(&r.value),
+        let mut row =
+            vec![escape_control(&r.node), escape_control(&r.op), escape_control(&r.value)];
+        if modules {
+            row.push(escape_control(&r.origin.describe().unwrap_or_else(|| "-".into())));
+        }
+        row.extend([
             r.shape.as_ref().map_or("-".into(), |s| format!("{s:?}")),
             cell(r.cumulative, |m| m.max_abs),
             cell(r.isolated, |m| m.max_abs),
             r.isolated.map_or("-".into(), |m| format!("{:.6}", m.cosine)),
         ]);
+        t.add_row(row);
     }
     writeln!(out, "{t}")?;
     Ok(())
+}
+
+/// `, module M (Class) at file:line` where the PyTorch module is known, else nothing.
+fn origin(origin: &Origin) -> String {
+    let mut out = String::new();
+    if let Some(module) = origin.describe() {
+        out += &format!(", module {module}");
+    }
+    if let Some(source) = &origin.source {
+        out += &format!(" at {source}");
+    }
+    out
 }
 
 /// The overall verdict, and where the repro was written.
 fn footer(out: &mut String, report: &Report, format: Format) -> std::fmt::Result {
     writeln!(out)?;
     let overall = match (&report.culprit, &report.crossing) {
-        (Some(c), _) => format!("culprit {} ({}), value {}", c.node, c.op, c.value),
-        (None, Some(k)) => format!("accumulation, crossing at {} ({})", k.node, k.op),
+        (Some(c), _) => {
+            format!("culprit {} ({}), value {}{}", c.node, c.op, c.value, origin(&c.origin))
+        }
+        (None, Some(k)) => {
+            format!("accumulation, crossing at {} ({}){}", k.node, k.op, origin(&k.origin))
+        }
         _ if report.verdict == LocalizeVerdict::Error => "a run failed".into(),
         _ => "no divergence".into(),
     };
