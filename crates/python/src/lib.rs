@@ -70,25 +70,26 @@ fn run<'py>(
     arrays::to_dict(py, outputs.map_err(error)?)
 }
 
-/// Every value the model computes on one backend for `feeds`: `{value name: ndarray}`, each node
-/// output (onnxruntime and tract run the graph with every value exposed; RTen reads them).
+/// Every value the model computes on one backend for each of `cases` (`[{name: ndarray}]`):
+/// `[{value name: ndarray}]`, each node output (onnxruntime and tract run the graph with every
+/// value exposed; RTen reads them). The model is prepared once for all cases.
 #[pyfunction]
-#[pyo3(signature = (model, feeds, backend = "ort", threads = None))]
+#[pyo3(signature = (model, cases, backend = "ort", threads = None))]
 fn values<'py>(
     py: Python<'py>,
     model: std::path::PathBuf,
-    feeds: &Bound<'py, PyDict>,
+    cases: Vec<Bound<'py, PyDict>>,
     backend: &str,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let backend: parity_engine::BackendName = backend.parse().map_err(error)?;
-    let inputs = arrays::named_tensors(feeds)?;
+    let inputs = cases.iter().map(arrays::named_tensors).collect::<PyResult<Vec<_>>>()?;
     let values = py.detach(|| {
         let options = sessions::options(&model, threads)?;
         let quiet = parity_engine::sink::Quiet;
         parity_engine::localize::trace::values(backend, &model, &inputs, &options, &quiet)
     });
-    arrays::to_dict(py, values.map_err(error)?)
+    values.map_err(error)?.into_iter().map(|v| arrays::to_dict(py, v)).collect()
 }
 
 /// The cases (`[{input name: ndarray}]`) on each backend, compared with `expected` (`[{output

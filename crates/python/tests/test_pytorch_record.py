@@ -14,7 +14,7 @@ import torch
 from onnx import numpy_helper
 
 import ssrnet_parity as sp
-from ssrnet_parity.pytorch import export, random_cases, record
+from ssrnet_parity.pytorch import Exports, export, random_cases, record
 
 
 class Block(torch.nn.Module):
@@ -129,15 +129,20 @@ def scaled(model: Path, out: Path, value: str, factor: float) -> Path:
     return out
 
 
-@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
-def test_localize_names_the_pytorch_module_of_a_wrong_node(tmp_path: Path, exporter: str) -> None:
+def wrong_mix(tmp_path: Path, exporter: str) -> tuple[Exports, Path, Path]:
+    """Net exported, its PyTorch golden set, and the export with `features.1.mix`'s Conv 1% off."""
     module = trained(Net())
     x = torch.randn(1, 3, 16, 16)
     exports = export(module, (x,), tmp_path, exporters=[exporter])
-    golden = record(module, tmp_path / "golden", model=exports[exporter], cases=(x,))
+    golden = Path(record(module, tmp_path / "golden", model=exports[exporter], cases=(x,)))
     mapped = manifest(golden)["intermediates"]["mapped"]
     value = next(v for v, keys in mapped.items() if keys[0] == "features.1.mix")
-    wrong = scaled(exports[exporter], tmp_path / "wrong.onnx", value, 1.01)
+    return exports, golden, scaled(exports[exporter], tmp_path / "wrong.onnx", value, 1.01)
+
+
+@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
+def test_localize_names_the_pytorch_module_of_a_wrong_node(tmp_path: Path, exporter: str) -> None:
+    exports, golden, wrong = wrong_mix(tmp_path, exporter)
     report = sp.localize(wrong, golden=golden, backends=["ort", "tract", "rten"])
     doc = report.to_dict()
     assert report.verdict == "culprit", report
@@ -151,13 +156,7 @@ def test_localize_names_the_pytorch_module_of_a_wrong_node(tmp_path: Path, expor
 @pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
 def test_localize_against_the_right_export_names_the_module_from_the_export_alone(tmp_path: Path, exporter: str) -> None:
     """Without PyTorch: the module comes from the export's scopes, and agrees with the intermediates'."""
-    module = trained(Net())
-    x = torch.randn(1, 3, 16, 16)
-    exports = export(module, (x,), tmp_path, exporters=[exporter])
-    golden = record(module, tmp_path / "golden", model=exports[exporter], cases=(x,))
-    mapped = manifest(golden)["intermediates"]["mapped"]
-    value = next(v for v, keys in mapped.items() if keys[0] == "features.1.mix")
-    wrong = scaled(exports[exporter], tmp_path / "wrong.onnx", value, 1.01)
+    exports, golden, wrong = wrong_mix(tmp_path, exporter)
     report = sp.localize(wrong, against=exports[exporter], random=1, backends=["ort", "tract"])
     culprit = report.to_dict()["culprit"]
     assert report.verdict == "culprit" and culprit["module"] == "features.1.mix", culprit

@@ -99,22 +99,52 @@ pub fn trace(
     Ok(Trace { values, read_out: ReadOut::Exposed, exposure_drift: Some(drift), load_s, run_s })
 }
 
-/// Every value the model at `path` computes on `backend` for `inputs` (each node output, by
-/// name): what [`trace`] reads, for a caller that maps values itself (the Python package maps a
-/// PyTorch module's sub-module outputs to them).
+/// Every value the model at `path` computes on `backend` for each of `cases` (each node output,
+/// by name), the model prepared once: for a caller that maps values itself (the Python package
+/// maps a PyTorch module's sub-module outputs to them). Unlike [`trace`], the exposed graph's
+/// drift from the plain one is not measured.
 pub fn values(
     backend: BackendName,
     path: &Path,
-    inputs: &NamedTensors,
+    cases: &[NamedTensors],
     options: &Options,
     sink: &dyn Sink,
-) -> Result<NamedTensors> {
+) -> Result<Vec<NamedTensors>> {
     let model = Model::from_onnx(&parity_core::onnx::OnnxModel::read(path)?)?;
+    let names: Vec<String> = model.values.iter().map(|v| v.value.clone()).collect();
+    let fail = |what: &str, e| backend_error(backend, path, what, e);
+    let mut plain = prepare(backend, path, options, sink)?;
+    let mut out = Vec::with_capacity(cases.len());
+    for case in cases {
+        match plain.read_values(case, &names).map_err(|e| fail("read values", e))? {
+            Some(values) => out.push(in_graph_dtypes(values, &model)),
+            None => break,
+        }
+    }
+    if out.len() == cases.len() {
+        return Ok(out);
+    }
+    drop(plain);
     let scratch = tempfile::Builder::new()
         .prefix("ssrnet-parity-values-")
         .tempdir()
         .map_err(|e| invalid(format!("cannot make a scratch directory: {e}")))?;
-    Ok(trace(backend, &model, inputs, options, scratch.path(), sink)?.values)
+    let exposed_path = scratch.path().join("exposed.onnx");
+    let (exposed, _untyped) = parity_graph::values::expose(&model.proto, &names);
+    std::fs::write(&exposed_path, exposed.encode_to_vec())
+        .map_err(|e| invalid(format!("{}: {e}", exposed_path.display())))?;
+    let mut runnable = prepare(backend, &exposed_path, options, sink).map_err(|e| {
+        crate::Error::Backend(format!("{e} (the model with every value exposed as an output)"))
+    })?;
+    cases
+        .iter()
+        .map(|case| {
+            let mut values =
+                runnable.run(case).map_err(|e| fail("run with every value exposed", e))?;
+            values.retain(|name, _| names.contains(name));
+            Ok(values)
+        })
+        .collect()
 }
 
 /// `values` with every integer or bool value in the element type the graph gives it

@@ -497,30 +497,31 @@ def run(
 
 def values(
     model: PathLike,
-    feeds: Mapping[str, Any],
+    cases: Sequence[Mapping[str, Any]],
     *,
     backend: str = "ort",
     threads: int | None = None,
-) -> dict[str, np.ndarray]:
-    """Every value the model computes, on one backend for numpy feeds: each node's outputs, as
-    ``localize`` reads them (onnxruntime and tract run the graph with every value exposed as an
-    output, as Polygraphy's "mark all" does; RTen reads them natively).
+) -> list[dict[str, np.ndarray]]:
+    """Every value the model computes, on one backend for each case of numpy feeds: each node's
+    outputs, as ``localize`` reads them (onnxruntime and tract run the graph with every value
+    exposed as an output, as Polygraphy's "mark all" does; RTen reads them natively). The model
+    is prepared once for all the cases.
 
     Args:
         model: the ONNX model.
-        feeds: ``{input name: array}``, as ``run`` takes them.
+        cases: ``[{input name: array}]``, each as ``run`` takes its feeds.
         backend: the backend to run (default ``ort``).
         threads: intra-op threads of the backend (default: the backend's own choice).
 
     Returns:
-        dict[str, numpy.ndarray]: ``{value name: array}`` for every node output.
+        list[dict[str, numpy.ndarray]]: per case, ``{value name: array}`` for every node output.
 
     Raises:
         ParityError: a bad file or argument, with the command line's one-line message.
     """
     import numpy as np
 
-    arrays = {name: np.asarray(value) for name, value in feeds.items()}
+    arrays = [{name: np.asarray(value) for name, value in case.items()} for case in cases]
     return _native.values(os.fspath(model), arrays, backend, threads)
 
 

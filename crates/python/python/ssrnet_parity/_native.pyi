@@ -23,9 +23,9 @@ def run(
     """One backend run once on ``feeds``."""
 
 def values(
-    model: str, feeds: Mapping[str, np.ndarray], backend: str = "ort", threads: int | None = None
-) -> dict[str, np.ndarray]:
-    """Every value the model computes on one backend for ``feeds``, by value name."""
+    model: str, cases: list[dict[str, np.ndarray]], backend: str = "ort", threads: int | None = None
+) -> list[dict[str, np.ndarray]]:
+    """Every value the model computes on one backend for each case, by value name."""
 
 def check_arrays(
     model: str,

@@ -44,7 +44,9 @@ class Staged:
         return self
 
     def case(self, name: str, arrays: dict[str, np.ndarray]) -> None:
-        np.savez_compressed(self.stage / f"{name}.npz", **arrays)
+        """One case's arrays as ``<name>.npz`` (uncompressed: a model's intermediates are large,
+        and zlib costs more than the rest of ``record``)."""
+        np.savez(self.stage / f"{name}.npz", **arrays)
 
     def manifest(self, manifest: dict[str, Any]) -> None:
         (self.stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

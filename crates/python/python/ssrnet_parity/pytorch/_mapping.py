@@ -56,7 +56,10 @@ def map_outputs(outputs: list[dict[str, Output]], values: list[dict[str, np.ndar
         if not candidates:
             found.unmapped[key] = f"no value of the graph has its shape {list(arrays[0].shape)} and dtype {arrays[0].dtype}"
             continue
-        distances = {n: _distance(arrays, [v[n] for v in values]) for n in candidates}
+        # The first case rules out most candidates; the others are measured over every case.
+        first = {n: _distance(arrays[:1], [values[0][n]]) for n in candidates}
+        near = [n for n, d in first.items() if d <= BOUND]
+        distances = {n: _distance(arrays, [v[n] for v in values]) for n in near} if near else first
         nearest = min(distances.values())
         tied = [n for n, d in distances.items() if d == nearest]
         own = [n for n in tied if any(k.startswith(mine[0].module + ".") for k in found.mapped.get(n, []))]
@@ -80,12 +83,13 @@ def _fits(mine: np.ndarray, value: np.ndarray | None) -> bool:
 
 
 def _distance(mine: list[np.ndarray], theirs: list[np.ndarray]) -> float:
-    """Relative L2 of ``theirs`` from ``mine`` over all cases (0 or inf for integers and bools)."""
+    """Relative L2 of ``theirs`` from ``mine`` over all cases (0 or inf for integers and bools),
+    in the arrays' own precision (ample for a bound of 1e-2)."""
     if mine[0].dtype.kind not in "fc":
         same = all(np.array_equal(a.astype(np.int64), b.astype(np.int64)) for a, b in zip(mine, theirs))
         return 0.0 if same else float("inf")
-    norm = sum(float(np.sum(a.astype(np.float64) ** 2)) for a in mine) ** 0.5
-    diff = sum(float(np.sum((a.astype(np.float64) - b.astype(np.float64)) ** 2)) for a, b in zip(mine, theirs)) ** 0.5
+    norm = float(np.sqrt(sum(float(np.linalg.norm(a)) ** 2 for a in mine)))
+    diff = float(np.sqrt(sum(float(np.linalg.norm(a - b.astype(a.dtype, copy=False))) ** 2 for a, b in zip(mine, theirs))))
     if not np.isfinite(diff):
         return float("inf")
     return diff / norm if norm > 0 else (0.0 if diff == 0 else float("inf"))

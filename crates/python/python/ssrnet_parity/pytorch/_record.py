@@ -115,11 +115,8 @@ def _map(module: Any, model: Path, cases: list[Case], input_names: list[str], or
     """The mapping of module outputs to the export's values over ``cases`` (onnxruntime's values,
     in graph ``order``)."""
     hooked = [module_outputs(module, c.args, c.kwargs)[0] for c in cases]
-    values = []
-    for case in cases:
-        got = onnx_values(model, feeds(case, input_names), backend="ort")
-        values.append({name: got[name] for name in order if name in got})
-    return map_outputs(hooked, values)
+    got = onnx_values(model, [feeds(c, input_names) for c in cases], backend="ort")
+    return map_outputs(hooked, [{name: case[name] for name in order if name in case} for case in got])
 
 
 def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping | None) -> dict[str, np.ndarray]:

@@ -121,7 +121,8 @@ def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float, lo
     each failure localised (against PyTorch's intermediates; where they name values of another
     export, against the export ``against``)."""
     report = engine.check(model, golden, backends=backends, atol=atol, rtol=rtol).to_dict()
-    support = {s["backend"]: s for s in engine.inspect(model).get("backends", [])}
+    refused = [s["name"] for s in report["backends"] if s["verdict"] in ("skipped", "error")]
+    support = {s["backend"]: s for s in engine.inspect(model, backends=refused).get("backends", [])} if refused else {}
     rows = []
     for side in report["backends"]:
         row = Row(model.stem, side["name"], side["verdict"], _max_abs(side), error=side.get("error"))
