@@ -72,13 +72,7 @@ pub fn trace(
     let outputs = plain.run(inputs).map_err(|e| fail("run", e))?;
     let mut run_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let exposed_path = scratch.join(format!("exposed-{}.onnx", backend.as_str()));
-    let (exposed, _untyped) = parity_graph::values::expose(&model.proto, &names);
-    std::fs::write(&exposed_path, exposed.encode_to_vec())
-        .map_err(|e| invalid(format!("{}: {e}", exposed_path.display())))?;
-    let mut runnable = prepare(backend, &exposed_path, options, sink).map_err(|e| {
-        crate::Error::Backend(format!("{e} (the model with every value exposed as an output)"))
-    })?;
+    let mut runnable = prepare_exposed(backend, model, &names, options, scratch, sink)?;
     load_s += started.elapsed().as_secs_f64();
     let started = Instant::now();
     let mut values = runnable.run(inputs).map_err(|e| fail("run with every value exposed", e))?;
@@ -97,6 +91,25 @@ pub fn trace(
     }
     values.retain(|name, _| names.contains(name));
     Ok(Trace { values, read_out: ReadOut::Exposed, exposure_drift: Some(drift), load_s, run_s })
+}
+
+/// `model` with the values `names` exposed as outputs, written into `scratch` and prepared on
+/// `backend`.
+fn prepare_exposed(
+    backend: BackendName,
+    model: &Model,
+    names: &[String],
+    options: &Options,
+    scratch: &Path,
+    sink: &dyn Sink,
+) -> Result<Box<dyn parity_core::Runnable>> {
+    let exposed_path = scratch.join(format!("exposed-{}.onnx", backend.as_str()));
+    let (exposed, _untyped) = parity_graph::values::expose(&model.proto, names);
+    std::fs::write(&exposed_path, exposed.encode_to_vec())
+        .map_err(|e| invalid(format!("{}: {e}", exposed_path.display())))?;
+    prepare(backend, &exposed_path, options, sink).map_err(|e| {
+        crate::Error::Backend(format!("{e} (the model with every value exposed as an output)"))
+    })
 }
 
 /// Every value the model at `path` computes on `backend` for each of `cases` (each node output,
@@ -129,13 +142,7 @@ pub fn values(
         .prefix("ssrnet-parity-values-")
         .tempdir()
         .map_err(|e| invalid(format!("cannot make a scratch directory: {e}")))?;
-    let exposed_path = scratch.path().join("exposed.onnx");
-    let (exposed, _untyped) = parity_graph::values::expose(&model.proto, &names);
-    std::fs::write(&exposed_path, exposed.encode_to_vec())
-        .map_err(|e| invalid(format!("{}: {e}", exposed_path.display())))?;
-    let mut runnable = prepare(backend, &exposed_path, options, sink).map_err(|e| {
-        crate::Error::Backend(format!("{e} (the model with every value exposed as an output)"))
-    })?;
+    let mut runnable = prepare_exposed(backend, &model, &names, options, scratch.path(), sink)?;
     cases
         .iter()
         .map(|case| {
