@@ -10,7 +10,9 @@
 //!   the child's whole path (`/features/features.0/conv/Conv`); a module's second call is
 //!   `relu_1` (kept as written: a module may be named so).
 
-use parity_core::onnx::proto::NodeProto;
+use std::collections::HashMap;
+
+use parity_core::onnx::proto::{GraphProto, NodeProto};
 use serde::Serialize;
 
 /// The dynamo exporter's module path per level.
@@ -72,6 +74,19 @@ pub fn of(node: &NodeProto) -> Origin {
         };
     }
     Origin { module: legacy_scope(node.name()), ..Origin::default() }
+}
+
+/// Every value of `graph`'s nodes whose export records its module, with that origin.
+pub fn of_graph(graph: &GraphProto) -> HashMap<String, Origin> {
+    graph
+        .node
+        .iter()
+        .flat_map(|node| {
+            let origin = of(node);
+            node.output.iter().filter(|v| !v.is_empty()).map(move |v| (v.clone(), origin.clone()))
+        })
+        .filter(|(_, origin)| !origin.is_empty())
+        .collect()
 }
 
 /// The module path of a legacy scope name (`/features/features.0/conv/Conv` ->

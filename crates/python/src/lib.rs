@@ -1,10 +1,12 @@
 //! `ssrnet_parity._native`, the extension module under the `ssrnet_parity` Python package: the CLI
 //! crate's subcommands for the package's functions (`document`), one backend on numpy feeds
-//! (`run`), every value it computes (`values`), a check of in-memory goldens (`check_arrays`) and the console script (`cli_main`).
+//! (`run`), every value it computes (`values`), the module of each value by the export
+//! (`origins`), a check of in-memory goldens (`check_arrays`) and the console script (`cli_main`).
 //! Types are converted here, at the edge; the engine and the CLI know nothing of Python. A long
 //! call runs with the GIL released, on a thread of its own, while the calling thread waits for
 //! Ctrl-C (the `interrupt` module).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -92,6 +94,22 @@ fn values<'py>(
     values.map_err(error)?.into_iter().map(|v| arrays::to_dict(py, v)).collect()
 }
 
+/// The PyTorch module each value of the model was computed in, as the export records it
+/// (dynamo's node metadata, legacy scope names): `{value: (module, module_class, source)}` for
+/// the values whose node says.
+#[pyfunction]
+fn origins(model: std::path::PathBuf) -> PyResult<BTreeMap<String, Described>> {
+    let onnx = parity_core::onnx::OnnxModel::read(&model).map_err(error)?;
+    let graph = onnx.proto.graph.as_ref().expect("read_model guarantees a graph");
+    Ok(parity_graph::scope::of_graph(graph)
+        .into_iter()
+        .map(|(value, o)| (value, (o.module, o.module_class, o.source)))
+        .collect())
+}
+
+/// An origin as Python receives it: `(module, module_class, source)`.
+type Described = (Option<String>, Option<String>, Option<String>);
+
 /// The cases (`[{input name: ndarray}]`) on each backend, compared with `expected` (`[{output
 /// name: ndarray}]`); returns the JSON of the check report, its exit code and its Markdown.
 #[pyfunction]
@@ -145,6 +163,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(values, m)?)?;
+    m.add_function(wrap_pyfunction!(origins, m)?)?;
     m.add_function(wrap_pyfunction!(check_arrays, m)?)?;
     Ok(())
 }

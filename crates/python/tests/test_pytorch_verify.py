@@ -3,6 +3,7 @@ in is caught, and a wrong export is localised to its PyTorch module."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import onnx
@@ -54,16 +55,19 @@ def test_a_branch_baked_in_by_the_trace_fails(tmp_path: Path) -> None:
     assert result.out is None, "no out: a temporary directory, removed"
 
 
-def test_a_wrong_export_is_localised_to_its_module_on_every_backend(monkeypatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize("factor", [1.005, 1.2])
+def test_a_wrong_export_is_localised_to_its_module_on_every_backend(monkeypatch, tmp_path: Path, factor: float) -> None:
+    """The real export, then the last Conv's weight scaled: an exporter bug's stand-in. At 0.5%
+    the module outputs map by their numbers (within 1e-2); at 20% the wrong Conv's module maps by
+    the export's scope."""
+
     def buggy_export(*args, **kwargs):
-        """The real export, then the last Conv's weight scaled by 0.5%: an exporter bug's stand-in
-        (small enough that the module outputs after it still map to their values, 1e-2 apart)."""
         exports = _export(*args, **kwargs)
         for path in exports.files.values():
             proto = onnx.load(str(path))
             convs = [n for n in proto.graph.node if n.op_type == "Conv"]
             weight = next(t for t in proto.graph.initializer if t.name == convs[3].input[1])
-            weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * 1.005, weight.name))
+            weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * factor, weight.name))
             onnx.save(proto, str(path))
         return exports
 
@@ -77,6 +81,9 @@ def test_a_wrong_export_is_localised_to_its_module_on_every_backend(monkeypatch,
         assert row.culprit["module"] == "features.1.mix", (row.export, row.backend, row.culprit)
         assert row.culprit["op"] == "Conv"
     assert "features.1.mix (Conv2d)" in result.table()
+    for exporter in ("legacy", "dynamo"):
+        section = json.loads((tmp_path / "golden" / exporter / "manifest.json").read_text())["intermediates"]
+        assert ("features.1.mix" in section["by_scope"]) == (factor > 1.1), section["by_scope"]
 
 
 def test_an_exporter_that_fails_is_shown_and_the_other_verified() -> None:

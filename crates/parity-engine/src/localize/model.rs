@@ -36,15 +36,7 @@ impl Model {
         let inputs =
             parity_core::onnx::graph_inputs(graph).iter().map(|v| v.name().to_string()).collect();
         let initializers = graph.initializer.iter().map(|t| t.name().to_string()).collect();
-        let origins = graph
-            .node
-            .iter()
-            .flat_map(|node| {
-                let origin = parity_graph::scope::of(node);
-                node.output.iter().map(move |value| (value.clone(), origin.clone()))
-            })
-            .filter(|(_, origin)| !origin.is_empty())
-            .collect();
+        let origins = parity_graph::scope::of_graph(graph);
         Ok(Model { path: path.to_path_buf(), proto, values, inputs, initializers, origins })
     }
 

@@ -27,6 +27,9 @@ def values(
 ) -> list[dict[str, np.ndarray]]:
     """Every value the model computes on one backend for each case, by value name."""
 
+def origins(model: str) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """The PyTorch module of each value as the export records it: ``{value: (module, class, source)}``."""
+
 def check_arrays(
     model: str,
     cases: list[dict[str, np.ndarray]],

@@ -8,7 +8,8 @@ value one of its own sub-modules took (hooks fire children first), else the firs
 order not taken yet, so two modules with equal outputs keep their own values. The bound tells apart
 what an exporter keeps from what it fuses away (a Conv's output before a BatchNorm folded into it
 differs by far more) while a parity error of the size ``localize`` hunts (1e-3 and below) still
-maps."""
+maps. A larger error (a real bug) is still mapped where the export records each node's module
+(dynamo's metadata, legacy scope names): to the last value of that shape in the module's scope."""
 
 from __future__ import annotations
 
@@ -24,28 +25,39 @@ BOUND = 1e-2
 METHOD = (
     "forward hooks on every sub-module call; each output mapped to the onnxruntime value of the same shape "
     f"and kind with the nearest numbers over the mapping cases (relative L2 <= {BOUND:g}; integers and bools "
-    "equal); on a tie its sub-module's, else the first not taken"
+    "equal); on a tie its sub-module's, else the first not taken; an output farther than that from every value "
+    "maps to the last value of its shape its module's scope computes in the export, where the export records scopes"
 )
 
 
 @dataclass
 class Mapping:
     """``mapped``: ``{value: [module output key, ...]}`` (innermost first); ``unmapped``: ``{key:
-    reason}``; ``classes``: ``{key: class name}`` for every output hooked."""
+    reason}``; ``classes``: ``{key: class name}`` for every output hooked; ``by_scope``: ``{key:
+    distance}`` for the outputs mapped by the export's scope rather than by their numbers."""
 
     mapped: dict[str, list[str]] = field(default_factory=dict)
     unmapped: dict[str, str] = field(default_factory=dict)
     classes: dict[str, str] = field(default_factory=dict)
+    by_scope: dict[str, float] = field(default_factory=dict)
 
     def value_of(self) -> dict[str, str]:
         """``{module output key: value}`` for the mapped ones."""
         return {key: value for value, keys in self.mapped.items() for key in keys}
 
 
-def map_outputs(outputs: list[dict[str, Output]], values: list[dict[str, np.ndarray]]) -> Mapping:
+def map_outputs(
+    outputs: list[dict[str, Output]],
+    values: list[dict[str, np.ndarray]],
+    scopes: dict[str, str] | None = None,
+) -> Mapping:
     """Maps the module outputs of each case (``outputs[i]``) to the ONNX values of the same case
-    (``values[i]``, every node output in graph order)."""
+    (``values[i]``, every node output in graph order). ``scopes`` (``{value: module}``, what the
+    export records) maps, second, an output whose numbers are too far from every value: to the
+    last value of its shape that its module's scope computes, so that a bug of more than the
+    bound still leaves its module mapped (``by_scope``, with the distance)."""
     found = Mapping(classes={key: out.module_class for key, out in outputs[0].items()})
+    too_far: dict[str, tuple[list[str], dict[str, float]]] = {}
     for key in outputs[0]:
         mine = [case.get(key) for case in outputs]
         if any(m is None for m in mine):
@@ -67,12 +79,28 @@ def map_outputs(outputs: list[dict[str, Output]], values: list[dict[str, np.ndar
         if nearest <= BOUND:
             found.mapped.setdefault(best, []).append(key)
         else:
+            too_far[key] = (candidates, first)
             found.unmapped[key] = (
                 f"no value of the graph holds it (nearest of its shape, '{best}', differs by {nearest:.3g} "
                 "relative L2): the exporter computed it inside a fused node (a BatchNorm folded into the Conv "
                 "before it, say) or not at all"
             )
+    for key, (candidates, first) in too_far.items():
+        value = _in_scope(key, outputs[0][key].module, candidates, found, scopes or {})
+        if value is not None:
+            found.mapped.setdefault(value, []).append(key)
+            found.by_scope[key] = round(first[value], 6)
+            del found.unmapped[key]
     return found
+
+
+def _in_scope(key: str, module: str, candidates: list[str], found: Mapping, scopes: dict[str, str]) -> str | None:
+    """The last candidate not mapped yet that the export computes in ``module``'s scope (its k-th
+    call written ``module_k``, as the exporters write it)."""
+    call = key.split("#")[1].split("[")[0] if "#" in key else None
+    names = {module} | ({f"{module}_{call}"} if call else set())
+    mine = [n for n in candidates if scopes.get(n) in names and n not in found.mapped]
+    return mine[-1] if mine else None
 
 
 def _fits(mine: np.ndarray, value: np.ndarray | None) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _native
 from .._native import ParityError
 from .._commands import values as onnx_values
 from . import _golden, _provenance
@@ -116,7 +117,8 @@ def _map(module: Any, model: Path, cases: list[Case], input_names: list[str], or
     in graph ``order``)."""
     hooked = [module_outputs(module, c.args, c.kwargs)[0] for c in cases]
     got = onnx_values(model, [feeds(c, input_names) for c in cases], backend="ort")
-    return map_outputs(hooked, [{name: case[name] for name in order if name in case} for case in got])
+    scopes = {value: module for value, (module, _, _) in _native.origins(os.fspath(model)).items() if module is not None}
+    return map_outputs(hooked, [{name: case[name] for name in order if name in case} for case in got], scopes)
 
 
 def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping | None) -> dict[str, np.ndarray]:
@@ -170,6 +172,7 @@ def _manifest(module, model, out, cases, first, input_names, output_names, mappi
             "mapped": mapping.mapped,
             "unmapped": mapping.unmapped,
             "classes": mapping.classes,
+            "by_scope": mapping.by_scope,
             "modules": hooked,
             "fraction": round(mapped / hooked, 4) if hooked else 0.0,
             "mapped_on": [c.name for c in cases[:MAPPING_CASES]],
