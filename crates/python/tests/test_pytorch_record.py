@@ -111,6 +111,10 @@ def test_cases_that_do_not_fit_the_export_raise_parity_error(tmp_path: Path) -> 
     exports = export(module, (x, ids), tmp_path, exporters=["legacy"])
     with pytest.raises(sp.ParityError, match="gives 1 tensors; the export takes 2 inputs"):
         record(module, tmp_path / "golden", model=exports["legacy"], cases=(x,))
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x08\xff\xff not a model")
+    with pytest.raises(sp.ParityError, match="garbage.onnx: not an ONNX model"):
+        record(module, tmp_path / "golden", model=garbage, cases=(x, ids))
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("mine")
     with pytest.raises(sp.ParityError, match="is not a golden set"):

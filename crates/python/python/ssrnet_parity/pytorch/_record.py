@@ -65,7 +65,10 @@ def record(
     model, out = Path(model), Path(out)
     if not model.is_file():
         raise ParityError(f"{model}: not a file")
-    proto = onnx.load(str(model), load_external_data=False)
+    try:
+        proto = onnx.load(str(model), load_external_data=False)
+    except Exception as exc:  # noqa: BLE001 - protobuf's and onnx's errors alike: not a model
+        raise ParityError(f"{model}: not an ONNX model ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     initializers = {t.name for t in proto.graph.initializer}
     input_names = [i.name for i in proto.graph.input if i.name not in initializers]
     output_names = [o.name for o in proto.graph.output]
