@@ -179,7 +179,7 @@ def _run_exporter(exporter, module, args, kwargs, names: _Names, axes, opset):
             torch.onnx.export(module, args, buffer, kwargs=kwargs or None, dynamo=False, **common)
             return onnx.load_from_string(buffer.getvalue())
         program = torch.onnx.export(module, args, kwargs=kwargs or None, dynamo=True, verbose=False, **common)
-        return onnx.load_from_string(program.model_proto.SerializeToString())
+        return program.model_proto
 
 
 def _write_variants(proto, exporter: str, out: Path, done: Exports, simplify: bool, external: bool) -> None:

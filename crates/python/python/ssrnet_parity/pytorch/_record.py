@@ -84,7 +84,8 @@ def record(
             arrays = _case_arrays(module, case, input_names, output_names, mapping)
             first = first or arrays
             staged.case(case.name, arrays)
-        staged.manifest(_manifest(module, model, out, cases, first, input_names, output_names, mapping, tolerance, torch))
+        meta = {p.key: p.value for p in proto.metadata_props}
+        staged.manifest(_manifest(module, model, meta, out, cases, first, input_names, output_names, mapping, tolerance, torch))
     return str(out)
 
 
@@ -142,10 +143,9 @@ def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping
     return arrays
 
 
-def _manifest(module, model, out, cases, first, input_names, output_names, mapping, tolerance, torch) -> dict:
+def _manifest(module, model, meta, out, cases, first, input_names, output_names, mapping, tolerance, torch) -> dict:
     import onnx
 
-    meta = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
     manifest: dict[str, Any] = {
         "format": _golden.FORMAT,
         "version": _golden.VERSION,

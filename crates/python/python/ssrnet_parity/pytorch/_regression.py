@@ -14,7 +14,7 @@ from .. import _commands as engine
 from .._native import ParityError
 from ._export import EXPORTERS, export
 from ._verification import Row, Verification
-from ._verify import check_rows
+from ._verify import check_rows, max_abs
 
 #: Where a stored verification keeps each export's PyTorch goldens, under its directory.
 GOLDEN = "golden"
@@ -60,7 +60,7 @@ def _against_export(new: Path, old: Path, golden: Path, variant: str, atol: floa
         return row
     side = report["backends"][0] if report.get("backends") else {}
     row.verdict = report.get("verdict", "error")
-    row.max_abs = max((o["max_abs"] for o in side.get("outputs", []) if isinstance(o.get("max_abs"), (int, float))), default=None)
+    row.max_abs = max_abs(side)
     if row.verdict == "fail":
         case = (side.get("failed_cases") or [None])[0]
         try:

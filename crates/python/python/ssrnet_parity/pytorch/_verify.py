@@ -125,7 +125,7 @@ def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float, lo
     support = {s["backend"]: s for s in engine.inspect(model, backends=refused).get("backends", [])} if refused else {}
     rows = []
     for side in report["backends"]:
-        row = Row(model.stem, side["name"], side["verdict"], _max_abs(side), error=side.get("error"))
+        row = Row(model.stem, side["name"], side["verdict"], max_abs(side), error=side.get("error"))
         unsupported = support.get(side["name"], {}).get("unsupported_ops") or []
         if side["verdict"] in ("skipped", "error") and unsupported:
             row.verdict, row.error = f"unsupported: {', '.join(unsupported)}", side.get("error") or side.get("skipped")
@@ -164,6 +164,7 @@ def _refusal(message: str) -> str:
     return f"unsupported: {what}" if found else f"skipped: {message}"
 
 
-def _max_abs(side: dict[str, Any]) -> float | None:
+def max_abs(side: dict[str, Any]) -> float | None:
+    """The largest absolute error over a report side's outputs (None when nothing was compared)."""
     errors = [o["max_abs"] for o in side.get("outputs", []) if isinstance(o.get("max_abs"), (int, float))]
     return max(errors) if errors else None
