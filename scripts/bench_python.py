@@ -61,7 +61,8 @@ def bench_check(binary: str, repeat: int) -> dict:
 
 def bench_run(binary: str, backend: str, rounds: int) -> dict:
     """Rounds taking turns: the backend's own call timed by ``bench`` (1 s), then ``run`` from here
-    for as many calls; the ratio of the medians over the rounds."""
+    for as many calls; the median over the rounds of each round's ratio of medians (a round's two
+    halves run back to back, so the machine's drift between rounds cancels)."""
     feed = {"input": np.random.default_rng(0).standard_normal((32, 3, 64, 64), dtype=np.float32)}
     for _ in range(3):
         sp.run(MODEL, feed, backend=backend, threads=1)
@@ -80,8 +81,9 @@ def bench_run(binary: str, backend: str, rounds: int) -> dict:
             sp.run(MODEL, feed, backend=backend, threads=1)
             times.append(time.perf_counter() - start)
         python.append(1000 * statistics.median(times))
-    rust_ms, python_ms = statistics.median(rust), statistics.median(python)
-    return {"rust_ms": rust_ms, "python_ms": python_ms, "ratio": python_ms / rust_ms}
+    ratios = [p / r for p, r in zip(python, rust)]
+    return {"rust_ms": statistics.median(rust), "python_ms": statistics.median(python),
+            "ratio": statistics.median(ratios), "ratio_range": [min(ratios), max(ratios)]}
 
 
 def bench_start(binary: str, repeat: int) -> dict:
@@ -95,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", default=str(REPO / "target" / "release" / "ssrnet-parity"))
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     results = {
         "check": bench_check(args.binary, args.repeat),

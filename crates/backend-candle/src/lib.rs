@@ -59,7 +59,8 @@ use std::sync::{Arc, Mutex};
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
 use candle_onnx::onnx::{GraphProto, ModelProto, ValueInfoProto};
 use parity_core::{
-    DType, Error, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor, TensorData,
+    DType, DataView, Error, ModelInfo, NamedTensors, NamedViews, Options, Result, Runnable,
+    Runtime, Tensor, TensorData, TensorView,
 };
 
 use crate::support::CeilCheck;
@@ -197,7 +198,7 @@ impl Runnable for CandleModel {
         &self.info
     }
 
-    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+    fn run_views(&mut self, inputs: &NamedViews<'_>) -> Result<NamedTensors> {
         self.info.check_inputs(inputs)?;
         let fail =
             |message: String| Error::backend(NAME, format!("{}: {message}", self.path.display()));
@@ -243,17 +244,17 @@ impl Runnable for CandleModel {
 }
 
 /// A parity tensor as a candle CPU tensor (bool becomes u8, as candle-onnx expects).
-fn to_candle(t: &Tensor) -> candle_core::Result<CTensor> {
+fn to_candle(t: &TensorView<'_>) -> candle_core::Result<CTensor> {
     let shape = t.shape();
     let dev = &Device::Cpu;
     match t.data() {
-        TensorData::F16(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::F32(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::F64(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::I64(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::I32(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::U8(v) => CTensor::from_slice(v, shape, dev),
-        TensorData::Bool(v) => {
+        DataView::F16(v) => CTensor::from_slice(v, shape, dev),
+        DataView::F32(v) => CTensor::from_slice(v, shape, dev),
+        DataView::F64(v) => CTensor::from_slice(v, shape, dev),
+        DataView::I64(v) => CTensor::from_slice(v, shape, dev),
+        DataView::I32(v) => CTensor::from_slice(v, shape, dev),
+        DataView::U8(v) => CTensor::from_slice(v, shape, dev),
+        DataView::Bool(v) => {
             CTensor::from_vec(v.iter().map(|&b| b as u8).collect::<Vec<u8>>(), shape, dev)
         }
     }

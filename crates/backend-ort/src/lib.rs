@@ -32,7 +32,8 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::{DynValue, TensorElementType, TensorRef};
 use parity_core::{
-    Error, ModelInfo, NamedTensors, Options, Result, Runnable, Runtime, Tensor, TensorData,
+    DataView, Error, ModelInfo, NamedTensors, NamedViews, Options, Result, Runnable, Runtime,
+    Tensor, TensorData, TensorView,
 };
 
 const NAME: &str = "ort";
@@ -225,16 +226,16 @@ fn source(model: &Path, mut proto: parity_core::onnx::proto::ModelProto) -> Resu
     Ok(Source::Memory(proto.encode_to_vec()))
 }
 
-fn tensor_ref(t: &Tensor) -> ort::Result<SessionInputValue<'_>> {
+fn tensor_ref<'a>(t: &TensorView<'a>) -> ort::Result<SessionInputValue<'a>> {
     let shape = t.shape().to_vec();
     Ok(match t.data() {
-        TensorData::F16(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
-        TensorData::F32(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
-        TensorData::F64(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
-        TensorData::I64(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
-        TensorData::I32(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
-        TensorData::U8(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
-        TensorData::Bool(v) => TensorRef::from_array_view((shape, v.as_slice()))?.into(),
+        DataView::F16(v) => TensorRef::from_array_view((shape, v))?.into(),
+        DataView::F32(v) => TensorRef::from_array_view((shape, v))?.into(),
+        DataView::F64(v) => TensorRef::from_array_view((shape, v))?.into(),
+        DataView::I64(v) => TensorRef::from_array_view((shape, v))?.into(),
+        DataView::I32(v) => TensorRef::from_array_view((shape, v))?.into(),
+        DataView::U8(v) => TensorRef::from_array_view((shape, v))?.into(),
+        DataView::Bool(v) => TensorRef::from_array_view((shape, v))?.into(),
     })
 }
 
@@ -276,7 +277,7 @@ impl Runnable for OrtModel {
         &self.info
     }
 
-    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+    fn run_views(&mut self, inputs: &NamedViews<'_>) -> Result<NamedTensors> {
         self.info.check_inputs(inputs)?;
         let values = inputs
             .iter()

@@ -5,23 +5,22 @@
 //! outside `i32` range is an error, never wrapped), and an output comes back in the dtype the
 //! graph declares, so that comparisons with other backends see the same dtypes.
 
-use parity_core::{DType, Error, Result, Tensor, TensorData};
-use rten::Value;
+use parity_core::{DType, DataView, Error, Result, Tensor, TensorData, TensorView};
+use rten::{Value, ValueOrView};
 use rten_tensor::prelude::*;
 
 use crate::NAME;
 
-/// `t` as an RTen value, named `name` in errors.
-pub(crate) fn to_rten(name: &str, t: &Tensor) -> Result<Value> {
+/// `t` as an RTen input, named `name` in errors: borrowed where RTen computes in `t`'s dtype,
+/// converted otherwise.
+pub(crate) fn to_rten<'a>(name: &str, t: &TensorView<'a>) -> Result<ValueOrView<'a>> {
     let shape = t.shape();
     let value = match t.data() {
-        TensorData::F16(v) => Value::from_shape(shape, v.iter().map(|&x| f32::from(x)).collect())
-            .map_err(|e| e.to_string()),
-        TensorData::F32(v) => Value::from_shape(shape, v.clone()).map_err(|e| e.to_string()),
-        TensorData::F64(v) => Value::from_shape(shape, v.iter().map(|&x| x as f32).collect())
-            .map_err(|e| e.to_string()),
-        TensorData::I32(v) => Value::from_shape(shape, v.clone()).map_err(|e| e.to_string()),
-        TensorData::I64(v) => {
+        DataView::F16(v) => owned(shape, v.iter().map(|&x| f32::from(x)).collect()),
+        DataView::F32(v) => borrowed(shape, v),
+        DataView::F64(v) => owned(shape, v.iter().map(|&x| x as f32).collect()),
+        DataView::I32(v) => borrowed(shape, v),
+        DataView::I64(v) => {
             let narrowed: std::result::Result<Vec<i32>, _> =
                 v.iter().map(|&x| i32::try_from(x)).collect();
             let narrowed = narrowed.map_err(|_| {
@@ -29,13 +28,29 @@ pub(crate) fn to_rten(name: &str, t: &Tensor) -> Result<Value> {
                     "input '{name}': an int64 value outside the int32 range, which {NAME} computes in"
                 ))
             })?;
-            Value::from_shape(shape, narrowed).map_err(|e| e.to_string())
+            owned(shape, narrowed)
         }
-        TensorData::U8(v) => Value::from_shape(shape, v.clone()).map_err(|e| e.to_string()),
-        TensorData::Bool(v) => Value::from_shape(shape, v.iter().map(|&b| i32::from(b)).collect())
-            .map_err(|e| e.to_string()),
+        DataView::U8(v) => borrowed(shape, v),
+        DataView::Bool(v) => owned(shape, v.iter().map(|&b| i32::from(b)).collect()),
     };
     value.map_err(|e| Error::Input(format!("input '{name}': {e}")))
+}
+
+/// `data` of `shape`, borrowed.
+fn borrowed<'a, T>(shape: &[usize], data: &'a [T]) -> std::result::Result<ValueOrView<'a>, String>
+where
+    ValueOrView<'a>: From<rten_tensor::TensorView<'a, T>>,
+{
+    let view = rten_tensor::TensorView::try_from_data(shape, data).map_err(|e| e.to_string())?;
+    Ok(ValueOrView::from(view))
+}
+
+/// `data` of `shape`, converted into RTen's own value.
+fn owned<T>(shape: &[usize], data: Vec<T>) -> std::result::Result<ValueOrView<'static>, String>
+where
+    Value: From<rten_tensor::Tensor<T>>,
+{
+    Value::from_shape(shape, data).map(ValueOrView::from).map_err(|e| e.to_string())
 }
 
 /// RTen's value `v` for the graph value `name`, in the `declared` dtype when there is one.
@@ -79,22 +94,25 @@ pub(crate) fn from_rten(name: &str, v: Value, declared: Option<DType>) -> Result
 mod tests {
     use super::*;
 
+    /// `t` into RTen and back, as `declared`.
+    fn round_trip(t: &Tensor, declared: Option<DType>) -> Tensor {
+        from_rten("x", to_rten("x", &t.view()).unwrap().into_owned(), declared).unwrap()
+    }
+
     #[test]
     fn declared_dtypes_come_back_after_narrowing() {
         let t = Tensor::new(vec![3], TensorData::I64(vec![-2, 0, 7])).unwrap();
-        let back = from_rten("x", to_rten("x", &t).unwrap(), Some(DType::I64)).unwrap();
-        assert_eq!(back, t);
+        assert_eq!(round_trip(&t, Some(DType::I64)), t);
         let b = Tensor::new(vec![2], TensorData::Bool(vec![true, false])).unwrap();
-        let back = from_rten("b", to_rten("b", &b).unwrap(), Some(DType::Bool)).unwrap();
-        assert_eq!(back, b);
+        assert_eq!(round_trip(&b, Some(DType::Bool)), b);
         let f = Tensor::from_f32(vec![1, 2], vec![0.5, -1.0]).unwrap();
-        assert_eq!(from_rten("f", to_rten("f", &f).unwrap(), None).unwrap(), f);
+        assert_eq!(round_trip(&f, None), f);
     }
 
     #[test]
     fn an_int64_beyond_int32_is_refused_not_wrapped() {
         let t = Tensor::new(vec![1], TensorData::I64(vec![1 << 40])).unwrap();
-        let err = to_rten("ids", &t).unwrap_err().to_string();
+        let err = to_rten("ids", &t.view()).unwrap_err().to_string();
         assert!(err.contains("ids") && err.contains("int32"), "{err}");
     }
 }

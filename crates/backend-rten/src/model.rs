@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use parity_core::onnx::proto::ModelProto;
-use parity_core::{DType, Error, ModelInfo, NamedTensors, Options, Result};
+use parity_core::{DType, Error, ModelInfo, NamedTensors, NamedViews, Options, Result};
 use prost::Message;
-use rten::{Model, ModelOptions, NodeId, RunOptions, ThreadPool, ValueOrView};
+use rten::{Model, ModelOptions, NodeId, RunOptions, ThreadPool};
 
 use crate::convert::{from_rten, to_rten};
 use crate::{NAME, RTEN_VERSION, support};
@@ -109,7 +109,7 @@ impl RtenModel {
         &self,
         model: &Model,
         outputs: &[NodeId],
-        inputs: &NamedTensors,
+        inputs: &NamedViews<'_>,
     ) -> Result<Vec<rten::Value>> {
         let fed = self
             .info
@@ -126,7 +126,7 @@ impl RtenModel {
                         ),
                     )
                 })?;
-                Ok((id, ValueOrView::from(to_rten(&decl.name, &inputs[&decl.name])?)))
+                Ok((id, to_rten(&decl.name, &inputs[&decl.name])?))
             })
             .collect::<Result<Vec<_>>>()?;
         let options = RunOptions::default().with_thread_pool(self.pool.clone());
@@ -153,7 +153,7 @@ impl parity_core::Runnable for RtenModel {
         &self.info
     }
 
-    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+    fn run_views(&mut self, inputs: &NamedViews<'_>) -> Result<NamedTensors> {
         self.info.check_inputs(inputs)?;
         let values = self.run_on(&self.model, &self.outputs, inputs)?;
         self.info
@@ -172,6 +172,7 @@ impl parity_core::Runnable for RtenModel {
         inputs: &NamedTensors,
         names: &[String],
     ) -> Result<Option<NamedTensors>> {
+        let inputs = &parity_core::views(inputs);
         self.info.check_inputs(inputs)?;
         if self.unoptimised.is_none() {
             let proto = parity_core::onnx::read_model_with_data(&self.path)?;

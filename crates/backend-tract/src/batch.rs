@@ -1,7 +1,7 @@
 //! Running a [`TractModel`]: a batch larger than the chunk size runs as consecutive chunks of one
 //! cached plan, side by side on the model's threads when it has several.
 
-use parity_core::{ModelInfo, NamedTensors, Result, Runnable};
+use parity_core::{ModelInfo, NamedTensors, NamedViews, Result, Runnable};
 use rayon::prelude::*;
 use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::prelude::{TValue, TypedSimpleState};
@@ -16,7 +16,7 @@ impl Runnable for TractModel {
         &self.info
     }
 
-    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+    fn run_views(&mut self, inputs: &NamedViews<'_>) -> Result<NamedTensors> {
         let ordered = self.check(inputs)?;
         let batch = match self.batch_axis {
             Some(_) => ordered.first().map(|t| t.shape()[0]).unwrap_or(0),

@@ -1,17 +1,17 @@
 //! Tensors between parity-core and tract.
 
-use parity_core::{Error, Result, Tensor, TensorData};
+use parity_core::{DataView, Error, Result, Tensor, TensorData, TensorView};
 use tract_onnx::prelude::{DatumType, TractError};
 
 use crate::NAME;
 
-pub(crate) fn to_tract(t: &Tensor) -> Result<tract_onnx::prelude::Tensor> {
+pub(crate) fn to_tract(t: &TensorView<'_>) -> Result<tract_onnx::prelude::Tensor> {
     to_tract_rows(t, 0, t.shape().first().copied().unwrap_or(1))
 }
 
 /// Rows `start..start + n` of axis 0 of `t` as a tract tensor (the whole tensor for a scalar).
 pub(crate) fn to_tract_rows(
-    t: &Tensor,
+    t: &TensorView<'_>,
     start: usize,
     n: usize,
 ) -> Result<tract_onnx::prelude::Tensor> {
@@ -25,13 +25,13 @@ pub(crate) fn to_tract_rows(
         start * row..(start + n) * row
     };
     let r = match t.data() {
-        TensorData::F16(v) => T::from_shape(&shape, &v[range]),
-        TensorData::F32(v) => T::from_shape(&shape, &v[range]),
-        TensorData::F64(v) => T::from_shape(&shape, &v[range]),
-        TensorData::I64(v) => T::from_shape(&shape, &v[range]),
-        TensorData::I32(v) => T::from_shape(&shape, &v[range]),
-        TensorData::U8(v) => T::from_shape(&shape, &v[range]),
-        TensorData::Bool(v) => T::from_shape(&shape, &v[range]),
+        DataView::F16(v) => T::from_shape(&shape, &v[range]),
+        DataView::F32(v) => T::from_shape(&shape, &v[range]),
+        DataView::F64(v) => T::from_shape(&shape, &v[range]),
+        DataView::I64(v) => T::from_shape(&shape, &v[range]),
+        DataView::I32(v) => T::from_shape(&shape, &v[range]),
+        DataView::U8(v) => T::from_shape(&shape, &v[range]),
+        DataView::Bool(v) => T::from_shape(&shape, &v[range]),
     };
     r.map_err(|e| Error::Input(format!("cannot convert tensor of shape {shape:?}: {e:#}")))
 }

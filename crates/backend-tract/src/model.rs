@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parity_core::{Dim, Error, ModelInfo, NamedTensors, Options, Result, Tensor};
+use parity_core::{Dim, Error, ModelInfo, NamedTensors, NamedViews, Options, Result, TensorView};
 use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::prelude::{
     RunOptions, TValue, TractError, TractResult, TypedModel, TypedSimplePlan, TypedSimpleState,
@@ -152,7 +152,8 @@ impl TractModel {
     /// Run with the one symbolic-shape plan (no per-shape plan, no splitting): the reference the
     /// per-shape plans must agree with, and the fallback beyond [`MAX_CACHED_PLANS`].
     pub fn run_symbolic(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
-        let ordered = self.check(inputs)?;
+        let inputs = parity_core::views(inputs);
+        let ordered = self.check(&inputs)?;
         if self.symbolic.is_none() {
             let plan = self.build_plan(None).map_err(|e| self.backend_error(e))?;
             self.symbolic = Some(plan);
@@ -184,11 +185,11 @@ impl TractModel {
     }
 
     /// Check `inputs` against the declared inputs; returns them in declared order.
-    pub(crate) fn check<'a>(&self, inputs: &'a NamedTensors) -> Result<Vec<&'a Tensor>> {
+    pub(crate) fn check<'a>(&self, inputs: &NamedViews<'a>) -> Result<Vec<TensorView<'a>>> {
         self.info
             .check_inputs(inputs)
             .map_err(|e| Error::Input(format!("{}: {e}", self.path.display())))?;
-        Ok(self.info.inputs.iter().map(|io| &inputs[&io.name]).collect())
+        Ok(self.info.inputs.iter().map(|io| inputs[&io.name]).collect())
     }
 
     /// Run one batch (already checked) through the plan for its shapes.

@@ -6,9 +6,10 @@
 //! [`Runnable`] once, and the runnable is run many times with named tensors in and named tensors out
 //! (candle-onnx's `simple_eval` convention, and the golden format's: tensors keyed by ONNX name).
 //! A path, not bytes, because ONNX external data (`model.onnx.data`) is resolved relative to the
-//! model's directory. `run` takes `&mut self` so a backend may cache per-input-shape plans without
-//! interior mutability. The optional capability (`read_values`) has a default body that says it
-//! is not there.
+//! model's directory. A backend runs borrowed tensors ([`crate::TensorView`]: a caller's memory
+//! where it lies, numpy's included); `run` on owned tensors borrows them. `run_views` takes
+//! `&mut self` so a backend may cache per-input-shape plans without interior mutability. The
+//! optional capability (`read_values`) has a default body that says it is not there.
 //! Both traits are `Send` (and a [`Runtime`] `Sync`): a prepared model moves to the thread that
 //! runs it, so front ends can run backends side by side and release a caller's lock (Python's GIL)
 //! while they work.
@@ -18,7 +19,7 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
-use crate::{DType, Error, Result, Tensor};
+use crate::{DType, Error, NamedViews, Result, Tensor};
 
 /// Tensors keyed by ONNX tensor name.
 pub type NamedTensors = BTreeMap<String, Tensor>;
@@ -140,7 +141,7 @@ impl ModelInfo {
     /// present and no other, the declared dtype, the declared rank and fixed dimensions, and one
     /// size per named symbolic axis across inputs (`?` axes are free). An input declared without a
     /// shape (empty `shape`) is not shape-checked. Every failure is an [`Error::Input`].
-    pub fn check_inputs(&self, inputs: &NamedTensors) -> Result<()> {
+    pub fn check_inputs(&self, inputs: &NamedViews<'_>) -> Result<()> {
         let names = || self.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
         if let Some(extra) = inputs.keys().find(|k| !self.inputs.iter().any(|i| &i.name == *k)) {
             return Err(Error::Input(format!(
@@ -253,9 +254,16 @@ pub trait Runnable: Send {
     /// Declared inputs and outputs.
     fn info(&self) -> &ModelInfo;
 
-    /// Run once: every declared input by name in, every declared output by name out. A tensor whose
-    /// name, dtype or shape does not fit is an [`crate::Error::Input`], never a panic.
-    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors>;
+    /// Run once on borrowed inputs: every declared input by name in, every declared output by
+    /// name out. A tensor whose name, dtype or shape does not fit is an [`crate::Error::Input`],
+    /// never a panic. The caller's memory is read where it lies (onnxruntime and RTen run on it;
+    /// tract and candle copy it once into their own tensors).
+    fn run_views(&mut self, inputs: &NamedViews<'_>) -> Result<NamedTensors>;
+
+    /// [`Runnable::run_views`] on tensors the caller owns.
+    fn run(&mut self, inputs: &NamedTensors) -> Result<NamedTensors> {
+        self.run_views(&crate::views(inputs))
+    }
 
     /// Run once and return the values named in `names`, any value of the graph (not only its
     /// outputs), where the backend can read them out natively without rewriting the graph.

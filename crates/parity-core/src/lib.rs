@@ -62,6 +62,7 @@ pub mod panic;
 pub mod staging;
 pub mod tensor;
 pub mod tensor_proto;
+pub mod view;
 
 pub use backend::{
     Dim, IoInfo, Misfit, ModelInfo, NamedTensors, Options, Runnable, Runtime, concat_named,
@@ -71,3 +72,4 @@ pub use compare::{CaseReport, CompareOptions, OutputReport, OutputSummary, Toler
 pub use error::{Error, Result};
 pub use golden::{Case, GoldenIndex, GoldenSet, Layout, Manifest};
 pub use tensor::{DType, Tensor, TensorData};
+pub use view::{DataView, NamedViews, TensorView, views};

@@ -134,9 +134,12 @@ mod tests {
             self.inner.info()
         }
 
-        fn run(&mut self, inputs: &NamedTensors) -> parity_core::Result<NamedTensors> {
+        fn run_views(
+            &mut self,
+            inputs: &parity_core::NamedViews<'_>,
+        ) -> parity_core::Result<NamedTensors> {
             self.calls += 1;
-            self.inner.run(inputs)
+            self.inner.run_views(inputs)
         }
     }
 

@@ -279,7 +279,8 @@ fn tensor_case(info: &ModelInfo, path: &Path) -> Result<InputCase> {
         }
         _ => bail!("{}: not an .npz or .npy file", path.display()),
     };
-    info.check_inputs(&inputs).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    info.check_inputs(&parity_core::views(&inputs))
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
     Ok(InputCase::plain(name, inputs, format!("tensors of {}", path.display())))
 }
 

@@ -1,62 +1,108 @@
-//! numpy arrays to the engine's tensors and back: one copy each way (numpy's buffer into the
-//! tensor's `Vec`, and the output `Vec` handed to numpy without another).
+//! numpy arrays to the engine and back. Feeds are read where numpy keeps them (a view on each
+//! C-contiguous array; any other array is first copied into one), and each output `Vec` is handed
+//! to numpy without another copy.
 
-use numpy::{Element, PyArray1, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
-use parity_core::{NamedTensors, Tensor, TensorData};
+use numpy::PyUntypedArrayMethods;
+use numpy::{Element, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray};
+use parity_core::tensor::f16;
+use parity_core::{DataView, NamedTensors, NamedViews, TensorData, TensorView};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyDictMethods};
 
 use crate::ParityError;
 
-/// `{name: ndarray}` as named tensors. An array of a dtype the engine does not hold (bfloat16,
-/// complex, object, ...) raises `ParityError` naming it.
-pub fn named_tensors(feeds: &Bound<'_, PyDict>) -> PyResult<NamedTensors> {
-    let mut named = NamedTensors::new();
-    for (name, value) in feeds.iter() {
-        let name: String = name.extract().map_err(|_| {
-            ParityError::new_err("a feed's name is not a string (give {name: ndarray})")
-        })?;
-        let tensor =
-            tensor(&value).map_err(|why| ParityError::new_err(format!("feed '{name}': {why}")))?;
-        named.insert(name, tensor);
-    }
-    Ok(named)
+/// The arrays of a `{name: ndarray}` feed, borrowed read-only for as long as this lives.
+pub struct Feeds<'py> {
+    held: Vec<(String, Held<'py>)>,
 }
 
-/// One array as a tensor, or why it cannot be one.
-fn tensor(value: &Bound<'_, PyAny>) -> Result<Tensor, String> {
-    let read = read::<f32>(value, TensorData::F32)
-        .or_else(|| read::<parity_core::tensor::f16>(value, TensorData::F16))
-        .or_else(|| read::<f64>(value, TensorData::F64))
-        .or_else(|| read::<i64>(value, TensorData::I64))
-        .or_else(|| read::<i32>(value, TensorData::I32))
-        .or_else(|| read::<u8>(value, TensorData::U8))
-        .or_else(|| read::<bool>(value, TensorData::Bool));
-    let Some((shape, data)) = read else {
+impl<'py> Feeds<'py> {
+    /// The arrays of `feeds`. An array of a dtype the engine does not hold (bfloat16, complex,
+    /// object, ...) raises `ParityError` naming it.
+    pub fn read(feeds: &Bound<'py, PyDict>) -> PyResult<Self> {
+        let mut held = Vec::with_capacity(feeds.len());
+        for (name, value) in feeds.iter() {
+            let name: String = name.extract().map_err(|_| {
+                ParityError::new_err("a feed's name is not a string (give {name: ndarray})")
+            })?;
+            let array = hold(&value)
+                .map_err(|why| ParityError::new_err(format!("feed '{name}': {why}")))?;
+            held.push((name, array));
+        }
+        Ok(Feeds { held })
+    }
+
+    /// Every array, viewed where numpy keeps it.
+    pub fn views(&self) -> PyResult<NamedViews<'_>> {
+        self.held
+            .iter()
+            .map(|(name, array)| {
+                let view = array
+                    .view()
+                    .map_err(|why| ParityError::new_err(format!("feed '{name}': {why}")))?;
+                Ok((name.clone(), view))
+            })
+            .collect()
+    }
+
+    /// Every array copied into a tensor the engine owns.
+    pub fn tensors(&self) -> PyResult<NamedTensors> {
+        Ok(self.views()?.into_iter().map(|(name, view)| (name, view.to_tensor())).collect())
+    }
+}
+
+/// `{name: ndarray}` copied into named tensors.
+pub fn named_tensors(feeds: &Bound<'_, PyDict>) -> PyResult<NamedTensors> {
+    Feeds::read(feeds)?.tensors()
+}
+
+/// One borrowed array of each dtype the engine holds, and its view.
+macro_rules! held {
+    ($($variant:ident: $t:ty),*) => {
+        enum Held<'py> {
+            $($variant(PyReadonlyArrayDyn<'py, $t>),)*
+        }
+
+        /// `array` borrowed as the first dtype it is, or `None`.
+        fn borrow<'py>(array: &Bound<'py, PyAny>) -> Option<Result<Held<'py>, String>> {
+            $(if let Ok(typed) = array.cast::<PyArrayDyn<$t>>() {
+                return Some(typed.try_readonly().map(Held::$variant).map_err(|e| e.to_string()));
+            })*
+            None
+        }
+
+        impl Held<'_> {
+            fn view(&self) -> Result<TensorView<'_>, String> {
+                let view = match self {
+                    $(Held::$variant(a) => {
+                        TensorView::new(a.shape(), DataView::$variant(a.as_slice().map_err(|e| e.to_string())?))
+                    })*
+                };
+                view.map_err(|e| e.to_string())
+            }
+        }
+    };
+}
+
+held!(F32: f32, F16: f16, F64: f64, I64: i64, I32: i32, U8: u8, Bool: bool);
+
+/// One array held, made C-contiguous first when it is not, or why it cannot be held.
+fn hold<'py>(value: &Bound<'py, PyAny>) -> Result<Held<'py>, String> {
+    let value = match value.cast::<PyUntypedArray>() {
+        Ok(array) if !array.is_c_contiguous() => {
+            value.call_method1("copy", ("C",)).map_err(|e| e.to_string())?
+        }
+        _ => value.clone(),
+    };
+    borrow(&value).unwrap_or_else(|| {
         let what = value
             .getattr("dtype")
             .map_or_else(|_| format!("a {}", value.get_type()), |d| format!("dtype {d}"));
-        return Err(format!(
+        Err(format!(
             "{what} is not one the engine runs (numpy arrays of float16, float32, float64, int64, \
              int32, uint8 or bool)"
-        ));
-    };
-    Tensor::new(shape, data).map_err(|e| e.to_string())
-}
-
-/// The shape and a copy of the elements of `value` (`wrap`ped) when it is an array of `T`.
-fn read<T: Element + Copy>(
-    value: &Bound<'_, PyAny>,
-    wrap: fn(Vec<T>) -> TensorData,
-) -> Option<(Vec<usize>, TensorData)> {
-    let array = value.cast::<PyArrayDyn<T>>().ok()?;
-    let readonly = array.readonly();
-    let shape = readonly.shape().to_vec();
-    let data = match readonly.as_slice() {
-        Ok(contiguous) => contiguous.to_vec(),
-        Err(_) => readonly.as_array().iter().copied().collect(),
-    };
-    Some((shape, wrap(data)))
+        ))
+    })
 }
 
 /// Named tensors as `{name: ndarray}`, each `Vec` moved into numpy.

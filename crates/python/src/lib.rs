@@ -67,7 +67,8 @@ fn run<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let backend: parity_engine::BackendName = backend.parse().map_err(error)?;
-    let inputs = arrays::named_tensors(feeds)?;
+    let feeds = arrays::Feeds::read(feeds)?;
+    let inputs = feeds.views()?;
     let outputs = py.detach(|| sessions::run(backend, &model, threads, &inputs));
     arrays::to_dict(py, outputs.map_err(error)?)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use parity_core::{NamedTensors, Runnable};
+use parity_core::{NamedTensors, NamedViews, Runnable};
 use parity_engine::profile::{Profile, ProfileChoice};
 use parity_engine::{BackendName, Result};
 
@@ -34,11 +34,13 @@ pub fn run(
     backend: BackendName,
     model: &Path,
     threads: Option<usize>,
-    inputs: &NamedTensors,
+    inputs: &NamedViews<'_>,
 ) -> Result<NamedTensors> {
     let session = session(backend, model, threads)?;
     let mut runnable = session.lock().unwrap_or_else(PoisonError::into_inner);
-    runnable.run(inputs).map_err(|e| parity_engine::load::backend_error(backend, model, "run", e))
+    runnable
+        .run_views(inputs)
+        .map_err(|e| parity_engine::load::backend_error(backend, model, "run", e))
 }
 
 fn session(backend: BackendName, model: &Path, threads: Option<usize>) -> Result<Session> {

@@ -50,6 +50,23 @@ def test_run_takes_non_contiguous_arrays(typed_model: Path) -> None:
     assert not strided["x"].flags["C_CONTIGUOUS"]
     out = sp.run(typed_model, strided)
     np.testing.assert_array_equal(out["j"], feeds["i"][::2] * 3)
+    fortran = {name: np.asfortranarray(array) for name, array in feeds.items()}
+    assert not fortran["x"].flags["C_CONTIGUOUS"]
+    np.testing.assert_allclose(sp.run(typed_model, fortran)["y"], 2 * feeds["x"] + 1, rtol=1e-6)
+
+
+def test_run_reads_read_only_feeds_in_place_and_leaves_them_as_they_were(typed_model: Path) -> None:
+    # A C-contiguous feed is read where numpy keeps it (no copy): a read-only array is fine, and
+    # every backend leaves the caller's memory untouched.
+    feeds = typed_feeds(4)
+    before = {name: array.copy() for name, array in feeds.items()}
+    for array in feeds.values():
+        array.flags.writeable = False
+    for backend in BACKENDS:
+        out = sp.run(typed_model, feeds, backend=backend)
+        np.testing.assert_array_equal(out["j"], feeds["i"] * 3, err_msg=backend)
+        for name, array in feeds.items():
+            np.testing.assert_array_equal(array, before[name], err_msg=f"{backend} {name}")
 
 
 def test_run_on_ssrnet_matches_the_cli_compare_of_the_same_inputs(tmp_path: Path) -> None:

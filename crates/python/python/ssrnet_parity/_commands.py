@@ -479,7 +479,9 @@ def run(
     Args:
         model: the ONNX model.
         feeds: ``{input name: array}``; numpy arrays of float16, float32, float64, int64, int32,
-            uint8 or bool (anything else ``numpy.asarray`` takes is converted first).
+            uint8 or bool (anything else ``numpy.asarray`` takes is converted first). A
+            C-contiguous array is read where it lies, without a copy; another thread must not write
+            into it during the call.
         backend: the backend to run (default ``ort``).
         threads: intra-op threads of each backend (default: the backend's own choice).
 
