@@ -71,6 +71,47 @@ def test_both_exporters_write_checked_files_that_compute_what_the_module_compute
     assert metadata(other["legacy"])["state_dict_sha256"] != metadata(exports["legacy"])["state_dict_sha256"]
 
 
+class SequencePool(torch.nn.Module):
+    """Mean over a sequence axis of ``x`` (batch, seq, 4), masked by ``keep`` (batch, seq)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        w = keep.to(x.dtype).unsqueeze(-1)
+        return self.linear((x * w).sum(1) / w.sum(1).clamp(min=1))
+
+
+def dims(path: Path) -> dict[str, list]:
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return {
+        i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in graph.input
+    }
+
+
+def test_per_input_dynamic_axes_are_exported_as_named_and_the_rest_stay_fixed(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = SequencePool().eval()
+    x, keep = torch.randn(2, 5, 4), torch.rand(2, 5) > 0.3
+    exports = export(module, (x, keep), tmp_path, dynamic={"x": {1: "seq"}, "keep": [1]})
+    assert exports.failures == {}
+    for variant, path in exports:
+        declared = dims(path)
+        assert declared["x"][0] == 2 and declared["x"][2] == 4, (variant, declared)
+        assert isinstance(declared["x"][1], str) and isinstance(declared["keep"][1], str), (variant, declared)
+        assert declared["keep"][0] == 2, (variant, declared)
+        # Another sequence length runs and computes what the module computes.
+        x9, keep9 = torch.randn(2, 9, 4), torch.rand(2, 9) > 0.3
+        with torch.no_grad():
+            want = module(x9, keep9).numpy()
+        got = sp.run(path, {"x": x9.numpy(), "keep": keep9.numpy()}, backend="ort")["output_0"]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=variant)
+        # The batch axis stayed fixed: another batch is refused, naming the axis.
+        with pytest.raises(sp.ParityError, match="axis 0 must be 2"):
+            sp.run(path, {"x": torch.randn(3, 9, 4).numpy(), "keep": np.ones((3, 9), bool)}, backend="tract")
+
+
 def test_an_exporter_that_fails_is_recorded_and_the_other_still_exports(tmp_path: Path) -> None:
     x = torch.randn(1, 16)
     exports = export(Spectrum(), (x,), tmp_path)

@@ -105,6 +105,25 @@ def test_dict_outputs_and_integer_inputs_are_keyed_by_the_exports_names(tmp_path
     assert sp.check(exports["legacy"], golden, backends=["ort", "tract"]).passed
 
 
+def test_a_dataloader_gives_its_first_batches_as_cases(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = trained(Net())
+    images = torch.randn(10, 3, 8, 8)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images), batch_size=4)
+    exports = export(module, (images[:4],), tmp_path / "exports", exporters=["legacy"], dynamic="batch")
+    golden = record(module, tmp_path / "golden", model=exports["legacy"], cases=loader, limit=2)
+    cases = manifest(golden)["cases"]
+    assert len(cases) == 2, cases
+    with torch.no_grad():
+        want = [module(images[:4]).numpy(), module(images[4:8]).numpy()]
+    for (name, _), batch, expected in zip(cases.items(), (images[:4], images[4:8]), want):
+        with np.load(Path(golden) / f"{name}.npz") as z:
+            np.testing.assert_array_equal(z["x"], batch.numpy())
+            np.testing.assert_allclose(z["output_0"], expected, rtol=1e-6, atol=1e-6)
+    report = sp.check(exports["legacy"], golden, backends=["ort", "tract"])
+    assert report.passed, report
+
+
 def test_cases_that_do_not_fit_the_export_raise_parity_error(tmp_path: Path) -> None:
     module = trained(Mixed())
     x, ids = torch.randn(2, 4), torch.randint(0, 4, (2, 5))

@@ -35,6 +35,7 @@ def record(
     intermediates: bool = True,
     tolerance: dict[str, Any] | None = None,
     limit: int | None = None,
+    provenance: dict[str, str] | None = None,
 ) -> str:
     """Writes the golden set of ``model`` (an export of ``module``) into ``out``: PyTorch's outputs
     (eval mode, ``no_grad``) on each case, keyed by the export's input and output names.
@@ -52,6 +53,8 @@ def record(
         tolerance: ``{"atol": a, "rtol": r}`` for every output, or ``{output: {"atol", "rtol"}}``,
             written into the manifest.
         limit: how many items of an iterable of cases to take (default 16).
+        provenance: entries added to the manifest's ``provenance`` (where the weights came from,
+            say), after the ones ``record`` writes.
 
     Returns:
         str: ``out``.
@@ -85,7 +88,9 @@ def record(
             first = first or arrays
             staged.case(case.name, arrays)
         meta = {p.key: p.value for p in proto.metadata_props}
-        staged.manifest(_manifest(module, model, meta, out, cases, first, input_names, output_names, mapping, tolerance, torch))
+        manifest = _manifest(module, model, meta, out, cases, first, input_names, output_names, mapping, tolerance, torch)
+        manifest["provenance"].update(provenance or {})
+        staged.manifest(manifest)
     return str(out)
 
 
