@@ -15,30 +15,25 @@ Models (weights are PyTorch's default initialisation after torch.manual_seed(0):
     two_input           x float32 [N, 8] and idx int64 [N] -> logits float32 [N, 4] and energy float32 [N]
                         (an embedding lookup, a concatenation, a linear layer, a row sum of squares)
 
-Expected outputs are PyTorch's (eval mode, CPU), never a runtime's. Cases: three seeded batch-1 cases and one
-batch-4 case. Each manifest records the tolerance the set is checked at and, per case, onnxruntime-python's
-max abs difference from PyTorch, for information. Nothing here is committed: the conformance suite runs this
-into cargo's target directory once per test process.
+Both are written by `ssrnet_parity.pytorch` (`export`, then `record`), so the package must be installed in
+this interpreter (`tools/test` installs it). Expected outputs are PyTorch's (eval mode, CPU), never a
+runtime's. Cases: three seeded batch-1 cases and one batch-4 case. Each manifest records the tolerance the set
+is checked at. Nothing here is committed: the conformance suite runs this into cargo's target directory once
+per test process.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
-import json
 import os
 import shutil
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 LEGACY_OPSET = 17
-BATCH_DIM = "N"
-GOLDEN_FORMAT = "ssrnet-parity-golden"
 CASES = {"random_s0": (0, 1), "random_s1": (1, 1), "random_s2": (2, 1), "random_b4": (3, 4)}
 # Float32 networks of tens of layers: runtimes reorder sums, so errors grow with depth and magnitude.
 # atol covers outputs near zero, rtol the rest; onnxruntime-python's own difference is recorded per case.
@@ -133,99 +128,39 @@ def models():
     }
 
 
-def export(module, example: dict, inputs: list[str], outputs: list[str], exporter: str):
-    import onnx
-    import torch
-
-    args = tuple(torch.from_numpy(example[name]) for name in inputs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if exporter == "legacy":
-            buf = io.BytesIO()
-            axes = {name: {0: BATCH_DIM} for name in inputs + outputs}
-            torch.onnx.export(
-                module,
-                args,
-                buf,
-                dynamo=False,
-                opset_version=LEGACY_OPSET,
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_axes=axes,
-                do_constant_folding=True,
-            )
-            proto = onnx.load_from_string(buf.getvalue())
-        else:
-            batch = torch.export.Dim(BATCH_DIM, min=1, max=1024)
-            program = torch.onnx.export(
-                module,
-                args,
-                dynamo=True,
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_shapes=tuple({0: batch} for _ in inputs),
-                verbose=False,
-            )
-            proto = onnx.load_from_string(program.model_proto.SerializeToString())
-    for vi in list(proto.graph.input) + list(proto.graph.output):
-        dim = vi.type.tensor_type.shape.dim[0]
-        if dim.HasField("dim_param"):
-            dim.dim_param = BATCH_DIM
-    onnx.checker.check_model(proto)
-    return proto
-
-
-def declared(vi) -> dict:
-    from onnx import helper
-
-    dims = [d.dim_param if d.HasField("dim_param") else d.dim_value for d in vi.type.tensor_type.shape.dim]
-    dtype = np.dtype(helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)).name
-    return {"dtype": dtype, "shape": dims}
-
-
 def write_one(out: Path, name: str, spec, exporter: str, versions: dict) -> None:
-    import onnxruntime as ort
+    """OUT/<name>_<exporter>.onnx and its golden set OUT/<name>_<exporter>/, through
+    `ssrnet_parity.pytorch`'s export and record."""
     import torch
+    from ssrnet_parity.pytorch import Case, export, record
 
     factory, inputs, outputs, make, tolerance = spec
     module = factory().eval()
     stem = f"{name}_{exporter}"
-    proto = export(module, make(0, 1), inputs, outputs, exporter)
-    meta = proto.metadata_props.add()
-    meta.key, meta.value = "weights", f"torch default init, seed 0 ({name}; untrained)"
+    example = make(0, 1)
+    made = export(
+        module,
+        tuple(torch.from_numpy(example[i]) for i in inputs),
+        out / f".{stem}-export",
+        exporters=[exporter],
+        opset=LEGACY_OPSET if exporter == "legacy" else None,
+        dynamic="batch",
+        input_names=inputs,
+        output_names=outputs,
+    )
+    if exporter in made.failures:
+        die(f"{stem}: the {exporter} exporter failed: {made.failures[exporter]}")
     model_path = out / f"{stem}.onnx"
-    model_path.write_bytes(proto.SerializeToString())
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
-    golden = out / stem
-    golden.mkdir()
-    cases = {}
+    os.replace(made[exporter], model_path)
+    shutil.rmtree(out / f".{stem}-export")
+    cases = []
     for case, (seed, batch) in CASES.items():
         feeds = make(seed, batch)
-        with torch.no_grad():
-            got = module(*(torch.from_numpy(feeds[i]) for i in inputs))
-        got = got if isinstance(got, tuple) else (got,)
-        expected = {o: t.numpy() for o, t in zip(outputs, got)}
-        runtime = dict(zip(outputs, sess.run(outputs, feeds)))
-        diff = max(float(np.max(np.abs(expected[o].astype(np.float64) - runtime[o]))) for o in outputs)
-        np.savez_compressed(golden / f"{case}.npz", **feeds, **expected)
-        cases[case] = {"source": f"random seed {seed}, batch {batch}", "onnxruntime_python_max_abs_diff": diff}
-    manifest = {
-        "format": GOLDEN_FORMAT,
-        "version": 1,
-        "model": {"file": f"../{stem}.onnx", "sha256": hashlib.sha256(model_path.read_bytes()).hexdigest()},
-        "inputs": {vi.name: declared(vi) for vi in proto.graph.input},
-        "outputs": {vi.name: declared(vi) for vi in proto.graph.output},
-        "tolerance": {o: tolerance for o in outputs},
-        "provenance": dict(versions, exporter=exporter, model=name, weights="torch default init, seed 0"),
-        "cases": cases,
-    }
-    (golden / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    worst = max(c["onnxruntime_python_max_abs_diff"] for c in cases.values())
-    scale = max(float(np.max(np.abs(v))) for v in expected.values())
-    print(f"{stem}: {len(proto.graph.node)} nodes, max |output| {scale:.3g}, max |pytorch - onnxruntime-python| {worst:.3g}")
+        cases.append(Case(case, tuple(torch.from_numpy(feeds[i]) for i in inputs), source=f"random seed {seed}, batch {batch}"))
+    provenance = dict(versions, model=name, weights="torch default init, seed 0 (untrained)")
+    record(module, out / stem, model=model_path, cases=cases, intermediates=False,
+           tolerance={o: tolerance for o in outputs}, provenance=provenance)
+    print(f"{stem}: written ({len(CASES)} cases)")
 
 
 def main(argv: list[str] | None = None) -> int:

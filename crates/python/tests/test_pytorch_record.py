@@ -114,6 +114,9 @@ def test_a_dataloader_gives_its_first_batches_as_cases(tmp_path: Path) -> None:
     golden = record(module, tmp_path / "golden", model=exports["legacy"], cases=loader, limit=2)
     cases = manifest(golden)["cases"]
     assert len(cases) == 2, cases
+    # The manifest declares the export's shapes, its dynamic batch axis by name.
+    assert manifest(golden)["inputs"] == {"x": {"dtype": "float32", "shape": ["N", 3, 8, 8]}}
+    assert manifest(golden)["outputs"] == {"output_0": {"dtype": "float32", "shape": ["N", 4]}}
     with torch.no_grad():
         want = [module(images[:4]).numpy(), module(images[4:8]).numpy()]
     for (name, _), batch, expected in zip(cases.items(), (images[:4], images[4:8]), want):

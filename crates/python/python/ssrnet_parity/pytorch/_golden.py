@@ -61,9 +61,22 @@ class Staged:
             shutil.rmtree(self.stage, ignore_errors=True)
 
 
-def declared(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
-    """The manifest's ``inputs``/``outputs`` entry for arrays of one case: dtype and shape."""
-    return {name: {"dtype": str(a.dtype), "shape": list(a.shape)} for name, a in arrays.items()}
+def declared(values: list[Any], arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """The manifest's ``inputs``/``outputs`` entry for the export's ``values`` (ONNX value infos):
+    the dtype of one case's array, and the shape the export declares (a named axis by its name, an
+    unnamed one ``?``), or the array's shape where the export declares none."""
+    entry = {}
+    for value in values:
+        dims = value.type.tensor_type.shape.dim
+        shape = [_dim(d) for d in dims] if dims else list(arrays[value.name].shape)
+        entry[value.name] = {"dtype": str(arrays[value.name].dtype), "shape": shape}
+    return entry
+
+
+def _dim(dim: Any) -> int | str:
+    if dim.HasField("dim_value"):
+        return dim.dim_value
+    return dim.dim_param or "?"
 
 
 def model_entry(model: Path, out: Path) -> dict[str, str]:

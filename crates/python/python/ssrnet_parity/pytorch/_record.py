@@ -87,8 +87,7 @@ def record(
             arrays = _case_arrays(module, case, input_names, output_names, mapping)
             first = first or arrays
             staged.case(case.name, arrays)
-        meta = {p.key: p.value for p in proto.metadata_props}
-        manifest = _manifest(module, model, meta, out, cases, first, input_names, output_names, mapping, tolerance, torch)
+        manifest = _manifest(module, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch)
         manifest["provenance"].update(provenance or {})
         staged.manifest(manifest)
     return str(out)
@@ -148,15 +147,17 @@ def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping
     return arrays
 
 
-def _manifest(module, model, meta, out, cases, first, input_names, output_names, mapping, tolerance, torch) -> dict:
+def _manifest(module, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch) -> dict:
     import onnx
 
+    meta = {p.key: p.value for p in proto.metadata_props}
+    graph = proto.graph
     manifest: dict[str, Any] = {
         "format": _golden.FORMAT,
         "version": _golden.VERSION,
         "model": _golden.model_entry(model, out),
-        "inputs": _golden.declared({n: first[n] for n in input_names}),
-        "outputs": _golden.declared({n: first[n] for n in output_names}),
+        "inputs": _golden.declared([i for i in graph.input if i.name in input_names], first),
+        "outputs": _golden.declared(list(graph.output), first),
         "provenance": {
             "python": platform.python_version(),
             "torch": torch.__version__,
