@@ -15,6 +15,10 @@ Regenerate everything committed (demo weights, seed 0), from the repo root:
 
     .venv/bin/python scripts/pipeline.py images --out . && .venv/bin/python scripts/pipeline.py all --out .
 
+The exports are `ssrnet_parity.pytorch.export`'s (the package must be installed in this interpreter, as
+`tools/test` installs it), made the committed models' form: SSRNet's metadata, the dynamo exporter's debug
+info stripped, the names this file's `VARIANTS` gives.
+
 A checkpoint is never written into the repository: with --checkpoint, --out must not be the repo root.
 The golden format is described in README.md ("Golden format") and in `write_golden` (this file).
 """
@@ -23,14 +27,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import platform
 import shutil
 import sys
 import tempfile
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -298,55 +300,6 @@ def check_io(model, path: Path, dynamic: bool, checker: bool = True) -> None:
         die(f"model {path}: shapes input {di} output {do} (dynamic={dynamic})")
 
 
-def export_legacy(model, path: Path, dynamic: bool, meta: dict[str, str]) -> None:
-    import onnx
-    import torch
-
-    x = torch.zeros(1, 3, 64, 64)
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model,
-            (x,),
-            buf,
-            dynamo=False,
-            opset_version=LEGACY_OPSET,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: BATCH_DIM}, OUTPUT_NAME: {0: BATCH_DIM}} if dynamic else None,
-            do_constant_folding=True,
-        )
-    proto = onnx.load_from_string(buf.getvalue())
-    set_metadata(proto, meta)
-    check_io(proto, path, dynamic)
-    path.write_bytes(proto.SerializeToString())
-
-
-def export_dynamo(model, dynamic: bool, external: Path | None = None):
-    """Returns the ONNX proto (weights embedded) or, with `external`, saves torch's default external form."""
-    import onnx
-    import torch
-
-    x = torch.zeros(1, 3, 64, 64)
-    dyn = ({0: torch.export.Dim(BATCH_DIM, min=1, max=1024)},) if dynamic else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            model,
-            (x,),
-            dynamo=True,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_shapes=dyn,
-            verbose=False,
-        )
-    if external is not None:
-        program.save(str(external), external_data=True)
-        return onnx.load(str(external), load_external_data=False)
-    return onnx.load_from_string(program.model_proto.SerializeToString())
-
-
 def strip_debug_info(model) -> None:
     """Drops the dynamo exporter's per-node metadata (`pkg.torch.onnx.stack_trace` etc. hold absolute source
     paths and line numbers) and doc strings, so the bytes depend only on the graph and the weights."""
@@ -391,19 +344,6 @@ def rename_batch_dim(model) -> None:
                 d.dim_param = BATCH_DIM
 
 
-def simplify(proto, path: Path):
-    """onnxsim on a loaded proto; returns the simplified proto or None with a reason."""
-    import onnxsim
-
-    try:
-        simplified, ok = onnxsim.simplify(proto)
-    except Exception as exc:  # noqa: BLE001 - reported, the variant is then skipped
-        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    if not ok:
-        return None, "onnxsim check failed"
-    return simplified, None
-
-
 def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]:
     """Writes every variant into out_models (staged in a sibling temp dir first, so a failure leaves the
     previous files in place, nothing half-written); returns {file: info}."""
@@ -420,66 +360,91 @@ def export_all(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]
 
 
 def _export_into(out_models: Path, model, prov: dict[str, str]) -> dict[str, dict]:
-    import onnx
+    """Every variant through `ssrnet_parity.pytorch.export` (its simplified and external-data variants
+    included), then made the pipeline's, as the committed models are: the dynamo exporter's debug info
+    stripped and its batch axis named `N`, SSRNet's metadata in place of `export`'s, the io contract
+    checked, and the file named as `VARIANTS` says."""
     import onnxsim
 
     report: dict[str, dict] = {}
-    for name, exporter, dynamic in VARIANTS:
-        path = out_models / name
-        if exporter == "legacy":
-            meta = metadata(prov, "torch.onnx.export(dynamo=False) (TorchScript exporter)", LEGACY_OPSET, dynamic)
-            export_legacy(model, path, dynamic, meta)
-            proto = onnx.load(str(path))
-        else:
-            proto = export_dynamo(model, dynamic)
-            strip_debug_info(proto)
-            rename_batch_dim(proto)
-            meta = metadata(prov, "torch.onnx.export(dynamo=True)", main_opset(proto), dynamic)
-            set_metadata(proto, meta)
-            check_io(proto, path, dynamic)
-            path.write_bytes(proto.SerializeToString())
-        report[name] = {"exporter": exporter, "dynamic": dynamic}
+    with tempfile.TemporaryDirectory(prefix="ssrnet-export-") as tmp:
+        for name, exporter, dynamic in VARIANTS:
+            made = _export_variant(model, Path(tmp) / name, exporter, dynamic)
+            described = "torch.onnx.export(dynamo=False) (TorchScript exporter)" if exporter == "legacy" else "torch.onnx.export(dynamo=True)"
+            proto = _finish(made[exporter], prov, described, dynamic, out_models / name)
+            report[name] = {"exporter": exporter, "dynamic": dynamic}
+            sim_name = name.replace(".onnx", "_sim.onnx")
+            if f"{exporter}_sim" in made.failures:
+                why = made.failures[f"{exporter}_sim"]
+                print(f"note: {sim_name}: onnxsim could not simplify {name}: {why}", file=sys.stderr)
+                report[name]["onnxsim"] = why
+            else:
+                extra = {"simplifier": f"onnxsim {onnxsim.__version__}", "simplified_from": name}
+                _finish(made[f"{exporter}_sim"], prov, described, dynamic, out_models / sim_name, extra)
+                report[sim_name] = {"exporter": exporter, "dynamic": dynamic, "simplified_from": name}
+            if name.replace(".onnx", "_external.onnx") == EXTERNAL_VARIANT:
+                _finish_external(made[f"{exporter}_external"], prov, out_models / EXTERNAL_VARIANT)
+                report[EXTERNAL_VARIANT] = {"exporter": exporter, "dynamic": True, "external_data": EXTERNAL_VARIANT + ".data"}
+    return report
 
-        sim_name = name.replace(".onnx", "_sim.onnx")
-        sim_path = out_models / sim_name
-        simplified, why = simplify(proto, path)
-        if simplified is None:
-            print(f"note: {sim_name}: onnxsim could not simplify {name}: {why}", file=sys.stderr)
-            report[name]["onnxsim"] = why
-            continue
-        sim_meta = dict(meta, simplifier=f"onnxsim {onnxsim.__version__}", simplified_from=name)
-        set_metadata(simplified, sim_meta)
-        check_io(simplified, sim_path, dynamic)
-        sim_path.write_bytes(simplified.SerializeToString())
-        report[sim_name] = {"exporter": exporter, "dynamic": dynamic, "simplified_from": name}
 
-    # The dynamo exporter's default external-data form: model.onnx + model.onnx.data.
-    path = out_models / EXTERNAL_VARIANT
-    data = out_models / (EXTERNAL_VARIANT + ".data")
-    for p in (path, data):
-        p.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp) / EXTERNAL_VARIANT
-        proto = export_dynamo(model, True, external=tmp_path)
+def _export_variant(model, out: Path, exporter: str, dynamic: bool):
+    """One exporter's export of SSRNet into `out` (with its onnxsim variant, and its external-data
+    variant for the one `EXTERNAL_VARIANT` names)."""
+    import torch
+    from ssrnet_parity.pytorch import export
+
+    made = export(
+        model,
+        (torch.zeros(1, 3, 64, 64),),
+        out,
+        exporters=[exporter],
+        opset=LEGACY_OPSET if exporter == "legacy" else None,
+        # The dynamo exporter's batch axis bounded as the committed exports were made (torch.export.Dim).
+        dynamic={INPUT_NAME: {0: torch.export.Dim(BATCH_DIM, min=1, max=1024)}, OUTPUT_NAME: {0: BATCH_DIM}} if dynamic else None,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        simplify=True,
+        external_data=out.name.replace(".onnx", "_external.onnx") == EXTERNAL_VARIANT,
+    )
+    if exporter in made.failures:
+        die(f"model {out.name}: the {exporter} exporter failed: {made.failures[exporter]}")
+    return made
+
+
+def _finish(written: Path, prov: dict[str, str], described: str, dynamic: bool, path: Path, extra: dict[str, str] | None = None):
+    """`written` made the pipeline's model at `path`; returns its proto."""
+    import onnx
+
+    proto = onnx.load(str(written))
+    if "dynamo" in described:
         strip_debug_info(proto)
         rename_batch_dim(proto)
-        meta = metadata(prov, "torch.onnx.export(dynamo=True), external data", main_opset(proto), True)
-        set_metadata(proto, meta)
-        tmp_path.write_bytes(proto.SerializeToString())
-        try:
-            onnx.checker.check_model(str(tmp_path))
-        except onnx.checker.ValidationError as exc:
-            die(f"model {path}: onnx.checker: {str(exc).splitlines()[0]}")
-        check_io(proto, path, True, checker=False)
-        locations = {
-            e.value for t in proto.graph.initializer for e in t.external_data if e.key == "location"
-        }
-        if locations != {data.name}:
-            die(f"model {path}: external data locations {sorted(locations)}, want {data.name}")
-        shutil.copyfile(Path(tmp) / data.name, data)
-        shutil.copyfile(tmp_path, path)
-    report[EXTERNAL_VARIANT] = {"exporter": "dynamo", "dynamic": True, "external_data": data.name}
-    return report
+    set_metadata(proto, metadata(prov, described, main_opset(proto), dynamic, extra))
+    check_io(proto, path, dynamic)
+    path.write_bytes(proto.SerializeToString())
+    return proto
+
+
+def _finish_external(written: Path, prov: dict[str, str], path: Path) -> None:
+    """`written` (weights in `written.data`) made the pipeline's external-data model at `path`, its
+    weights in `path.data`."""
+    import onnx
+
+    data = path.with_name(path.name + ".data")
+    for p in (path, data):
+        p.unlink(missing_ok=True)
+    proto = onnx.load(str(written))
+    strip_debug_info(proto)
+    rename_batch_dim(proto)
+    described = "torch.onnx.export(dynamo=True), external data"
+    set_metadata(proto, metadata(prov, described, main_opset(proto), True))
+    onnx.save_model(proto, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=data.name)
+    try:
+        onnx.checker.check_model(str(path))
+    except onnx.checker.ValidationError as exc:
+        die(f"model {path}: onnx.checker: {str(exc).splitlines()[0]}")
+    check_io(onnx.load(str(path), load_external_data=False), path, True, checker=False)
 
 
 # ================================================================================================ golden

@@ -112,6 +112,25 @@ def test_per_input_dynamic_axes_are_exported_as_named_and_the_rest_stay_fixed(tm
             sp.run(path, {"x": torch.randn(3, 9, 4).numpy(), "keep": np.ones((3, 9), bool)}, backend="tract")
 
 
+def test_a_torch_export_dim_bounds_the_dynamo_axis_and_names_the_legacy_one(tmp_path: Path) -> None:
+    module = SequencePool().eval()
+    x, keep = torch.randn(2, 5, 4), torch.rand(2, 5) > 0.3
+    seq = torch.export.Dim("seq", min=2, max=64)
+    exports = export(module, (x, keep), tmp_path, dynamic={"x": {1: seq}, "keep": {1: seq}})
+    assert exports.failures == {}, exports.failures
+    assert dims(exports["legacy"])["x"] == [2, "seq", 4]
+    assert isinstance(dims(exports["dynamo"])["x"][1], str)
+    x9, keep9 = torch.randn(2, 9, 4), torch.rand(2, 9) > 0.3
+    with torch.no_grad():
+        want = module(x9, keep9).numpy()
+    for variant, path in exports:
+        got = sp.run(path, {"x": x9.numpy(), "keep": keep9.numpy()}, backend="ort")["output_0"]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=variant)
+    with pytest.raises(sp.ParityError, match="positional"):
+        export(module, (), tmp_path / "kw", kwargs={"x": x, "keep": keep}, exporters=["dynamo"],
+               dynamic={"x": {1: seq}})
+
+
 def test_an_exporter_that_fails_is_recorded_and_the_other_still_exports(tmp_path: Path) -> None:
     x = torch.randn(1, 16)
     exports = export(Spectrum(), (x,), tmp_path)

@@ -77,7 +77,9 @@ def export(
         exporters: which of ``"legacy"`` and ``"dynamo"`` to run.
         opset: the ONNX opset (default: each exporter's own).
         dynamic: ``None`` (every axis fixed), ``"batch"`` (axis 0 of every input and output), or
-            ``{input name: axes}`` with axes a list of axis numbers or ``{axis: name}``.
+            ``{input or output name: axes}`` with axes a list of axis numbers or ``{axis: name}``;
+            a name may be a ``torch.export.Dim`` (its name with bounds, for the dynamo exporter's
+            ``dynamic_shapes``; inputs then given positionally).
         input_names: the ONNX inputs' names (default: the forward's parameter names).
         output_names: the ONNX outputs' names (default: ``output_0``, ``output_1``, ... over the
             flattened outputs).
@@ -104,6 +106,8 @@ def export(
     flat_outputs = torch.utils._pytree.tree_leaves(outputs)
     names = _Names.of(module, args, kwargs, len(flat_outputs), input_names, output_names)
     axes = dynamic_axes(dynamic, names.inputs, names.outputs)
+    if kwargs and _has_dim(axes):
+        raise ParityError("torch.export.Dim axes need the inputs given as positional args, not kwargs")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     done = Exports(input_names=names.inputs, output_names=names.outputs)
@@ -160,8 +164,34 @@ def dynamic_axes(dynamic, inputs: list[str], outputs: list[str]) -> dict[str, di
         if name not in inputs + outputs:
             raise ParityError(f"dynamic names '{name}', which is not an input or output ({', '.join(inputs)})")
         given = given if isinstance(given, Mapping) else {int(a): f"{name}_{a}" for a in given}
-        axes[name] = {int(a): str(n) for a, n in given.items()}
+        axes[name] = {int(a): n if _is_dim(n) else str(n) for a, n in given.items()}
     return axes
+
+
+def _is_dim(axis: Any) -> bool:
+    """Whether ``axis`` is a ``torch.export.Dim`` (a name with bounds) rather than a name."""
+    import torch
+
+    return isinstance(axis, torch.export.Dim)
+
+
+def _has_dim(axes) -> bool:
+    return bool(axes) and any(_is_dim(n) for given in axes.values() for n in given.values())
+
+
+def _dynamo_shapes(axes, names: _Names) -> dict[str, Any]:
+    """The dynamo exporter's dynamic-axes argument: ``dynamic_axes`` (torch makes each named axis
+    ``Dim.DYNAMIC``), or, where ``torch.export.Dim`` axes are given, ``dynamic_shapes`` (one entry per
+    positional input; a named axis there is ``Dim.DYNAMIC``)."""
+    import torch
+
+    if not _has_dim(axes):
+        return {"dynamic_axes": axes}
+    dynamic = torch.export.Dim.DYNAMIC
+    return {"dynamic_shapes": tuple(
+        {a: n if _is_dim(n) else dynamic for a, n in axes[name].items()} if name in axes else None
+        for name in names.inputs
+    )}
 
 
 def _run_exporter(exporter, module, args, kwargs, names: _Names, axes, opset):
@@ -169,15 +199,17 @@ def _run_exporter(exporter, module, args, kwargs, names: _Names, axes, opset):
     import onnx
     import torch
 
-    common = dict(input_names=names.inputs, output_names=names.outputs, dynamic_axes=axes)
+    common: dict[str, Any] = dict(input_names=names.inputs, output_names=names.outputs)
     if opset is not None:
         common["opset_version"] = opset
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         if exporter == "legacy":
             buffer = io.BytesIO()
-            torch.onnx.export(module, args, buffer, kwargs=kwargs or None, dynamo=False, **common)
+            named = {n: {a: d.__name__ if _is_dim(d) else d for a, d in given.items()} for n, given in axes.items()} if axes else None
+            torch.onnx.export(module, args, buffer, kwargs=kwargs or None, dynamo=False, dynamic_axes=named, **common)
             return onnx.load_from_string(buffer.getvalue())
+        common.update(_dynamo_shapes(axes, names))
         program = torch.onnx.export(module, args, kwargs=kwargs or None, dynamo=True, verbose=False, **common)
         return program.model_proto
 
