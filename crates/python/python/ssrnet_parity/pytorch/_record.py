@@ -80,11 +80,14 @@ def record(
         feeds(case, input_names)  # every case fits the export before anything runs
     module.eval()
     order = [name for node in proto.graph.node for name in node.output if name]
-    mapping = _map(module, model, cases[:MAPPING_CASES], input_names, order) if intermediates else None
+    # The mapping cases' hooked runs serve the mapping and then their own case's arrays.
+    runs = [module_outputs(module, c.args, c.kwargs) for c in cases[:MAPPING_CASES]] if intermediates else []
+    mapping = _map(model, cases[:MAPPING_CASES], [hooked for hooked, _ in runs], input_names, order) if intermediates else None
     with _golden.Staged(out) as staged:
         first: dict[str, np.ndarray] = {}
         for case in cases:
-            arrays = _case_arrays(module, case, input_names, output_names, mapping)
+            run = runs.pop(0) if runs else None  # released once its case is written
+            arrays = _case_arrays(module, case, input_names, output_names, mapping, run)
             first = first or arrays
             staged.case(case.name, arrays)
         manifest = _manifest(module, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch)
@@ -120,17 +123,17 @@ def flat_outputs(result: Any, output_names: list[str], case: str) -> dict[str, n
     return {name: to_numpy(t) for name, t in zip(output_names, leaves)}
 
 
-def _map(module: Any, model: Path, cases: list[Case], input_names: list[str], order: list[str]) -> Mapping:
-    """The mapping of module outputs to the export's values over ``cases`` (onnxruntime's values,
-    in graph ``order``)."""
-    hooked = [module_outputs(module, c.args, c.kwargs)[0] for c in cases]
+def _map(model: Path, cases: list[Case], hooked: list[dict[str, Any]], input_names: list[str], order: list[str]) -> Mapping:
+    """The mapping of module outputs (``hooked``, one dict per case) to the export's values over
+    ``cases`` (onnxruntime's values, in graph ``order``)."""
     got = onnx_values(model, [feeds(c, input_names) for c in cases], backend="ort")
     scopes = {value: module for value, (module, _, _) in _native.origins(os.fspath(model)).items() if module is not None}
     return map_outputs(hooked, [{name: case[name] for name in order if name in case} for case in got], scopes)
 
 
-def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping | None) -> dict[str, np.ndarray]:
-    """One case's npz arrays: the feeds, PyTorch's outputs, and with a mapping its intermediates."""
+def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping | None, run=None) -> dict[str, np.ndarray]:
+    """One case's npz arrays: the feeds, PyTorch's outputs, and with a mapping its intermediates
+    (from ``run``, the case's hooked run when the mapping made one already)."""
     import torch
 
     arrays = feeds(case, input_names)
@@ -138,7 +141,7 @@ def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping
         with torch.no_grad():
             result = module(*case.args, **case.kwargs)
         return {**arrays, **flat_outputs(result, output_names, case.name)}
-    hooked, result = module_outputs(module, case.args, case.kwargs)
+    hooked, result = run or module_outputs(module, case.args, case.kwargs)
     arrays.update(flat_outputs(result, output_names, case.name))
     for key, value in mapping.value_of().items():
         name = PREFIX + value
