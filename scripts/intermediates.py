@@ -37,12 +37,12 @@ import ssrnet  # noqa: E402
 PREFIX = "intermediate."
 
 
-def fits(model_path: Path, x: np.ndarray) -> bool:
-    """Whether the model's input takes `x`'s batch (a static export takes only its own)."""
+def fixed_batch(model_path: Path) -> int | None:
+    """The batch a static export takes (its input's fixed axis 0), or None for a dynamic one."""
     import onnx
 
     dims = onnx.load(str(model_path), load_external_data=False).graph.input[0].type.tensor_type.shape.dim
-    return not (dims and dims[0].HasField("dim_value") and dims[0].dim_value != x.shape[0])
+    return dims[0].dim_value if dims and dims[0].HasField("dim_value") else None
 
 
 def write_set(out: Path, model_path: Path, module, prov: dict, golden: Path, cases: list[str]) -> dict:
@@ -52,7 +52,8 @@ def write_set(out: Path, model_path: Path, module, prov: dict, golden: Path, cas
 
     manifest = json.loads((golden / "manifest.json").read_text())
     inputs = {c: np.load(golden / f"{c}.npz")["input"] for c in cases}
-    usable = [c for c in cases if fits(model_path, inputs[c])]
+    batch = fixed_batch(model_path)
+    usable = [c for c in cases if batch is None or inputs[c].shape[0] == batch]
     if not usable:
         pipeline.die(f"model {model_path}: none of the cases {cases} fits its input shape")
     calls = [Case(c, (torch.from_numpy(inputs[c]),), source=_source(manifest["cases"][c], golden, out)) for c in usable]

@@ -371,7 +371,7 @@ def _export_into(out_models: Path, model, prov: dict[str, str]) -> dict[str, dic
         for name, exporter, dynamic in VARIANTS:
             made = _export_variant(model, Path(tmp) / name, exporter, dynamic)
             described = "torch.onnx.export(dynamo=False) (TorchScript exporter)" if exporter == "legacy" else "torch.onnx.export(dynamo=True)"
-            proto = _finish(made[exporter], prov, described, dynamic, out_models / name)
+            _finish(made[exporter], prov, described, dynamic, out_models / name)
             report[name] = {"exporter": exporter, "dynamic": dynamic}
             sim_name = name.replace(".onnx", "_sim.onnx")
             if f"{exporter}_sim" in made.failures:
@@ -412,8 +412,9 @@ def _export_variant(model, out: Path, exporter: str, dynamic: bool):
     return made
 
 
-def _finish(written: Path, prov: dict[str, str], described: str, dynamic: bool, path: Path, extra: dict[str, str] | None = None):
-    """`written` made the pipeline's model at `path`; returns its proto."""
+def _pipeline_form(written: Path, prov: dict[str, str], described: str, dynamic: bool, extra: dict[str, str] | None = None):
+    """The export at `written` (its weights loaded too) in the committed models' form: the dynamo
+    exporter's debug info stripped and its batch axis named `N`, SSRNet's metadata in place of `export`'s."""
     import onnx
 
     proto = onnx.load(str(written))
@@ -421,9 +422,14 @@ def _finish(written: Path, prov: dict[str, str], described: str, dynamic: bool, 
         strip_debug_info(proto)
         rename_batch_dim(proto)
     set_metadata(proto, metadata(prov, described, main_opset(proto), dynamic, extra))
+    return proto
+
+
+def _finish(written: Path, prov: dict[str, str], described: str, dynamic: bool, path: Path, extra: dict[str, str] | None = None) -> None:
+    """`written` made the pipeline's model at `path`."""
+    proto = _pipeline_form(written, prov, described, dynamic, extra)
     check_io(proto, path, dynamic)
     path.write_bytes(proto.SerializeToString())
-    return proto
 
 
 def _finish_external(written: Path, prov: dict[str, str], path: Path) -> None:
@@ -434,11 +440,7 @@ def _finish_external(written: Path, prov: dict[str, str], path: Path) -> None:
     data = path.with_name(path.name + ".data")
     for p in (path, data):
         p.unlink(missing_ok=True)
-    proto = onnx.load(str(written))
-    strip_debug_info(proto)
-    rename_batch_dim(proto)
-    described = "torch.onnx.export(dynamo=True), external data"
-    set_metadata(proto, metadata(prov, described, main_opset(proto), True))
+    proto = _pipeline_form(written, prov, "torch.onnx.export(dynamo=True), external data", True)
     onnx.save_model(proto, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=data.name)
     try:
         onnx.checker.check_model(str(path))

@@ -67,16 +67,21 @@ impl TensorData {
     }
 }
 
+/// Fails unless `shape` holds exactly `len` elements (a [`Tensor`]'s and a view's invariant).
+pub(crate) fn check_count(shape: &[usize], len: usize) -> crate::Result<()> {
+    let want: usize = shape.iter().product();
+    if want != len {
+        return Err(crate::Error::Input(format!(
+            "shape {shape:?} needs {want} elements, got {len}"
+        )));
+    }
+    Ok(())
+}
+
 impl Tensor {
     /// A tensor of `shape` holding `data`; fails when the element count does not match the shape.
     pub fn new(shape: Vec<usize>, data: TensorData) -> crate::Result<Self> {
-        let want: usize = shape.iter().product();
-        if want != data.len() {
-            return Err(crate::Error::Input(format!(
-                "shape {shape:?} needs {want} elements, got {}",
-                data.len()
-            )));
-        }
+        check_count(&shape, data.len())?;
         Ok(Tensor { shape, data })
     }
 

@@ -77,13 +77,7 @@ impl DataView<'_> {
 impl<'a> TensorView<'a> {
     /// A view of `data` as `shape`; fails when the element count does not match the shape.
     pub fn new(shape: &'a [usize], data: DataView<'a>) -> crate::Result<Self> {
-        let want: usize = shape.iter().product();
-        if want != data.len() {
-            return Err(crate::Error::Input(format!(
-                "shape {shape:?} needs {want} elements, got {}",
-                data.len()
-            )));
-        }
+        crate::tensor::check_count(shape, data.len())?;
         Ok(TensorView { shape, data })
     }
 
