@@ -44,6 +44,10 @@ pub struct SideReport {
     /// Why it was skipped (verdict `skipped`): its runtime's refusal to load the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The model's ops its runtime lacks, when it refused to load the model (`inspect`'s list;
+    /// empty when it refused for another reason).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsupported_ops: Vec<String>,
     /// Per output, the summary over every case.
     pub outputs: Vec<OutputSummary>,
     /// Names of the cases that failed.
@@ -82,6 +86,7 @@ impl SideReport {
             verdict,
             error,
             skipped: None,
+            unsupported_ops: Vec::new(),
             outputs,
             failed_cases: failures.iter().map(|c| c.case.clone()).collect(),
             failures,
@@ -96,6 +101,7 @@ impl SideReport {
             verdict: Outcome::Error,
             error: Some(error),
             skipped: None,
+            unsupported_ops: Vec::new(),
             outputs: Vec::new(),
             failed_cases: Vec::new(),
             failures: Vec::new(),

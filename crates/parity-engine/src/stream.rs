@@ -79,8 +79,9 @@ struct Compared {
 
 /// Why a backend stopped before its last case.
 enum Stopped {
-    /// Its runtime refused the model: it could not load it, or failed on the first case it ran.
-    Refused(Error),
+    /// Its runtime refused the model: it could not load it (with the model's ops it lacks), or
+    /// failed on the first case it ran.
+    Refused(Error, Vec<String>),
     /// It failed on a case.
     Failed(Error),
 }
@@ -165,15 +166,24 @@ pub fn run_backends<E: Send>(
                 side.case_reports = compared.all;
                 side
             }
-            Err(Stopped::Refused(e)) if comparison.skip_refused => {
-                SideReport::skipped(backend.as_str(), e.to_string())
-            }
-            Err(Stopped::Refused(e) | Stopped::Failed(e)) => {
-                SideReport::from_error(backend.as_str(), e.to_string())
-            }
+            Err(Stopped::Refused(e, lacking)) if comparison.skip_refused => SideReport {
+                unsupported_ops: lacking,
+                ..SideReport::skipped(backend.as_str(), e.to_string())
+            },
+            Err(Stopped::Refused(e, lacking)) => SideReport {
+                unsupported_ops: lacking,
+                ..SideReport::from_error(backend.as_str(), e.to_string())
+            },
+            Err(Stopped::Failed(e)) => SideReport::from_error(backend.as_str(), e.to_string()),
         }
     });
     Ok(sides.collect())
+}
+
+/// The ops of `model` that `backend`'s runtime lacks (none when it cannot tell), asked on the
+/// backend's own thread once it has refused the model, so the report says what it cannot run.
+fn lacking(backend: BackendName, model: &Path) -> Vec<String> {
+    backend.runtime().unsupported_ops(model).unwrap_or_default()
 }
 
 fn worker(
@@ -185,7 +195,8 @@ fn worker(
     comparison: Comparison<'_>,
     sink: &dyn Sink,
 ) -> Result<Compared, Stopped> {
-    let mut runnable = prepare(backend, model, options, sink).map_err(Stopped::Refused)?;
+    let mut runnable = prepare(backend, model, options, sink)
+        .map_err(|e| Stopped::Refused(e, lacking(backend, model)))?;
     let mut summary = Summary::default();
     let mut failures = Vec::new();
     let mut all = comparison.keep_all.then(Vec::new);
@@ -200,7 +211,7 @@ fn worker(
                 let e = backend_error(backend, model, &format!("case {}", case.name), e);
                 // Failing before any case ran is the runtime refusing the model (candle-onnx
                 // names an unsupported op variant only when it evaluates the node).
-                if compared == 0 { Stopped::Refused(e) } else { Stopped::Failed(e) }
+                if compared == 0 { Stopped::Refused(e, Vec::new()) } else { Stopped::Failed(e) }
             })?;
             let report = compare_outputs(
                 &case.name,

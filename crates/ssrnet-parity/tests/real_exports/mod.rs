@@ -140,6 +140,10 @@ fn a_default_run_skips_a_backend_whose_runtime_refuses_the_model() {
     let candle = v["backends"].as_array().unwrap().iter().find(|b| b["name"] == "candle").unwrap();
     assert_eq!(candle["verdict"], "skipped");
     assert!(candle["skipped"].as_str().unwrap().contains("LayerNormalization"), "{candle:#}");
+    // What it lacks, as inspect lists it, without a second call.
+    assert_eq!(candle["unsupported_ops"], serde_json::json!(["LayerNormalization"]), "{candle:#}");
+    let tract = v["backends"].as_array().unwrap().iter().find(|b| b["name"] == "tract").unwrap();
+    assert!(tract.get("unsupported_ops").is_none(), "a backend that ran lists none: {tract:#}");
     // A backend the user names is held to it.
     assert_error_after_report(
         &run(&["compare", "--model", m, "--random", "2", "--backend", "tract,candle"]),
@@ -160,6 +164,12 @@ fn a_default_run_skips_a_backend_whose_runtime_refuses_the_model() {
     let r = run(&["check", "--model", u, "--golden", g.to_str().unwrap()]);
     assert_error_after_report(&r, &["no backend could run the model", "Frobnicate"]);
     assert!(r.stdout.matches("SKIPPED").count() == 4, "{r:?}");
+    let json = ["check", "--model", u, "--golden", g.to_str().unwrap(), "--format", "json"];
+    let (_, v) = run_json(&json);
+    // onnxruntime refuses the file's IR version before it meets the op.
+    for side in v["backends"].as_array().unwrap().iter().filter(|b| b["name"] != "ort") {
+        assert_eq!(side["unsupported_ops"], serde_json::json!(["Frobnicate"]), "{side:#}");
+    }
 }
 
 /// `torch.nn.LSTM(bidirectional=True)` by the legacy exporter: an ONNX LSTM with direction
