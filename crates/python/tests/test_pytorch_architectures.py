@@ -70,7 +70,7 @@ def test_verify_passes_where_the_runtime_has_the_ops(tmp_path: Path, name: str) 
     torch.manual_seed(0)
     make, must_pass = ARCHITECTURES[name]
     module, args = make()
-    result = verify(module.eval(), args, tmp_path, dynamic="batch")
+    result = verify(module.eval(), args, tmp_path, dynamic="batch", intermediates=True)
     assert result.passed, result.table()
     assert result.exports.failures == {}
     cells = {(r.export, r.backend): r.verdict for r in result.rows}

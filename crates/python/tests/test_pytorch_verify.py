@@ -44,6 +44,8 @@ def test_a_cnn_passes_on_every_backend_that_runs_it_with_both_exporters(tmp_path
             assert cells[(exporter, backend)] == "pass", result.table()
         assert cells[(exporter, "candle")] == "pass" or cells[(exporter, "candle")].startswith("unsupported: ")
     assert Path(result.files["legacy"]).is_file() and Path(result.files["golden/dynamo"]).is_dir()
+    # Intermediates are recorded for localize, so only once a check fails.
+    assert "intermediates" not in json.loads((tmp_path / "golden" / "dynamo" / "manifest.json").read_text())
     assert "| legacy | ort | pass |" in result._repr_markdown_()
     assert result.to_dict()["passed"] is True
 
@@ -61,18 +63,22 @@ def test_a_wrong_export_is_localised_to_its_module_on_every_backend(monkeypatch,
     the module outputs map by their numbers (within 1e-2); at 20% the wrong Conv's module maps by
     the export's scope."""
 
-    def buggy_export(*args, **kwargs):
-        exports = _export(*args, **kwargs)
-        for path in exports.files.values():
-            proto = onnx.load(str(path))
-            convs = [n for n in proto.graph.node if n.op_type == "Conv"]
-            weight = next(t for t in proto.graph.initializer if t.name == convs[3].input[1])
-            weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * factor, weight.name))
-            onnx.save(proto, str(path))
-        return exports
+    def buggy_export_each(*args, **kwargs):
+        exports, written = _export_each(*args, **kwargs)
 
-    _export = _verify.export
-    monkeypatch.setattr(_verify, "export", buggy_export)
+        def scaled():
+            for variant, path in written:
+                proto = onnx.load(str(path))
+                convs = [n for n in proto.graph.node if n.op_type == "Conv"]
+                weight = next(t for t in proto.graph.initializer if t.name == convs[3].input[1])
+                weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * factor, weight.name))
+                onnx.save(proto, str(path))
+                yield variant, path
+
+        return exports, scaled()
+
+    _export_each = _verify.export_each
+    monkeypatch.setattr(_verify, "export_each", buggy_export_each)
     result = verify(trained(Net()), (torch.randn(1, 3, 16, 16),), tmp_path, backends=["ort", "tract", "rten"])
     assert not result.passed
     for row in result.rows:

@@ -63,7 +63,7 @@ class OnnxParity:
         stored.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{stored.name}-stage-", dir=stored.parent))
         try:
-            result = verify(module, args, stage, **options)
+            result = verify(module, args, stage, **{**options, "intermediates": True})
             if not result.passed:
                 pytest.fail(f"onnx_parity '{stored.name}': the export does not compute what the module computes; "
                             f"nothing stored\n{result.table()}", pytrace=False)

@@ -12,7 +12,7 @@ import io
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,22 @@ def export(
     Raises:
         ParityError: an unknown exporter, a bad ``dynamic``, or names that do not fit the module.
     """
+    done, steps = export_each(module, args, out, kwargs=kwargs, exporters=exporters, opset=opset, dynamic=dynamic,
+                              input_names=input_names, output_names=output_names, simplify=simplify,
+                              external_data=external_data)
+    for _ in steps:
+        pass
+    return done
+
+
+def export_each(module: Any, args: Any, out: str | os.PathLike, *, kwargs: Mapping[str, Any] | None = None,
+                exporters: Sequence[str] = EXPORTERS, opset: int | None = None,
+                dynamic: str | Mapping[str, Any] | None = None, input_names: Sequence[str] | None = None,
+                output_names: Sequence[str] | None = None, simplify: bool = False,
+                external_data: bool = False) -> tuple[Exports, Iterator[tuple[str, Path]]]:
+    """``export`` one exporter at a time, so that a caller can use one export while the next is
+    made: the ``Exports`` it fills (its names set at once, after the arguments are checked), and
+    an iterator that runs the exporters in turn, yielding each variant as its file is written."""
     import torch
 
     unknown = sorted(set(exporters) - set(EXPORTERS))
@@ -116,15 +132,20 @@ def export(
         "module_class": _provenance.module_class(module),
         "state_dict_sha256": _provenance.state_dict_sha256(module),
     }
-    for exporter in exporters:
-        try:
-            proto = _run_exporter(exporter, module, args, kwargs, names, axes, opset)
-        except Exception as exc:  # noqa: BLE001 - any exporter failure is recorded, the others go on
-            done.failures[exporter] = _first_line(exc)
-            continue
-        _provenance.set_metadata(proto, {**provenance, "exporter": exporter, "opset": str(_opset(proto))})
-        _write_variants(proto, exporter, out, done, simplify, external_data)
-    return done
+
+    def steps() -> Iterator[tuple[str, Path]]:
+        for exporter in exporters:
+            try:
+                proto = _run_exporter(exporter, module, args, kwargs, names, axes, opset)
+            except Exception as exc:  # noqa: BLE001 - any exporter failure is recorded, the others go on
+                done.failures[exporter] = _first_line(exc)
+                continue
+            _provenance.set_metadata(proto, {**provenance, "exporter": exporter, "opset": str(_opset(proto))})
+            before = set(done.files)
+            _write_variants(proto, exporter, out, done, simplify, external_data)
+            yield from ((variant, path) for variant, path in done.files.items() if variant not in before)
+
+    return done, steps()
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ def record(
     tolerance: dict[str, Any] | None = None,
     limit: int | None = None,
     provenance: dict[str, str] | None = None,
+    forward: Callable[[Case], Any] | None = None,
 ) -> str:
     """Writes the golden set of ``model`` (an export of ``module``) into ``out``: PyTorch's outputs
     (eval mode, ``no_grad``) on each case, keyed by the export's input and output names.
@@ -55,6 +57,9 @@ def record(
         limit: how many items of an iterable of cases to take (default 16).
         provenance: entries added to the manifest's ``provenance`` (where the weights came from,
             say), after the ones ``record`` writes.
+        forward: the module's output on a case, where the caller has it already (``verify``
+            records one set per export from one PyTorch run of each case); default the module
+            run on the case under ``no_grad``. Not used for the hooked runs of the mapping.
 
     Returns:
         str: ``out``.
@@ -83,11 +88,12 @@ def record(
     # The mapping cases' hooked runs serve the mapping and then their own case's arrays.
     runs = [module_outputs(module, c.args, c.kwargs) for c in cases[:MAPPING_CASES]] if intermediates else []
     mapping = _map(model, cases[:MAPPING_CASES], [hooked for hooked, _ in runs], input_names, order) if intermediates else None
+    forward = forward or Forward(module)
     with _golden.Staged(out) as staged:
         first: dict[str, np.ndarray] = {}
         for case in cases:
             run = runs.pop(0) if runs else None  # released once its case is written
-            arrays = _case_arrays(module, case, input_names, output_names, mapping, run)
+            arrays = _case_arrays(module, forward, case, input_names, output_names, mapping, run)
             first = first or arrays
             staged.case(case.name, arrays)
         manifest = _manifest(module, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch)
@@ -131,16 +137,29 @@ def _map(model: Path, cases: list[Case], hooked: list[dict[str, Any]], input_nam
     return map_outputs(hooked, [{name: case[name] for name in order if name in case} for case in got], scopes)
 
 
-def _case_arrays(module, case: Case, input_names, output_names, mapping: Mapping | None, run=None) -> dict[str, np.ndarray]:
+class Forward:
+    """The module's output on a case (eval mode, ``no_grad``), each case run once however often
+    it is asked for: the golden sets of several exports share one PyTorch run a case."""
+
+    def __init__(self, module: Any):
+        self.module = module
+        self._results: dict[str, Any] = {}
+
+    def __call__(self, case: Case) -> Any:
+        import torch
+
+        if case.name not in self._results:
+            with torch.no_grad():
+                self._results[case.name] = self.module(*case.args, **case.kwargs)
+        return self._results[case.name]
+
+
+def _case_arrays(module, forward: Callable[[Case], Any], case: Case, input_names, output_names, mapping: Mapping | None, run=None) -> dict[str, np.ndarray]:
     """One case's npz arrays: the feeds, PyTorch's outputs, and with a mapping its intermediates
     (from ``run``, the case's hooked run when the mapping made one already)."""
-    import torch
-
     arrays = feeds(case, input_names)
     if mapping is None:
-        with torch.no_grad():
-            result = module(*case.args, **case.kwargs)
-        return {**arrays, **flat_outputs(result, output_names, case.name)}
+        return {**arrays, **flat_outputs(forward(case), output_names, case.name)}
     hooked, result = run or module_outputs(module, case.args, case.kwargs)
     arrays.update(flat_outputs(result, output_names, case.name))
     for key, value in mapping.value_of().items():

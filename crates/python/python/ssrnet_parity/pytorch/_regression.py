@@ -14,7 +14,7 @@ from .. import _commands as engine
 from .._native import ParityError
 from ._export import EXPORTERS, export
 from ._verification import Row, Verification
-from ._verify import check_rows, max_abs
+from ._verify import check_rows, localize_rows, max_abs
 
 #: Where a stored verification keeps each export's PyTorch goldens, under its directory.
 GOLDEN = "golden"
@@ -45,7 +45,9 @@ def against_stored(
                 rows.append(Row(variant, "-", "error", error=f"nothing stored for this export under {stored}"))
                 continue
             cases = cases or sorted(p.stem for p in golden.glob("*.npz"))
-            rows += check_rows(path, golden, backends, atol, rtol, localize=True, against=old)
+            checked = check_rows(path, golden, backends, atol, rtol)
+            localize_rows(checked, path, golden, atol, rtol, against=old)
+            rows += checked
             rows.append(_against_export(path, old, golden, variant, atol, rtol))
         return Verification(rows, exports, cases, stored, {})
 

@@ -29,6 +29,8 @@ class Row:
     localized: str | None = None
     #: Why it errored, or what stopped localize.
     error: str | None = None
+    #: With ``fail``: the first case that failed (the one localized).
+    case: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

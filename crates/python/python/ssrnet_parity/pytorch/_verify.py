@@ -3,18 +3,20 @@ failure localised to the node and the PyTorch module where it starts."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .. import _commands as engine
 from .._native import ParityError
 from ._cases import Case, as_call, normalise, random_cases, resized
-from ._export import EXPORTERS, Exports, dynamic_axes, export
-from ._record import record
+from ._export import EXPORTERS, Exports, dynamic_axes, export_each
+from ._record import Forward, record
 from ._verification import Row, Verification
 
 #: Seeded random cases ``verify`` adds to the example by default.
@@ -33,6 +35,7 @@ def verify(
     rtol: float = 1e-3,
     cases: Any = None,
     localize: bool = True,
+    intermediates: bool | None = None,
     dynamic: str | Mapping[str, Any] | None = None,
     opset: int | None = None,
 ) -> Verification:
@@ -52,6 +55,9 @@ def verify(
             and per dynamic axis one case one longer on that axis, so that what a trace bakes in
             from the example (a constant, one branch) fails instead of passing.
         localize: localise each failing export x backend against PyTorch's intermediates.
+        intermediates: record PyTorch's intermediates in every golden set (``True``), in none
+            (``False``), or, by default, in the set of an export only once one of its checks
+            fails, for ``localize`` (a passing export's set holds the cases and outputs alone).
         dynamic: the dynamic axes of the export (see ``export``).
         opset: the ONNX opset (default: each exporter's own).
 
@@ -65,35 +71,71 @@ def verify(
     keep = out is not None
     root = Path(out) if keep else Path(tempfile.mkdtemp(prefix="ssrnet-parity-verify-"))
     try:
-        exports = export(module, args, root, kwargs=kwargs, exporters=exporters, dynamic=dynamic, opset=opset)
+        exports, written = export_each(module, args, root, kwargs=kwargs, exporters=exporters, dynamic=dynamic, opset=opset)
         example = Case("example", *_call(args, kwargs), source="the example")
         chosen = _default_cases(example, exports, dynamic) if cases is None else normalise(cases)
-        rows, files = [], {variant: str(path) for variant, path in exports}
-        for variant, path in exports:
-            golden = root / "golden" / variant
-            try:
-                _record(module, golden, path, chosen, localize, atol, rtol)
-            except ParityError as exc:
-                rows += [Row(variant, b, "error", error=f"record: {exc}") for b in _backends(backends)]
-                continue
-            files[f"golden/{variant}"] = str(golden)
-            rows += check_rows(path, golden, backends, atol, rtol, localize)
+        sets = _GoldenSets(module, root / "golden", chosen, {"atol": atol, "rtol": rtol}, intermediates)
+        pending = []
+        # Each export is recorded as soon as it is written, then checked on a thread of its own (the
+        # engine releases the GIL) while the next export is made; PyTorch runs on this thread only.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssrnet-parity-check") as checker:
+            for variant, path in written:
+                golden = sets.record(variant, path)
+                checked = checker.submit(check_rows, path, golden, backends, atol, rtol) if golden else None
+                pending.append((variant, path, checked))
+            rows = [row for variant, path, checked in pending
+                    for row in sets.conclude(variant, path, checked, backends, localize)]
+        files = {variant: str(path) for variant, path in exports}
+        files.update({f"golden/{variant}": str(golden) for variant, golden in sets.written.items()})
         return Verification(rows, exports, [c.name for c in chosen], root if keep else None, files if keep else {})
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def _record(module, golden: Path, model: Path, cases: list[Case], intermediates: bool, atol: float, rtol: float) -> None:
-    """PyTorch's golden set of ``model``; without intermediates when onnxruntime cannot run the
-    export to map them (the check then says why on every backend)."""
-    tolerance = {"atol": atol, "rtol": rtol}
-    try:
-        record(module, golden, model=model, cases=cases, intermediates=intermediates, tolerance=tolerance)
-    except ParityError:
-        if not intermediates:
-            raise
-        record(module, golden, model=model, cases=cases, intermediates=False, tolerance=tolerance)
+class _GoldenSets:
+    """The PyTorch golden sets of one module's exports: one PyTorch run a case serves them all,
+    and intermediates are recorded where ``intermediates`` says (``None``: once a check fails)."""
+
+    def __init__(self, module, root: Path, cases: list[Case], tolerance: dict[str, float], intermediates: bool | None):
+        self.module, self.root, self.cases, self.tolerance = module, root, cases, tolerance
+        self.intermediates = intermediates
+        self.forward = Forward(module)
+        self.written: dict[str, Path] = {}
+        self.errors: dict[str, str] = {}
+
+    def record(self, variant: str, model: Path) -> Path | None:
+        """The golden set of ``model``, or None when it cannot be recorded (the error kept); without
+        intermediates where onnxruntime cannot run the export to map them (the check says why)."""
+        golden = self.root / variant
+        options = dict(model=model, cases=self.cases, tolerance=self.tolerance, forward=self.forward)
+        try:
+            try:
+                record(self.module, golden, intermediates=bool(self.intermediates), **options)
+            except ParityError:
+                if not self.intermediates:
+                    raise
+                record(self.module, golden, intermediates=False, **options)
+        except ParityError as exc:
+            self.errors[variant] = f"record: {exc}"
+            return None
+        self.written[variant] = golden
+        return golden
+
+    def conclude(self, variant: str, model: Path, checked: Future | None, backends, localize: bool) -> list[Row]:
+        """The rows of one export: its checks, each failure localised (after recording the
+        intermediates, when they were left for a failure)."""
+        if checked is None:
+            return [Row(variant, b, "error", error=self.errors[variant]) for b in _backends(backends)]
+        rows = checked.result()
+        if localize and any(row.verdict == "fail" for row in rows):
+            golden = self.written[variant]
+            if self.intermediates is None:
+                # Left as it was when onnxruntime cannot run the export to map them (localize says why).
+                with contextlib.suppress(ParityError):
+                    record(self.module, golden, model=model, cases=self.cases, intermediates=True, tolerance=self.tolerance)
+            localize_rows(rows, model, golden, self.tolerance["atol"], self.tolerance["rtol"])
+        return rows
 
 
 def _call(args: Any, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
@@ -115,46 +157,43 @@ def _backends(backends: Sequence[str] | None) -> list[str]:
     return list(backends) if backends else ["ort", "tract", "candle", "rten"]
 
 
-def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float, localize: bool,
-               against: Path | None = None) -> list[Row]:
-    """One row per backend: ``model`` checked against ``golden``, its verdict and largest error,
-    each failure localised (against PyTorch's intermediates; where they name values of another
-    export, against the export ``against``)."""
+def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float) -> list[Row]:
+    """One row per backend: ``model`` checked against ``golden``, its verdict, largest error and
+    first failing case."""
     report = engine.check(model, golden, backends=backends, atol=atol, rtol=rtol).to_dict()
-    refused = [s["name"] for s in report["backends"] if s["verdict"] in ("skipped", "error")]
-    support = {s["backend"]: s for s in engine.inspect(model, backends=refused).get("backends", [])} if refused else {}
     rows = []
     for side in report["backends"]:
-        row = Row(model.stem, side["name"], side["verdict"], max_abs(side), error=side.get("error"))
-        unsupported = support.get(side["name"], {}).get("unsupported_ops") or []
-        if side["verdict"] in ("skipped", "error") and unsupported:
+        first = (side.get("failed_cases") or [None])[0]
+        row = Row(model.stem, side["name"], side["verdict"], max_abs(side), error=side.get("error"), case=first)
+        unsupported = side.get("unsupported_ops") or []
+        if unsupported:
             row.verdict, row.error = f"unsupported: {', '.join(unsupported)}", side.get("error") or side.get("skipped")
         elif side["verdict"] == "skipped":
             row.verdict, row.error = _refusal(side.get("skipped") or ""), side.get("skipped")
-        if row.verdict == "fail" and localize:
-            _localize(row, model, golden, side, against)
         rows.append(row)
     return rows
 
 
-def _localize(row: Row, model: Path, golden: Path, side: dict[str, Any], against: Path | None) -> None:
-    """The culprit of ``row``'s failure, on its first failing case."""
-    case = (side.get("failed_cases") or [None])[0]
-    tol = (side.get("outputs") or [{}])[0].get("tolerance", {})
-    options = dict(golden=golden, backends=[row.backend], case=case, atol=tol.get("atol", 1e-4), rtol=tol.get("rtol", 0.0))
-    try:
-        report = engine.localize(model, **options).to_dict()
-    except ParityError as exc:
-        if against is None:
-            row.error = f"localize: {exc}"
-            return
+def localize_rows(rows: list[Row], model: Path, golden: Path, atol: float, rtol: float, against: Path | None = None) -> None:
+    """The culprit of each failing row, on its first failing case: against PyTorch's intermediates
+    in ``golden``, or where they name values of another export, against the export ``against``."""
+    for row in rows:
+        if row.verdict != "fail":
+            continue
+        options = dict(golden=golden, backends=[row.backend], case=row.case, atol=atol, rtol=rtol)
         try:
-            report = engine.localize(model, against=against, **options).to_dict()
-        except ParityError as again:
-            row.error = f"localize: {again}"
-            return
-    row.localized = report.get("verdict")
-    row.culprit = report.get("culprit") or report.get("crossing")
+            report = engine.localize(model, **options).to_dict()
+        except ParityError as exc:
+            if against is None:
+                row.error = f"localize: {exc}"
+                continue
+            try:
+                report = engine.localize(model, against=against, **options).to_dict()
+            except ParityError as again:
+                row.error = f"localize: {again}"
+                continue
+        row.localized = report.get("verdict")
+        row.culprit = report.get("culprit") or report.get("crossing")
 
 
 def _refusal(message: str) -> str:
