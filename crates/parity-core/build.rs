@@ -4,5 +4,9 @@
 
 fn main() -> std::io::Result<()> {
     println!("cargo:rerun-if-changed=proto/onnx.proto");
-    prost_build::Config::new().compile_protos(&["proto/onnx.proto"], &["proto/"])
+    // A tensor's raw_data is `Bytes`: decoded from a `Bytes` buffer, it is a slice of that
+    // buffer, not a copy (a model's weights are read once).
+    prost_build::Config::new()
+        .bytes([".onnx.TensorProto.raw_data"])
+        .compile_protos(&["proto/onnx.proto"], &["proto/"])
 }

@@ -39,7 +39,7 @@ pub fn encode(name: Option<&str>, tensor: &Tensor) -> Vec<u8> {
         dims: tensor.shape().iter().map(|&d| d as i64).collect(),
         data_type: Some(onnx_type_code(tensor.dtype())),
         name: name.map(str::to_string),
-        raw_data: Some(raw),
+        raw_data: Some(raw.into()),
         ..Default::default()
     }
     .encode_to_vec()

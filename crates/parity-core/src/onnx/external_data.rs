@@ -267,7 +267,7 @@ fn resolve_tensor(t: &mut TensorProto, files: &mut DataFiles) -> Result<()> {
             ),
         ));
     }
-    t.raw_data = Some(bytes);
+    t.raw_data = Some(bytes.into());
     t.external_data.clear();
     t.data_location = Some(DataLocation::Default as i32);
     Ok(())

@@ -39,8 +39,9 @@ use proto::{GraphProto, ModelProto, ValueInfoProto};
 /// Reads and decodes the model at `path`. A file that is not a protobuf, or whose `ModelProto`
 /// has no graph or no graph outputs, is an [`Error::Invalid`] naming it.
 pub fn read_model(path: &Path) -> Result<ModelProto> {
-    let bytes = crate::fsutil::read_regular(path)?;
-    decode_model(path, &bytes)
+    // Decoded from a `Bytes` buffer, each tensor's raw_data is a slice of the file's bytes.
+    let bytes = prost::bytes::Bytes::from(crate::fsutil::read_regular(path)?);
+    decode_model(path, bytes)
 }
 
 /// [`read_model`], then every external-data tensor read into the model ([`load_external_data`]),
@@ -51,8 +52,9 @@ pub fn read_model_with_data(path: &Path) -> Result<ModelProto> {
     Ok(model)
 }
 
-/// Decodes model bytes read from `path` (named in errors), as [`read_model`] does.
-pub fn decode_model(path: &Path, bytes: &[u8]) -> Result<ModelProto> {
+/// Decodes model bytes read from `path` (named in errors), as [`read_model`] does: from a
+/// `Bytes` buffer, the tensors' raw_data share it; from a slice, they are copied.
+pub fn decode_model(path: &Path, bytes: impl prost::bytes::Buf) -> Result<ModelProto> {
     let model = ModelProto::decode(bytes).map_err(|e| {
         Error::invalid(path, format!("not an onnx model (protobuf decode failed: {e})"))
     })?;
