@@ -57,7 +57,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
-use candle_onnx::onnx::{GraphProto, ModelProto, ValueInfoProto};
+use candle_onnx::onnx::{ModelProto, ValueInfoProto};
+use parity_core::onnx::proto::GraphProto;
 use parity_core::{
     DType, DataView, Error, ModelInfo, NamedTensors, NamedViews, Options, Result, Runnable,
     Runtime, Tensor, TensorData, TensorView,
@@ -99,8 +100,7 @@ impl Runtime for Candle {
 
     fn unsupported_ops(&self, model: &Path) -> Result<Vec<String>> {
         // The graph alone: op support needs no external data.
-        let proto = load::to_candle(model, &parity_core::onnx::read_model(model)?)?;
-        Ok(support::unsupported_ops(graph(&proto)))
+        Ok(support::unsupported_ops(graph(&parity_core::onnx::read_model(model)?)))
     }
 }
 
@@ -135,7 +135,8 @@ fn shared_pool(
     Ok(pool)
 }
 
-fn graph(model: &ModelProto) -> &GraphProto {
+/// The graph of a model as parity-core read it.
+fn graph(model: &parity_core::onnx::proto::ModelProto) -> &GraphProto {
     model.graph.as_ref().expect("read_model guarantees a graph")
 }
 
@@ -143,10 +144,10 @@ impl CandleModel {
     /// Read, check and prepare the model at `path`.
     pub fn load(path: &Path, options: &Options) -> Result<Self> {
         let mut declared = parity_core::onnx::read_model(path)?;
-        parity_core::onnx::load_external_data(&mut declared, path)?;
-        let mut model = load::to_candle(path, &declared)?;
         let fail = |message: String| Error::backend(NAME, format!("{}: {message}", path.display()));
-        let g = graph(&model);
+        // What candle-onnx cannot run is found on the graph as read, before its weights are
+        // loaded and copied into candle-onnx's types.
+        let g = graph(&declared);
         let unsupported = support::unsupported_ops(g);
         if !unsupported.is_empty() {
             return Err(fail(format!(
@@ -162,6 +163,8 @@ impl CandleModel {
                 problems.join("; ")
             )));
         }
+        parity_core::onnx::load_external_data(&mut declared, path)?;
+        let mut model = load::to_candle(path, &declared)?;
         // The declared interface through parity-core's one converter.
         let info = parity_core::onnx::model_info(declared.graph.as_ref().expect("checked by read"))
             .map_err(fail)?;

@@ -8,10 +8,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use candle_onnx::onnx::attribute_proto::AttributeType;
-use candle_onnx::onnx::tensor_shape_proto::dimension::Value as DimValue;
-use candle_onnx::onnx::type_proto::Value as TypeValue;
-use candle_onnx::onnx::{AttributeProto, GraphProto, NodeProto};
+use parity_core::onnx::proto::attribute_proto::AttributeType;
+use parity_core::onnx::proto::tensor_shape_proto::dimension::Value as DimValue;
+use parity_core::onnx::proto::type_proto::Value as TypeValue;
+use parity_core::onnx::proto::{AttributeProto, GraphProto, NodeProto};
 
 /// The candle-onnx version [`SUPPORTED_OPS`] was read from (must match Cargo.toml).
 pub const CANDLE_ONNX_VERSION: &str = "0.11.1";
@@ -111,10 +111,10 @@ pub fn unsupported_ops(graph: &GraphProto) -> Vec<String> {
 
 fn collect_ops(graph: &GraphProto, out: &mut BTreeSet<String>) {
     for node in &graph.node {
-        if node.domain.is_empty() || node.domain == "ai.onnx" {
-            out.insert(node.op_type.clone());
+        if node.domain().is_empty() || node.domain() == "ai.onnx" {
+            out.insert(node.op_type().to_string());
         } else {
-            out.insert(format!("{}:{}", node.domain, node.op_type));
+            out.insert(format!("{}:{}", node.domain(), node.op_type()));
         }
         for attr in &node.attribute {
             attr.g.iter().chain(&attr.graphs).for_each(|g| collect_ops(g, out));
@@ -142,7 +142,7 @@ pub fn declared_shapes(graph: &GraphProto) -> Shapes {
                 _ => None,
             })
             .collect();
-        shapes.insert(vi.name.clone(), dims);
+        shapes.insert(vi.name().to_string(), dims);
     }
     shapes
 }
@@ -202,12 +202,12 @@ pub fn variant_problems(graph: &GraphProto, shapes: &Shapes) -> (Vec<String>, Ve
     let mut problems = Vec::new();
     let mut checks = Vec::new();
     for node in &graph.node {
-        match node.op_type.as_str() {
+        match node.op_type() {
             "MaxPool" | "AveragePool" => pool_problems(node, shapes, &mut problems, &mut checks),
             "Clip" if attr(node, "min").is_some() || attr(node, "max").is_some() => {
                 problems.push(format!(
                     "Clip '{}': min/max attributes (opset < 11) are ignored by candle-onnx 0.11",
-                    node.name
+                    node.name()
                 ))
             }
             _ => {}
@@ -219,7 +219,8 @@ pub fn variant_problems(graph: &GraphProto, shapes: &Shapes) -> (Vec<String>, Ve
                 if !c.is_empty() {
                     problems.push(format!(
                         "{} '{}': ceil_mode pooling inside a subgraph",
-                        node.op_type, node.name
+                        node.op_type(),
+                        node.name()
                     ));
                 }
             }
@@ -234,8 +235,8 @@ fn pool_problems(
     problems: &mut Vec<String>,
     checks: &mut Vec<CeilCheck>,
 ) {
-    let op = node.op_type.as_str();
-    let name = node.name.as_str();
+    let op = node.op_type();
+    let name = node.name();
     let kernel: Vec<usize> =
         ints(node, "kernel_shape").iter().map(|&k| k.max(0) as usize).collect();
     if kernel.len() != 2 {
@@ -260,7 +261,7 @@ fn pool_problems(
         ));
     }
     if let Some(a) = attr(node, "auto_pad") {
-        let s = String::from_utf8_lossy(&a.s);
+        let s = String::from_utf8_lossy(a.s());
         if s != "NOTSET" && !s.is_empty() {
             problems.push(format!(
                 "{op} '{name}': auto_pad {s} (candle-onnx 0.11 supports NOTSET only)"
@@ -297,7 +298,7 @@ fn pool_problems(
 }
 
 fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
-    node.attribute.iter().find(|a| a.name == name)
+    node.attribute.iter().find(|a| a.name() == name)
 }
 
 fn ints<'a>(node: &'a NodeProto, name: &str) -> &'a [i64] {
@@ -305,5 +306,5 @@ fn ints<'a>(node: &'a NodeProto, name: &str) -> &'a [i64] {
 }
 
 fn int(node: &NodeProto, name: &str) -> Option<i64> {
-    attr(node, name).filter(|a| a.r#type() == AttributeType::Int).map(|a| a.i)
+    attr(node, name).filter(|a| a.r#type() == AttributeType::Int).map(|a| a.i())
 }
