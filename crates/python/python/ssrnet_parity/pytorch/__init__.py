@@ -14,8 +14,8 @@ Needs the ``torch`` extra (``pip install ssrnet_parity[torch]``: torch, onnx and
 
 from ._cases import Case, random_cases
 from ._export import Exports, export
-from ._record import record
+from ._record import Reference, record
 from ._verification import Row, Verification
 from ._verify import verify
 
-__all__ = ["Case", "Exports", "Row", "Verification", "export", "random_cases", "record", "verify"]
+__all__ = ["Case", "Exports", "Reference", "Row", "Verification", "export", "random_cases", "record", "verify"]

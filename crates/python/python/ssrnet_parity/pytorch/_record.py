@@ -4,9 +4,9 @@ intermediates, and the module it names)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def record(
     tolerance: dict[str, Any] | None = None,
     limit: int | None = None,
     provenance: dict[str, str] | None = None,
-    forward: Callable[[Case], Any] | None = None,
+    reference: Reference | None = None,
 ) -> str:
     """Writes the golden set of ``model`` (an export of ``module``) into ``out``: PyTorch's outputs
     (eval mode, ``no_grad``) on each case, keyed by the export's input and output names.
@@ -57,9 +57,10 @@ def record(
         limit: how many items of an iterable of cases to take (default 16).
         provenance: entries added to the manifest's ``provenance`` (where the weights came from,
             say), after the ones ``record`` writes.
-        forward: the module's output on a case, where the caller has it already (``verify``
-            records one set per export from one PyTorch run of each case); default the module
-            run on the case under ``no_grad``. Not used for the hooked runs of the mapping.
+        reference: what the set takes from ``module`` (its output on each case, its state-dict
+            digest), shared by the sets of several exports so that each is computed once
+            (``verify``); default a new ``Reference(module)``. The mapping's hooked runs are
+            its own.
 
     Returns:
         str: ``out``.
@@ -88,15 +89,15 @@ def record(
     # The mapping cases' hooked runs serve the mapping and then their own case's arrays.
     runs = [module_outputs(module, c.args, c.kwargs) for c in cases[:MAPPING_CASES]] if intermediates else []
     mapping = _map(model, cases[:MAPPING_CASES], [hooked for hooked, _ in runs], input_names, order) if intermediates else None
-    forward = forward or Forward(module)
+    reference = reference or Reference(module)
     with _golden.Staged(out) as staged:
         first: dict[str, np.ndarray] = {}
         for case in cases:
             run = runs.pop(0) if runs else None  # released once its case is written
-            arrays = _case_arrays(module, forward, case, input_names, output_names, mapping, run)
+            arrays = _case_arrays(module, reference, case, input_names, output_names, mapping, run)
             first = first or arrays
             staged.case(case.name, arrays)
-        manifest = _manifest(module, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch)
+        manifest = _manifest(reference, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch)
         manifest["provenance"].update(provenance or {})
         staged.manifest(manifest)
     return str(out)
@@ -137,15 +138,16 @@ def _map(model: Path, cases: list[Case], hooked: list[dict[str, Any]], input_nam
     return map_outputs(hooked, [{name: case[name] for name in order if name in case} for case in got], scopes)
 
 
-class Forward:
-    """The module's output on a case (eval mode, ``no_grad``), each case run once however often
-    it is asked for: the golden sets of several exports share one PyTorch run a case."""
+class Reference:
+    """What a golden set takes from the module, each computed once however many sets ask: its
+    output on a case (eval mode, ``no_grad``) and the digest of its state_dict."""
 
     def __init__(self, module: Any):
         self.module = module
         self._results: dict[str, Any] = {}
 
-    def __call__(self, case: Case) -> Any:
+    def outputs(self, case: Case) -> Any:
+        """The module's result on ``case``."""
         import torch
 
         if case.name not in self._results:
@@ -153,13 +155,17 @@ class Forward:
                 self._results[case.name] = self.module(*case.args, **case.kwargs)
         return self._results[case.name]
 
+    @functools.cached_property
+    def state_dict_sha256(self) -> str:
+        return _provenance.state_dict_sha256(self.module)
 
-def _case_arrays(module, forward: Callable[[Case], Any], case: Case, input_names, output_names, mapping: Mapping | None, run=None) -> dict[str, np.ndarray]:
+
+def _case_arrays(module, reference: Reference, case: Case, input_names, output_names, mapping: Mapping | None, run=None) -> dict[str, np.ndarray]:
     """One case's npz arrays: the feeds, PyTorch's outputs, and with a mapping its intermediates
     (from ``run``, the case's hooked run when the mapping made one already)."""
     arrays = feeds(case, input_names)
     if mapping is None:
-        return {**arrays, **flat_outputs(forward(case), output_names, case.name)}
+        return {**arrays, **flat_outputs(reference.outputs(case), output_names, case.name)}
     hooked, result = run or module_outputs(module, case.args, case.kwargs)
     arrays.update(flat_outputs(result, output_names, case.name))
     for key, value in mapping.value_of().items():
@@ -169,7 +175,7 @@ def _case_arrays(module, forward: Callable[[Case], Any], case: Case, input_names
     return arrays
 
 
-def _manifest(module, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch) -> dict:
+def _manifest(reference: Reference, model, proto, out, cases, first, input_names, output_names, mapping, tolerance, torch) -> dict:
     import onnx
 
     meta = {p.key: p.value for p in proto.metadata_props}
@@ -187,8 +193,8 @@ def _manifest(module, model, proto, out, cases, first, input_names, output_names
             "numpy": np.__version__,
             "exporter": meta.get("exporter", ""),
             "opset": meta.get("opset", ""),
-            "module_class": _provenance.module_class(module),
-            "state_dict_sha256": _provenance.state_dict_sha256(module),
+            "module_class": _provenance.module_class(reference.module),
+            "state_dict_sha256": reference.state_dict_sha256,
             "reference": "PyTorch eval mode, no_grad, CPU",
             "generator": "ssrnet_parity.pytorch.record",
         },

@@ -16,7 +16,7 @@ from .. import _commands as engine
 from .._native import ParityError
 from ._cases import Case, as_call, normalise, random_cases, resized
 from ._export import EXPORTERS, Exports, dynamic_axes, export_each
-from ._record import Forward, record
+from ._record import Reference, record
 from ._verification import Row, Verification
 
 #: Seeded random cases ``verify`` adds to the example by default.
@@ -77,11 +77,13 @@ def verify(
         sets = _GoldenSets(module, root / "golden", chosen, {"atol": atol, "rtol": rtol}, intermediates)
         pending = []
         # Each export is recorded as soon as it is written, then checked on a thread of its own (the
-        # engine releases the GIL) while the next export is made; PyTorch runs on this thread only.
+        # engine releases the GIL) while the next export is made, on one core while an exporter runs
+        # beside it; PyTorch runs on this thread only.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssrnet-parity-check") as checker:
             for variant, path in written:
                 golden = sets.record(variant, path)
-                checked = checker.submit(check_rows, path, golden, backends, atol, rtol) if golden else None
+                spread = {} if _exporter(variant) == exporters[-1] else {"jobs": 1, "threads": 1}
+                checked = checker.submit(check_rows, path, golden, backends, atol, rtol, **spread) if golden else None
                 pending.append((variant, path, checked))
             rows = [row for variant, path, checked in pending
                     for row in sets.conclude(variant, path, checked, backends, localize)]
@@ -100,7 +102,7 @@ class _GoldenSets:
     def __init__(self, module, root: Path, cases: list[Case], tolerance: dict[str, float], intermediates: bool | None):
         self.module, self.root, self.cases, self.tolerance = module, root, cases, tolerance
         self.intermediates = intermediates
-        self.forward = Forward(module)
+        self.reference = Reference(module)
         self.written: dict[str, Path] = {}
         self.errors: dict[str, str] = {}
 
@@ -108,7 +110,7 @@ class _GoldenSets:
         """The golden set of ``model``, or None when it cannot be recorded (the error kept); without
         intermediates where onnxruntime cannot run the export to map them (the check says why)."""
         golden = self.root / variant
-        options = dict(model=model, cases=self.cases, tolerance=self.tolerance, forward=self.forward)
+        options = dict(model=model, cases=self.cases, tolerance=self.tolerance, reference=self.reference)
         try:
             try:
                 record(self.module, golden, intermediates=bool(self.intermediates), **options)
@@ -133,9 +135,15 @@ class _GoldenSets:
             if self.intermediates is None:
                 # Left as it was when onnxruntime cannot run the export to map them (localize says why).
                 with contextlib.suppress(ParityError):
-                    record(self.module, golden, model=model, cases=self.cases, intermediates=True, tolerance=self.tolerance)
+                    record(self.module, golden, model=model, cases=self.cases, intermediates=True,
+                           tolerance=self.tolerance, reference=self.reference)
             localize_rows(rows, model, golden, self.tolerance["atol"], self.tolerance["rtol"])
         return rows
+
+
+def _exporter(variant: str) -> str:
+    """The exporter that made a variant (``legacy_sim`` -> ``legacy``)."""
+    return variant.split("_", 1)[0]
 
 
 def _call(args: Any, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
@@ -157,10 +165,11 @@ def _backends(backends: Sequence[str] | None) -> list[str]:
     return list(backends) if backends else ["ort", "tract", "candle", "rten"]
 
 
-def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float) -> list[Row]:
+def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float, jobs: int | None = None,
+               threads: int | None = None) -> list[Row]:
     """One row per backend: ``model`` checked against ``golden``, its verdict, largest error and
-    first failing case."""
-    report = engine.check(model, golden, backends=backends, atol=atol, rtol=rtol).to_dict()
+    first failing case (``jobs`` backends at once, ``threads`` each: default the engine's)."""
+    report = engine.check(model, golden, backends=backends, atol=atol, rtol=rtol, jobs=jobs, threads=threads).to_dict()
     rows = []
     for side in report["backends"]:
         first = (side.get("failed_cases") or [None])[0]
