@@ -1,7 +1,8 @@
 """``ssrnet_parity.pytorch.verify`` against its anchor, on this machine, in one run:
 
 - verify: torchvision's resnet18 (random weights, eval mode) at 1x3x224x224, both exporters, four
-  backends, 4 cases (the example and 3 seeded random ones), intermediates recorded;
+  backends, 4 cases (the example and 3 seeded random ones), as ``verify`` runs by default (every
+  export passes, so no intermediates are recorded: they are only for localising a failure);
 - the anchor: the two exports alone (``torch.onnx.export`` with ``dynamo=False`` and ``True``)
   plus one onnxruntime run of the legacy export on the example, what a hand-written check costs
   at the least.

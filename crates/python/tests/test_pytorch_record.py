@@ -14,7 +14,7 @@ import torch
 from onnx import numpy_helper
 
 import ssrnet_parity as sp
-from ssrnet_parity.pytorch import Exports, export, random_cases, record
+from ssrnet_parity.pytorch import Exports, Reference, export, random_cases, record
 
 
 class Block(torch.nn.Module):
@@ -142,6 +142,27 @@ def test_cases_that_do_not_fit_the_export_raise_parity_error(tmp_path: Path) -> 
     with pytest.raises(sp.ParityError, match="is not a golden set"):
         record(module, tmp_path / "notes", model=exports["legacy"], cases=(x, ids))
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
+
+
+def test_a_shared_reference_runs_each_case_once_for_the_sets_of_both_exports(tmp_path: Path) -> None:
+    module = trained(Mixed())
+    calls = []
+    module.register_forward_hook(lambda *_: calls.append(1))
+    x, ids = torch.randn(2, 4), torch.randint(-3, 4, (2, 5))
+    exports = export(module, (x, ids), tmp_path)
+    calls.clear()
+    cases = random_cases((x, ids), 3)
+    reference = Reference(module)
+    sets = [record(module, tmp_path / variant, model=path, cases=cases, intermediates=False, reference=reference)
+            for variant, path in exports]
+    assert len(calls) == 3, "each case run once for both sets"
+    for golden in sets:
+        assert sp.check(golden=golden, backends=["ort"]).passed
+    first, second = (np.load(Path(g) / "random_s0.npz") for g in sets)
+    assert all(np.array_equal(first[k], second[k]) for k in first.files)
+    assert manifest(sets[0])["provenance"]["state_dict_sha256"] == manifest(sets[1])["provenance"]["state_dict_sha256"]
+    with pytest.raises(sp.ParityError, match="reference was made for another module"):
+        record(trained(Mixed()), tmp_path / "other", model=exports["legacy"], cases=cases, reference=reference)
 
 
 def scaled(model: Path, out: Path, value: str, factor: float) -> Path:

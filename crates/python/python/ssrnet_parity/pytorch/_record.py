@@ -57,10 +57,10 @@ def record(
         limit: how many items of an iterable of cases to take (default 16).
         provenance: entries added to the manifest's ``provenance`` (where the weights came from,
             say), after the ones ``record`` writes.
-        reference: what the set takes from ``module`` (its output on each case, its state-dict
-            digest), shared by the sets of several exports so that each is computed once
-            (``verify``); default a new ``Reference(module)``. The mapping's hooked runs are
-            its own.
+        reference: what the set takes from ``module`` (its output on each case, a case known by
+            its name, and its state-dict digest), shared by the sets of several exports of the
+            same cases so that each is computed once (``verify``); default a new
+            ``Reference(module)``. The mapping's hooked runs are its own.
 
     Returns:
         str: ``out``.
@@ -90,6 +90,8 @@ def record(
     runs = [module_outputs(module, c.args, c.kwargs) for c in cases[:MAPPING_CASES]] if intermediates else []
     mapping = _map(model, cases[:MAPPING_CASES], [hooked for hooked, _ in runs], input_names, order) if intermediates else None
     reference = reference or Reference(module)
+    if reference.module is not module:
+        raise ParityError("record: the reference was made for another module")
     with _golden.Staged(out) as staged:
         first: dict[str, np.ndarray] = {}
         for case in cases:
