@@ -24,6 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::histogram::ErrorHistogram;
 use crate::{Error, NamedTensors, Result, Tensor};
 
 /// Absolute and relative tolerance: an element passes when `|a - b| <= atol + rtol * |b|`.
@@ -182,6 +183,9 @@ pub struct OutputReport {
     /// (a non-finite mismatch, or a `problem`).
     pub min_atol: Option<f64>,
     pub worst: Option<Worst>,
+    /// Every element's absolute error, counted by size (empty with a `problem`).
+    #[serde(default)]
+    pub abs_error_histogram: ErrorHistogram,
 }
 
 impl OutputReport {
@@ -208,6 +212,7 @@ impl OutputReport {
             mean_abs: f64::INFINITY,
             min_atol: None,
             worst: None,
+            abs_error_histogram: ErrorHistogram::default(),
         }
     }
 }
@@ -306,6 +311,7 @@ pub fn compare_tensors(
     let (mut mismatches, mut nonfinite) = (0, 0);
     let (mut max_abs, mut max_rel, mut sum_abs) = (0.0f64, 0.0f64, 0.0f64);
     let mut min_atol = Some(0.0f64);
+    let mut histogram = ErrorHistogram::default();
     // (need, flat index) of the worst element; `None` need (no atol suffices) ranks highest.
     let mut worst: Option<(Option<f64>, usize)> = None;
     for (i, (&ai, &bi)) in a.iter().zip(&b).enumerate() {
@@ -317,6 +323,7 @@ pub fn compare_tensors(
         max_abs = max_abs.max(e.abs_err);
         max_rel = max_rel.max(e.rel_err);
         sum_abs += e.abs_err;
+        histogram.add(e.abs_err);
         min_atol = match (min_atol, e.need) {
             (Some(m), Some(n)) => Some(m.max(n)),
             _ => None,
@@ -357,6 +364,7 @@ pub fn compare_tensors(
         mean_abs: if total == 0 { 0.0 } else { sum_abs / total as f64 },
         min_atol,
         worst,
+        abs_error_histogram: histogram,
     }
 }
 
@@ -445,6 +453,8 @@ pub struct OutputSummary {
     pub worst_case: Option<String>,
     /// The first problem met, prefixed with its case name.
     pub problem: Option<String>,
+    /// Every element's absolute error over all cases, counted by size.
+    pub abs_error_histogram: ErrorHistogram,
 }
 
 /// Folds case reports into one summary per output name, in name order.
@@ -485,6 +495,7 @@ impl Summary {
                             min_atol: Some(0.0),
                             worst_case: None,
                             problem: None,
+                            abs_error_histogram: ErrorHistogram::default(),
                         },
                         0.0,
                         Some(-1.0),
@@ -498,6 +509,7 @@ impl Summary {
             s.expected_nan += o.expected_nan;
             s.max_abs = s.max_abs.max(o.max_abs);
             s.max_rel = s.max_rel.max(o.max_rel);
+            s.abs_error_histogram.merge(&o.abs_error_histogram);
             *sum_abs += o.mean_abs * o.total as f64;
             if o.problem.is_some() {
                 *sum_abs = f64::INFINITY;

@@ -55,6 +55,7 @@ pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod golden;
+pub mod histogram;
 pub mod names;
 pub mod npy;
 pub mod onnx;

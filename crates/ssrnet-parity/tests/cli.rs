@@ -203,6 +203,14 @@ fn assert_pass_report(v: &Value, backends: &[&str], total: usize, max_abs: f64) 
         assert!((0.0..=max_abs).contains(&abs), "max_abs {abs} > {max_abs}: {o:#}");
         assert!(o["max_rel"].as_f64().is_some(), "max_rel is a number: {o:#}");
         assert!(failed_cases(b).is_empty());
+        // Every element's error is counted once, in a bin no higher than the largest error.
+        let h = &o["abs_error_histogram"];
+        let bins = h["bins"].as_array().unwrap();
+        let counted: u64 = bins.iter().map(|b| b[2].as_u64().unwrap()).sum::<u64>()
+            + h["zero"].as_u64().unwrap()
+            + h["nonfinite"].as_u64().unwrap();
+        assert_eq!(counted as usize, total, "{h:#}");
+        assert!(bins.iter().all(|b| b[0].as_f64().unwrap() <= abs), "{h:#}");
     }
 }
 
