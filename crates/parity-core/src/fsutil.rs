@@ -103,7 +103,7 @@ pub(crate) fn parent_of(path: &Path) -> PathBuf {
 }
 
 /// Writes `bytes` to a temporary file in `path`'s directory, syncs it and renames it to `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |source| Error::Io { path: path.into(), source };
     if path.is_dir() {
         return Err(Error::invalid(path, "is a directory, expected a file path"));

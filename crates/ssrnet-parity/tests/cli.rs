@@ -13,6 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod html;
 mod real_exports;
 
 const DEMO: &str = "models/ssrnet_legacy_dynamic.onnx";

@@ -36,6 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    crate::print::no_html(args.format)?;
     let model =
         args.model.clone().unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL));
     let request = Request {

@@ -33,6 +33,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    args.run.out.html_file()?;
     let request = Request {
         model: args.model,
         golden: args
@@ -44,8 +45,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         scale: args.scale.scale(),
         profile: args.profile.profile,
     };
-    let case_lines = args.run.format == crate::print::Format::Jsonl;
+    let case_lines = args.run.out.format == crate::print::Format::Jsonl;
     let report =
         with_progress("checking", 0, case_lines, |t| parity_engine::check::run(&request, t))?;
-    crate::print::report::finish(report, args.run.format)
+    crate::print::report::finish(report, &args.run.out)
 }

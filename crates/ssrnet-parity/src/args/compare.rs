@@ -34,6 +34,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    args.run.out.html_file()?;
     let request = Request {
         model: args.model,
         source: args.source.source_or_random(8),
@@ -45,8 +46,8 @@ pub fn run(args: Args) -> Result<Verdict> {
         scale: args.scale.scale(),
         profile: args.profile.profile,
     };
-    let case_lines = args.run.format == crate::print::Format::Jsonl;
+    let case_lines = args.run.out.format == crate::print::Format::Jsonl;
     let concluded =
         with_progress("comparing", 0, case_lines, |t| parity_engine::compare::run(&request, t))?;
-    crate::print::report::conclude(concluded, args.run.format)
+    crate::print::report::conclude(concluded, &args.run.out)
 }

@@ -37,6 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    args.run.out.html_file()?;
     let request = Request {
         source: args.source.source_or_random(8),
         skip_unreadable: args.source.skip_unreadable,
@@ -50,5 +51,5 @@ pub fn run(args: Args) -> Result<Verdict> {
         input_map: args.input_map,
     };
     let concluded = with_progress("diffing", 0, false, |t| parity_engine::diff::run(&request, t))?;
-    crate::print::report::conclude(concluded, args.run.format)
+    crate::print::report::conclude(concluded, &args.run.out)
 }

@@ -20,11 +20,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    crate::print::no_html(args.format)?;
     let report = parity_engine::inspect::inspect(&args.model, &args.backend)?;
     match args.format {
         Format::Json => crate::print::print_json(&report)?,
         Format::Jsonl => crate::print::print_json_line(&report)?,
-        Format::Text | Format::Markdown => crate::print::inspect::print_text(&report, args.format),
+        Format::Text | Format::Markdown | Format::Html => {
+            crate::print::inspect::print_text(&report, args.format)
+        }
     }
     Ok(Verdict::Pass)
 }

@@ -11,7 +11,7 @@ use parity_engine::localize::{Request, run as localize};
 
 use crate::Verdict;
 use crate::args::{ProfileArg, SourceArgs};
-use crate::print::Format;
+use crate::print::Output;
 use crate::print::terminal::with_progress;
 
 #[derive(clap::Args)]
@@ -48,8 +48,8 @@ pub struct Args {
     /// Backends localized at once (default: all of them on a machine with more than one core).
     #[arg(long, value_parser = crate::args::values::thread_count)]
     jobs: Option<usize>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: Output,
     /// Write the culprit node as DIR/model.onnx plus DIR/test_data_set_0 (must not exist).
     #[arg(long, value_name = "DIR")]
     repro: Option<PathBuf>,
@@ -58,6 +58,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    args.out.html_file()?;
     let request = Request {
         model: args.model,
         against: args.against,
@@ -75,7 +76,7 @@ pub fn run(args: Args) -> Result<Verdict> {
     // One step per backend run (at most the backends chosen; the reference may not be one).
     let steps = parity_engine::registry::chosen(&request.backends).len();
     let report = with_progress("localizing", steps as u64, false, |t| localize(&request, t))?;
-    crate::print::localize::print(&report, args.format)?;
+    crate::print::localize::print(&report, &args.out)?;
     verdict(&report)
 }
 

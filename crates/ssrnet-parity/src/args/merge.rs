@@ -6,18 +6,19 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::Verdict;
-use crate::print::Format;
+use crate::print::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The shards' JSON reports (`check --shard K/N --format json`), all N of them.
     #[arg(required = true, value_name = "REPORT")]
     reports: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    out: Output,
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    args.out.html_file()?;
     let report = parity_engine::merge::merge(&args.reports)?;
-    crate::print::report::finish(report, args.format)
+    crate::print::report::finish(report, &args.out)
 }

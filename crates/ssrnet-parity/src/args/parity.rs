@@ -2,7 +2,7 @@
 
 use parity_engine::settings::{Criteria, Scale};
 
-use crate::print::Format;
+use crate::print::Output;
 
 /// How a run over many cases is spread: backends at once, and which part of the cases.
 #[derive(clap::Args, Clone, Debug)]
@@ -34,8 +34,8 @@ pub struct ParityArgs {
     /// Intra-op threads per backend (default: the backend's choice).
     #[arg(long, value_parser = crate::args::values::thread_count)]
     pub threads: Option<usize>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[command(flatten)]
+    pub out: Output,
     /// Absolute tolerance for every output (default: the manifest's, else 1e-4).
     #[arg(long)]
     pub atol: Option<f64>,

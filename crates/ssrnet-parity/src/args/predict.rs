@@ -52,6 +52,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Verdict> {
+    crate::print::no_html(args.format)?;
     let request = Request {
         images: args.images,
         model: args.model.unwrap_or_else(|| crate::paths::repo_default(crate::paths::DEMO_MODEL)),

@@ -12,7 +12,7 @@ pub fn print(timings: &Timings, request: &Request, format: Format) -> Result<()>
         Format::Jsonl => {
             return timings.rows.iter().try_for_each(crate::print::print_json_line);
         }
-        Format::Text | Format::Markdown => {}
+        Format::Text | Format::Markdown | Format::Html => {}
     }
     let header =
         ["backend", "batch", "threads", "median ms", "p90 ms", "images/s", "GFLOP/s", "runs"];

@@ -8,15 +8,28 @@ use parity_engine::localize::report::Origin;
 use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRow, Report, Run};
 
 use crate::print::report::sci;
-use crate::print::{Format, escape_control, table};
+use crate::print::{Format, Output, escape_control, table};
 
 /// Prints `report` in `format`. Captured ([`crate::print::capture`]), the Markdown report is kept
 /// beside the document.
-pub fn print(report: &Report, format: Format) -> Result<()> {
-    match format {
+pub fn print(report: &Report, out: &Output) -> Result<()> {
+    match out.format {
         Format::Json => crate::print::print_json(report)?,
         Format::Jsonl => crate::print::print_json_line(report)?,
-        Format::Text | Format::Markdown => print!("{}", text(report, format)),
+        Format::Text | Format::Markdown => print!("{}", text(report, out.format)),
+        Format::Html => {
+            let file = out.html_file()?.expect("--format html has a file");
+            let models: Vec<&std::path::Path> = std::iter::once(&report.model)
+                .chain(&report.against)
+                .map(std::path::Path::new)
+                .collect();
+            crate::print::html::write(
+                file,
+                &crate::print::html::localize::render(report),
+                &models,
+            )?;
+            crate::print::note(&format!("wrote the report to {}", file.display()));
+        }
     }
     if crate::print::capture::is_capturing() {
         crate::print::capture::keep_markdown(text(report, Format::Markdown));

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod capture;
+pub mod html;
 pub mod inspect;
 pub mod localize;
 pub mod predict;
@@ -12,6 +13,7 @@ pub mod report;
 pub mod terminal;
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::ValueEnum;
@@ -25,6 +27,44 @@ pub enum Format {
     /// JSON Lines: one record a line (a case or an image where a command streams them, else its
     /// one document on one line).
     Jsonl,
+    /// One self-contained HTML page with plots, written to --output FILE (check, compare, diff,
+    /// localize, merge).
+    Html,
+}
+
+/// How a report-writing command (check, compare, diff, localize, merge) writes its report: the
+/// format, and for `--format html` the page's file.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Output {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The file `--format html` writes its page to (whole, or not at all; never over an input).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl Output {
+    /// The page's file with `--format html`; an error for `--format html` without `--output`, or
+    /// `--output` with another format (which prints to stdout). Checked before the run.
+    pub fn html_file(&self) -> Result<Option<&Path>> {
+        match (self.format, &self.output) {
+            (Format::Html, Some(file)) => Ok(Some(file)),
+            (Format::Html, None) => anyhow::bail!("--format html needs --output FILE"),
+            (_, Some(file)) => anyhow::bail!(
+                "--output {}: only --format html writes to a file (the other formats print to stdout)",
+                file.display()
+            ),
+            (_, None) => Ok(None),
+        }
+    }
+}
+
+/// An error for `--format html` on a command that writes no report page.
+pub fn no_html(format: Format) -> Result<()> {
+    if format == Format::Html {
+        anyhow::bail!("--format html is for check, compare, diff, localize and merge");
+    }
+    Ok(())
 }
 
 /// A table with `header`, drawn for a terminal or as a Markdown table.

@@ -47,7 +47,7 @@ impl Rows {
         match self.format {
             Format::Json => write!(out, "[")?,
             Format::Markdown => writeln!(out, "| image | age | interval |\n|---|---|---|")?,
-            Format::Text => writeln!(out, "{:<8} {:<9} image", "age", "interval")?,
+            Format::Text | Format::Html => writeln!(out, "{:<8} {:<9} image", "age", "interval")?,
             Format::Jsonl => {}
         }
         Ok(())
@@ -69,7 +69,7 @@ impl Rows {
             }
             Format::Jsonl => writeln!(out, "{}", serde_json::to_string(row)?)?,
             Format::Markdown => writeln!(out, "| {image} | {:.3} | {interval} |", row.age)?,
-            Format::Text => writeln!(out, "{:<8.3} {interval:<9} {image}", row.age)?,
+            Format::Text | Format::Html => writeln!(out, "{:<8.3} {interval:<9} {image}", row.age)?,
         }
         self.written += 1;
         Ok(())

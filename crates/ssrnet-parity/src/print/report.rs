@@ -9,7 +9,7 @@ use parity_engine::report::{Concluded, Outcome, ParityReport};
 use serde::Serialize;
 
 use crate::Verdict;
-use crate::print::{Format, table, verdict_word};
+use crate::print::{Format, Output, table, verdict_word};
 
 /// One JSON line: what it records (`case`, `summary`), for which backend, and the record's fields.
 #[derive(Serialize)]
@@ -29,11 +29,12 @@ pub fn print_case_line(backend: &str, case: &CaseReport) -> Result<()> {
 /// Prints `report` and returns the exit verdict; an `error` report makes the command an error
 /// (exit 2) after the report is printed. Captured ([`crate::print::capture`]), the Markdown report
 /// is kept beside the document.
-pub fn finish(report: ParityReport, format: Format) -> Result<Verdict> {
-    match format {
+pub fn finish(report: ParityReport, out: &Output) -> Result<Verdict> {
+    match out.format {
         Format::Json => crate::print::print_json(&report)?,
         Format::Jsonl => print_lines(&report)?,
-        Format::Text | Format::Markdown => print!("{}", text(&report, format)),
+        Format::Text | Format::Markdown => print!("{}", text(&report, out.format)),
+        Format::Html => write_page(&report, out)?,
     }
     if crate::print::capture::is_capturing() {
         crate::print::capture::keep_markdown(text(&report, Format::Markdown));
@@ -46,12 +47,21 @@ pub fn finish(report: ParityReport, format: Format) -> Result<Verdict> {
 }
 
 /// Prints a run's report, then its error if it has one ([`Concluded`]); else as [`finish`].
-pub fn conclude(concluded: Concluded, format: Format) -> Result<Verdict> {
-    let verdict = finish(concluded.report, format)?;
+pub fn conclude(concluded: Concluded, out: &Output) -> Result<Verdict> {
+    let verdict = finish(concluded.report, out)?;
     match concluded.error {
         Some(e) => Err(e.into()),
         None => Ok(verdict),
     }
+}
+
+/// The page of `report` in `--output`'s file, never over the model it checked.
+fn write_page(report: &ParityReport, out: &Output) -> Result<()> {
+    let file = out.html_file()?.expect("--format html has a file");
+    let model = std::path::Path::new(&report.model);
+    crate::print::html::write(file, &crate::print::html::parity::render(report), &[model])?;
+    crate::print::note(&format!("wrote the report to {}", file.display()));
+    Ok(())
 }
 
 /// The last JSON line of a run whose cases were streamed ([`print_case_line`]):

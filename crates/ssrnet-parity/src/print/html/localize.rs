@@ -1,0 +1,209 @@
+//! A `localize` report ([`Report`]) as an HTML page: per run, the cumulative and isolated error of
+//! every node in topological order (log y) with the tolerance and the culprit or crossing marked,
+//! each node named on hover; below it, the nodes in a table sortable by either error.
+
+use std::fmt::Write;
+
+use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRef, NodeRow, Report, Run};
+
+use super::svg::{Chart, Scale};
+use super::{cell, escape, header_list, num, page, table};
+use crate::print::report::sci;
+
+/// The whole page.
+pub fn render(report: &Report) -> String {
+    let verdict = word(report.verdict);
+    let mut body = format!("<h1>ssrnet-parity localize: {verdict}</h1>\n");
+    body.push_str(&header(report));
+    for (i, run) in report.runs.iter().enumerate() {
+        body.push_str(&section(report, run, i));
+    }
+    page(&format!("ssrnet-parity localize {verdict}: {}", report.model), &body)
+}
+
+fn word(verdict: LocalizeVerdict) -> &'static str {
+    match verdict {
+        LocalizeVerdict::None => "NONE",
+        LocalizeVerdict::Culprit => "CULPRIT",
+        LocalizeVerdict::Accumulation => "ACCUMULATION",
+        LocalizeVerdict::Error => "ERROR",
+        LocalizeVerdict::Skipped => "SKIPPED",
+    }
+}
+
+/// `node (op) -> value, module (Class), source`.
+fn describe(n: &NodeRef) -> String {
+    let mut s = format!("{} ({}) -> {}", n.node, n.op, n.value);
+    if let Some(module) = n.origin.describe() {
+        let _ = write!(s, ", module {module}");
+    }
+    if let Some(source) = &n.origin.source {
+        let _ = write!(s, ", {source}");
+    }
+    s
+}
+
+fn header(report: &Report) -> String {
+    let mut items = vec![
+        ("model", report.model.clone()),
+        ("against", report.against.clone().unwrap_or_else(|| "-".into())),
+        ("reference", report.reference.clone()),
+        ("case", report.case.clone()),
+        (
+            "tolerance",
+            format!("atol {:e} + rtol {:e}", report.tolerance.atol, report.tolerance.rtol),
+        ),
+        ("verdict", word(report.verdict).to_string()),
+    ];
+    if let Some(culprit) = &report.culprit {
+        items.push(("culprit", describe(culprit)));
+    }
+    if let Some(crossing) = &report.crossing {
+        items.push(("crossing", describe(crossing)));
+    }
+    if let Some(aligned) = report.aligned {
+        items.push(("aligned", format!("{} of {} values", aligned.values, aligned.of)));
+    }
+    header_list(&items)
+}
+
+fn section(report: &Report, run: &Run, index: usize) -> String {
+    let mut out = format!(
+        "<section id=\"run-{index}\">\n<h2>{}: {}</h2>\n",
+        escape(&run.name),
+        word(run.verdict)
+    );
+    for (what, why) in [("error", &run.error), ("skipped", &run.skipped)] {
+        if let Some(why) = why {
+            let _ = writeln!(out, "<p><strong>{what}</strong>: {}</p>", escape(why));
+        }
+    }
+    let mut items = Vec::new();
+    if let Some(c) = &run.culprit {
+        items.push(("culprit", describe(c)));
+    }
+    if let Some(c) = &run.crossing {
+        items.push(("crossing", describe(c)));
+    }
+    if let Some(a) = run.aligned {
+        items.push(("aligned", format!("{} of {} values", a.values, a.of)));
+    }
+    out.push_str(&header_list(&items));
+    if !run.nodes.is_empty() {
+        out.push_str(&chart(report, run));
+        out.push_str(&nodes(run));
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+/// The largest absolute error of a metric, for a log axis (0 for none).
+fn abs(m: Option<Metrics>) -> Option<f64> {
+    m.map(|m| m.max_abs)
+}
+
+/// The error along the graph: cumulative and isolated per node, the tolerance, the culprit and
+/// crossing marked, each node's band titled.
+fn chart(report: &Report, run: &Run) -> String {
+    let n = run.nodes.len();
+    let atol = report.tolerance.atol;
+    let errors = run.nodes.iter().flat_map(|r| [abs(r.cumulative), abs(r.isolated)]).flatten();
+    let y = Scale::log_of(errors.chain([atol]), 1e-12);
+    let floor = match y {
+        Scale::Log { lo, .. } | Scale::Linear { lo, .. } => lo,
+    };
+    let x = Scale::linear_to((n.max(2) - 1) as f64);
+    let label = format!("error along the graph, {}", run.name);
+    let mut c = Chart::new(1100.0, 320.0, x, y, &label);
+    for (i, row) in run.nodes.iter().enumerate() {
+        c.band(i as f64 - 0.5, i as f64 + 0.5, &node_title(i, row));
+    }
+    let series = |pick: fn(&NodeRow) -> Option<Metrics>| {
+        run.nodes
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, r)| abs(pick(r)).map(|v| (i as f64, v.max(floor))))
+    };
+    c.line(series(|r| r.cumulative), "cum");
+    c.line(series(|r| r.isolated), "iso");
+    if atol > 0.0 {
+        c.hline(atol, "tol", &format!("atol {}", sci(atol)));
+    }
+    for (marked, what) in [(&run.culprit, "culprit"), (&run.crossing, "crossing")] {
+        let Some(m) = marked else { continue };
+        if let Some((i, row)) = run.nodes.iter().enumerate().find(|(_, r)| r.value == m.value) {
+            let v = abs(row.isolated).or(abs(row.cumulative)).unwrap_or(floor).max(floor);
+            c.point(i as f64, v, 5.0, "culprit", &format!("{what}: {}", describe(m)));
+        }
+    }
+    let marked = match (&run.culprit, &run.crossing) {
+        (Some(_), _) => "; red: the culprit",
+        (None, Some(_)) => "; red: where the error crosses the tolerance",
+        (None, None) => "",
+    };
+    format!(
+        "<figure>{}<figcaption>blue: cumulative error (the whole graph run); amber: isolated error (each node on the expected inputs); dashed: the tolerance{marked}. Hover a column for its node.</figcaption></figure>\n",
+        c.finish("node (topological order)", "max |error|"),
+    )
+}
+
+fn node_title(i: usize, row: &NodeRow) -> String {
+    let mut t = format!("#{i} {} ({}) -> {}", row.node, row.op, row.value);
+    if let Some(shape) = &row.shape {
+        let _ = write!(t, " {shape:?}");
+    }
+    if let Some(module) = row.origin.describe() {
+        let _ = write!(t, "\nmodule {module}");
+    }
+    for (what, m) in [("cumulative", row.cumulative), ("isolated", row.isolated)] {
+        if let Some(m) = m {
+            let _ = write!(t, "\n{what} {}", sci(m.max_abs));
+        }
+    }
+    t
+}
+
+/// Every node of a run, sortable by either error; the culprit's and crossing's rows marked.
+fn nodes(run: &Run) -> String {
+    let header = [
+        "#",
+        "node",
+        "op",
+        "value",
+        "shape",
+        "module",
+        "source",
+        "cumulative",
+        "isolated",
+        "cosine",
+    ];
+    let marked: Vec<&str> =
+        [&run.culprit, &run.crossing].into_iter().flatten().map(|n| n.value.as_str()).collect();
+    let rows: Vec<String> = run
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mark = if marked.contains(&r.value.as_str()) { " class=\"mark\"" } else { "" };
+            let metric = |m: Option<Metrics>| num(&m.map_or("-".into(), |m| sci(m.max_abs)));
+            format!(
+                "<tr{mark}>{}{}{}{}{}{}{}{}{}{}</tr>",
+                num(&i.to_string()),
+                cell(&r.node),
+                cell(&r.op),
+                cell(&r.value),
+                cell(&r.shape.as_ref().map_or(String::new(), |s| format!("{s:?}"))),
+                cell(&r.origin.describe().unwrap_or_default()),
+                cell(r.origin.source.as_deref().unwrap_or("")),
+                metric(r.cumulative),
+                metric(r.isolated),
+                num(&r.cumulative.map_or("-".into(), |m| format!("{:.6}", m.cosine))),
+            )
+        })
+        .collect();
+    format!(
+        "<details open><summary>{} nodes</summary>\n<div class=\"wide\">{}</div></details>\n",
+        run.nodes.len(),
+        table(&header, &rows, true)
+    )
+}
