@@ -24,9 +24,10 @@ pyo3::create_exception!(
     "A bad file or argument: the message is the line the command line prints after `error: `."
 );
 
-/// What a subcommand concluded: `(json, exit_code, warnings, error)`; `json` is the document
-/// `--format json` prints (or `None`), `error` the `error:` line printed after it.
-type Concluded = (Option<String>, u8, Vec<String>, Option<String>, Option<String>);
+/// What a subcommand concluded: `(json, exit_code, warnings, error, markdown, html)`; `json` is the
+/// document `--format json` prints (or `None`), `error` the `error:` line printed after it, and
+/// `markdown` and `html` the report as `--format markdown` prints it and `--format html` writes it.
+type Concluded = (Option<String>, u8, Vec<String>, Option<String>, Option<String>, Option<String>);
 
 /// Runs the command line `argv` (without the program name) and returns what it concluded
 /// instead of printing it. A usage error or a bad file raises `ParityError`.
@@ -37,7 +38,7 @@ fn document(py: Python<'_>, argv: Vec<String>) -> PyResult<Concluded> {
     let worker_stop = Arc::clone(&stop);
     let concluded = interrupt::run(py, &stop, move || ssrnet_parity::document(args, &worker_stop))?;
     let doc = concluded.map_err(ParityError::new_err)?;
-    Ok((doc.json, doc.exit_code, doc.warnings, doc.error, doc.markdown))
+    Ok((doc.json, doc.exit_code, doc.warnings, doc.error, doc.markdown, doc.html))
 }
 
 /// The `ssrnet-parity` console script: `argv` (the program name first) run as the binary runs it,
@@ -123,7 +124,7 @@ fn check_arrays(
     backends: Option<Vec<String>>,
     atol: Option<f64>,
     rtol: Option<f64>,
-) -> PyResult<(String, u8, String)> {
+) -> PyResult<(String, u8, String, String)> {
     let cases = cases.iter().map(arrays::named_tensors).collect::<PyResult<Vec<_>>>()?;
     let expected = expected.iter().map(arrays::named_tensors).collect::<PyResult<Vec<_>>>()?;
     let backends = backends
@@ -145,7 +146,7 @@ fn check_arrays(
         _ => 2,
     };
     let json = serde_json::to_string(&report).map_err(error)?;
-    Ok((json, code, ssrnet_parity::markdown(&report)))
+    Ok((json, code, ssrnet_parity::markdown(&report), ssrnet_parity::html(&report)))
 }
 
 /// An engine error as a `ParityError` with its one line.

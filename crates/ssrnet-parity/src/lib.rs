@@ -26,6 +26,11 @@ pub fn markdown(report: &parity_engine::report::ParityReport) -> String {
     print::report::text(report, print::Format::Markdown)
 }
 
+/// A check, compare, diff or merge report as the page `--format html` writes.
+pub fn html(report: &parity_engine::report::ParityReport) -> String {
+    print::html::parity::render(report)
+}
+
 #[derive(Parser)]
 #[command(name = "ssrnet-parity", version, about, propagate_version = true)]
 struct Cli {
@@ -135,8 +140,8 @@ where
         (None, Err(err)) => return Err(error_line(&err)),
         (_, result) => result.err().map(|e| error_line(&e)),
     };
-    let (json, markdown) = (captured.json, captured.markdown);
-    Ok(Document { json, exit_code, warnings, error, markdown })
+    let (json, markdown, html) = (captured.json, captured.markdown, captured.html);
+    Ok(Document { json, exit_code, warnings, error, markdown, html })
 }
 
 /// `dispatch`, with a panic that escapes a subcommand turned into an error.

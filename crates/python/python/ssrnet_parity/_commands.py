@@ -70,18 +70,18 @@ def _maps(argv: list[str], name: str, pairs: Mapping[str, str] | None) -> None:
         argv.append(f"--{name}={old}={new}")
 
 
-def _run(argv: list[str]) -> tuple[dict[str, Any] | None, int, str | None, str | None]:
+def _run(argv: list[str]) -> tuple[dict[str, Any] | None, int, str | None, str | None, str | None]:
     """The command line ``argv`` run inside the extension; its warnings become ``ParityWarning``.
-    Returns the JSON document, the exit code, the error line and the report in Markdown."""
-    document, code, warned, error, markdown = _native.document(argv)
+    Returns the JSON document, the exit code, the error line and the report in Markdown and HTML."""
+    document, code, warned, error, markdown, html = _native.document(argv)
     for line in warned:
         warnings.warn(line, ParityWarning, stacklevel=3)
-    return (json.loads(document) if document is not None else None), code, error, markdown
+    return (json.loads(document) if document is not None else None), code, error, markdown, html
 
 
 def _report(argv: list[str]) -> Report:
-    document, code, error, markdown = _run(argv)
-    return Report(argv[0], document or {}, code, error, markdown)
+    document, code, error, markdown, html = _run(argv)
+    return Report(argv[0], document or {}, code, error, markdown, html)
 
 
 def check(
@@ -408,7 +408,7 @@ def inspect(model: PathLike, *, backends: Sequence[str] | str | None = None) -> 
     argv = ["inspect", "--format", "json"]
     _names(argv, "backend", backends)
     argv += ["--", os.fspath(model)]
-    document, _, _, _ = _run(argv)
+    document, *_ = _run(argv)
     return document or {}
 
 
@@ -446,7 +446,7 @@ def predict(
     _flag(argv, "skip-unreadable", skip_unreadable)
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     argv += ["--", *(os.fspath(p) for p in items)]
-    document, _, _, _ = _run(argv)
+    document, *_ = _run(argv)
     return list(document or [])
 
 
@@ -559,5 +559,5 @@ def check_arrays(
     names = [backends] if isinstance(backends, str) else (list(backends) if backends is not None else None)
     inputs = [{k: np.asarray(v) for k, v in case.items()} for case in cases]
     outputs = [{k: np.asarray(v) for k, v in case.items()} for case in expected]
-    document, code, markdown = _native.check_arrays(os.fspath(model), inputs, outputs, names, atol, rtol)
-    return Report("check", json.loads(document), code, markdown=markdown)
+    document, code, markdown, html = _native.check_arrays(os.fspath(model), inputs, outputs, names, atol, rtol)
+    return Report("check", json.loads(document), code, markdown=markdown, html=html)

@@ -10,9 +10,10 @@ __version__: str
 class ParityError(ValueError):
     """A bad file or argument: the message is the line the command line prints after ``error: ``."""
 
-def document(argv: list[str]) -> tuple[str | None, int, list[str], str | None, str | None]:
+def document(argv: list[str]) -> tuple[str | None, int, list[str], str | None, str | None, str | None]:
     """The command line ``argv`` (no program name) run without printing: ``(json document or None,
-    exit code, warnings, error line printed after the document, the report in Markdown or None)``."""
+    exit code, warnings, error line printed after the document, the report in Markdown or None, the
+    report as an HTML page or None)``."""
 
 def cli_main(argv: list[str]) -> int:
     """The ``ssrnet-parity`` command line (program name first) run as the binary runs it."""
@@ -37,5 +38,5 @@ def check_arrays(
     backends: list[str] | None = None,
     atol: float | None = None,
     rtol: float | None = None,
-) -> tuple[str, int, str]:
-    """The JSON of a check of in-memory cases, its exit code, and the report in Markdown."""
+) -> tuple[str, int, str, str]:
+    """The JSON of a check of in-memory cases, its exit code, and the report in Markdown and HTML."""

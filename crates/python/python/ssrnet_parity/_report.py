@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import html as _html
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 #: The exit code each verdict gives, as on the command line.
@@ -17,7 +21,8 @@ class Report:
     ``"none"``, ``"culprit"``, ``"accumulation"`` or ``"error"`` (localize). ``exit_code`` is the
     command line's: 0 pass (or no culprit), 1 a mismatch, 2 an error. ``error`` is the line the
     command line prints after ``error:`` when the verdict is an error. In a notebook it shows as the
-    Markdown report ``--format markdown`` prints.
+    HTML page ``--format html`` writes (or, where HTML is not shown, the Markdown report
+    ``--format markdown`` prints); ``save_html(path)`` writes that page.
     """
 
     def __init__(
@@ -27,12 +32,14 @@ class Report:
         exit_code: int,
         error: str | None = None,
         markdown: str | None = None,
+        html: str | None = None,
     ):
         self.command = command
         self._document = document
         self.exit_code = exit_code
         self.error = error
         self._markdown = markdown
+        self._html = html
 
     @property
     def verdict(self) -> str:
@@ -64,3 +71,38 @@ class Report:
     def _repr_markdown_(self) -> str | None:
         """The Markdown report the command line prints with ``--format markdown``."""
         return self._markdown
+
+    def html(self) -> str | None:
+        """The self-contained HTML page ``--format html`` writes for this report."""
+        return self._html
+
+    def save_html(self, path: str | os.PathLike) -> str:
+        """Writes the page ``--format html`` writes to ``path`` (whole or not at all); returns it."""
+        if self._html is None:
+            raise ValueError(f"a {self.command} report has no HTML page")
+        return write_page(path, self._html)
+
+    def _repr_html_(self) -> str | None:
+        """The page in a sandboxed frame, so its styles and policy stay its own in a notebook."""
+        return framed(self._html) if self._html is not None else None
+
+
+def write_page(path: str | os.PathLike, page: str) -> str:
+    """``page`` written to ``path`` through a temporary file beside it, renamed into place."""
+    path = Path(path)
+    fd, staged = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.chmod(staged, 0o644)  # a report to share, not mkstemp's 0600
+        os.replace(staged, path)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
+def framed(page: str, height: int = 640) -> str:
+    """``page`` as a sandboxed ``<iframe srcdoc>`` (scripts allowed, nothing else)."""
+    return (f'<iframe sandbox="allow-scripts" style="width:100%;height:{height}px;border:0" '
+            f'srcdoc="{_html.escape(page, quote=True)}"></iframe>')

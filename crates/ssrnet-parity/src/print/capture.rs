@@ -66,6 +66,8 @@ pub struct Document {
     pub error: Option<String>,
     /// The report as `--format markdown` prints it (check, compare, diff, merge, localize).
     pub markdown: Option<String>,
+    /// The report as the page `--format html` writes (check, compare, diff, merge, localize).
+    pub html: Option<String>,
 }
 
 /// What [`capturing`] kept of a run's output.
@@ -75,6 +77,8 @@ pub struct Captured {
     pub json: Option<String>,
     /// The report in Markdown.
     pub markdown: Option<String>,
+    /// The report as an HTML page.
+    pub html: Option<String>,
 }
 
 thread_local! {
@@ -126,6 +130,11 @@ pub fn keep_json(json: String) {
 /// Inside [`capturing`], `markdown` is the report's Markdown kept.
 pub fn keep_markdown(markdown: String) {
     keep(|kept| kept.markdown = Some(markdown));
+}
+
+/// Inside [`capturing`], `html` is the report's page kept.
+pub fn keep_html(html: String) {
+    keep(|kept| kept.html = Some(html));
 }
 
 fn keep(f: impl FnOnce(&mut Captured)) {

@@ -33,6 +33,7 @@ pub fn print(report: &Report, out: &Output) -> Result<()> {
     }
     if crate::print::capture::is_capturing() {
         crate::print::capture::keep_markdown(text(report, Format::Markdown));
+        crate::print::capture::keep_html(crate::print::html::localize::render(report));
     }
     Ok(())
 }

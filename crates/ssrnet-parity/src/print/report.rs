@@ -38,6 +38,7 @@ pub fn finish(report: ParityReport, out: &Output) -> Result<Verdict> {
     }
     if crate::print::capture::is_capturing() {
         crate::print::capture::keep_markdown(text(&report, Format::Markdown));
+        crate::print::capture::keep_html(crate::print::html::parity::render(&report));
     }
     match (report.verdict, report.error_line()) {
         (Outcome::Pass, _) => Ok(Verdict::Pass),

@@ -39,17 +39,18 @@ def against_stored(
         exports = export(module, args, tmp, kwargs=kwargs, exporters=exporters, dynamic=dynamic, opset=opset)
         rows: list[Row] = []
         cases: list[str] = []
+        pages: dict[str, str] = {}
         for variant, path in exports:
             golden, old = stored / GOLDEN / variant, stored / f"{variant}.onnx"
             if not (golden / "manifest.json").is_file() or not old.is_file():
                 rows.append(Row(variant, "-", "error", error=f"nothing stored for this export under {stored}"))
                 continue
             cases = cases or sorted(p.stem for p in golden.glob("*.npz"))
-            checked = check_rows(path, golden, backends, atol, rtol)
-            localize_rows(checked, path, golden, atol, rtol, against=old)
+            checked = check_rows(path, golden, backends, atol, rtol, pages=pages)
+            localize_rows(checked, path, golden, atol, rtol, against=old, pages=pages)
             rows += checked
             rows.append(_against_export(path, old, golden, variant, atol, rtol))
-        return Verification(rows, exports, cases, stored, {})
+        return Verification(rows, exports, cases, stored, {}, pages=pages)
 
 
 def _against_export(new: Path, old: Path, golden: Path, variant: str, atol: float, rtol: float) -> Row:

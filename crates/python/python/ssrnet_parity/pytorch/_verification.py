@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._report import framed, write_page
+from . import _page
 from ._export import Exports
 
 #: The verdicts of a row that do not make a verification fail: the runtime could not run the export.
@@ -55,6 +58,8 @@ class Verification:
     cases: list[str]
     out: Path | None
     files: dict[str, str] = field(default_factory=dict)
+    #: The HTML page of each check and localize run, by section id (``check-legacy``).
+    pages: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -95,6 +100,17 @@ class Verification:
 
     def __str__(self) -> str:
         return ("PASS" if self.passed else "FAIL") + "\n" + self.table()
+
+    def html(self) -> str:
+        """One self-contained page: the table, each cell linking to its check or localize report."""
+        return _page.render(self, self.pages)
+
+    def save_html(self, path: str | os.PathLike) -> str:
+        """Writes ``html()`` to ``path`` (whole or not at all); returns it."""
+        return write_page(path, self.html())
+
+    def _repr_html_(self) -> str:
+        return framed(self.html())
 
     def _repr_markdown_(self) -> str:
         head = f"### verify: {'PASS' if self.passed else 'FAIL'} ({len(self.cases)} cases)\n\n"

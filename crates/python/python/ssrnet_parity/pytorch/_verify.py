@@ -17,6 +17,7 @@ from .._native import ParityError
 from ._cases import Case, as_call, normalise, random_cases, resized
 from ._export import EXPORTERS, Exports, dynamic_axes, export_each
 from ._record import Reference, record
+from . import _page
 from ._verification import Row, Verification
 
 #: Seeded random cases ``verify`` adds to the example by default.
@@ -83,13 +84,14 @@ def verify(
             for variant, path in written:
                 golden = sets.record(variant, path)
                 spread = {} if _exporter(variant) == exporters[-1] else {"jobs": 1, "threads": 1}
-                checked = checker.submit(check_rows, path, golden, backends, atol, rtol, **spread) if golden else None
+                checked = checker.submit(check_rows, path, golden, backends, atol, rtol, **spread, pages=sets.pages) if golden else None
                 pending.append((variant, path, checked))
             rows = [row for variant, path, checked in pending
                     for row in sets.conclude(variant, path, checked, backends, localize)]
         files = {variant: str(path) for variant, path in exports}
         files.update({f"golden/{variant}": str(golden) for variant, golden in sets.written.items()})
-        return Verification(rows, exports, [c.name for c in chosen], root if keep else None, files if keep else {})
+        return Verification(rows, exports, [c.name for c in chosen], root if keep else None, files if keep else {},
+                            pages=sets.pages)
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -105,6 +107,8 @@ class _GoldenSets:
         self.reference = Reference(module)
         self.written: dict[str, Path] = {}
         self.errors: dict[str, str] = {}
+        #: The HTML page of each check and localize, by its section id in the verification's page.
+        self.pages: dict[str, str] = {}
 
     def record(self, variant: str, model: Path) -> Path | None:
         """The golden set of ``model``, or None when it cannot be recorded (the error kept); without
@@ -137,7 +141,7 @@ class _GoldenSets:
                 with contextlib.suppress(ParityError):
                     record(self.module, golden, model=model, cases=self.cases, intermediates=True,
                            tolerance=self.tolerance, reference=self.reference)
-            localize_rows(rows, model, golden, self.tolerance["atol"], self.tolerance["rtol"])
+            localize_rows(rows, model, golden, self.tolerance["atol"], self.tolerance["rtol"], pages=self.pages)
         return rows
 
 
@@ -166,10 +170,14 @@ def _backends(backends: Sequence[str] | None) -> list[str]:
 
 
 def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float, jobs: int | None = None,
-               threads: int | None = None) -> list[Row]:
+               threads: int | None = None, pages: dict[str, str] | None = None) -> list[Row]:
     """One row per backend: ``model`` checked against ``golden``, its verdict, largest error and
-    first failing case (``jobs`` backends at once, ``threads`` each: default the engine's)."""
-    report = engine.check(model, golden, backends=backends, atol=atol, rtol=rtol, jobs=jobs, threads=threads).to_dict()
+    first failing case (``jobs`` backends at once, ``threads`` each: default the engine's); the
+    report's HTML page kept in ``pages``."""
+    checked = engine.check(model, golden, backends=backends, atol=atol, rtol=rtol, jobs=jobs, threads=threads)
+    if pages is not None and checked.html() is not None:
+        pages[_page.anchor("check", model.stem)] = checked.html()
+    report = checked.to_dict()
     rows = []
     for side in report["backends"]:
         first = (side.get("failed_cases") or [None])[0]
@@ -183,24 +191,29 @@ def check_rows(model: Path, golden: Path, backends, atol: float, rtol: float, jo
     return rows
 
 
-def localize_rows(rows: list[Row], model: Path, golden: Path, atol: float, rtol: float, against: Path | None = None) -> None:
+def localize_rows(rows: list[Row], model: Path, golden: Path, atol: float, rtol: float, against: Path | None = None,
+                  pages: dict[str, str] | None = None) -> None:
     """The culprit of each failing row, on its first failing case: against PyTorch's intermediates
-    in ``golden``, or where they name values of another export, against the export ``against``."""
+    in ``golden``, or where they name values of another export, against the export ``against``;
+    each localize's HTML page kept in ``pages``."""
     for row in rows:
         if row.verdict != "fail":
             continue
         options = dict(golden=golden, backends=[row.backend], case=row.case, atol=atol, rtol=rtol)
         try:
-            report = engine.localize(model, **options).to_dict()
+            located = engine.localize(model, **options)
         except ParityError as exc:
             if against is None:
                 row.error = f"localize: {exc}"
                 continue
             try:
-                report = engine.localize(model, against=against, **options).to_dict()
+                located = engine.localize(model, against=against, **options)
             except ParityError as again:
                 row.error = f"localize: {again}"
                 continue
+        if pages is not None and located.html() is not None:
+            pages[_page.anchor("localize", model.stem, row.backend)] = located.html()
+        report = located.to_dict()
         row.localized = report.get("verdict")
         row.culprit = report.get("culprit") or report.get("crossing")
 
