@@ -7,7 +7,7 @@ use std::fmt::Write;
 use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRef, NodeRow, Report, Run};
 
 use super::svg::{Chart, Scale};
-use super::{cell, escape, header_list, num, page, table};
+use super::{cell, escape, header_list, page, table};
 use crate::print::report::sci;
 
 /// The whole page.
@@ -18,6 +18,7 @@ pub fn render(report: &Report) -> String {
     for (i, run) in report.runs.iter().enumerate() {
         body.push_str(&section(report, run, i));
     }
+    body.push_str(&nodes(&report.runs));
     page(&format!("ssrnet-parity localize {verdict}: {}", report.model), &body)
 }
 
@@ -91,7 +92,6 @@ fn section(report: &Report, run: &Run, index: usize) -> String {
     out.push_str(&header_list(&items));
     if !run.nodes.is_empty() {
         out.push_str(&chart(report, run));
-        out.push_str(&nodes(run));
     }
     out.push_str("</section>\n");
     out
@@ -163,47 +163,75 @@ fn node_title(i: usize, row: &NodeRow) -> String {
     t
 }
 
-/// Every node of a run, sortable by either error; the culprit's and crossing's rows marked.
-fn nodes(run: &Run) -> String {
-    let header = [
-        "#",
-        "node",
-        "op",
-        "value",
-        "shape",
-        "module",
-        "source",
-        "cumulative",
-        "isolated",
-        "cosine",
-    ];
-    let marked: Vec<&str> =
-        [&run.culprit, &run.crossing].into_iter().flatten().map(|n| n.value.as_str()).collect();
-    let rows: Vec<String> = run
+/// Every node, with each run's cumulative and isolated error side by side, sortable by any
+/// column; the rows of a run's culprit or crossing marked. The runs share one table when they
+/// list the same values (one model on every backend), else each has its own.
+fn nodes(runs: &[Run]) -> String {
+    let listed: Vec<&Run> = runs.iter().filter(|r| !r.nodes.is_empty()).collect();
+    let Some(first) = listed.first() else { return String::new() };
+    let same = listed.iter().all(|r| {
+        r.nodes.len() == first.nodes.len()
+            && r.nodes.iter().zip(&first.nodes).all(|(a, b)| a.value == b.value)
+    });
+    if !same {
+        return listed.iter().map(|r| node_table(std::slice::from_ref(*r))).collect();
+    }
+    node_table(&listed.into_iter().cloned().collect::<Vec<_>>())
+}
+
+/// One table over `runs`, which list the same values.
+fn node_table(runs: &[Run]) -> String {
+    let first = &runs[0];
+    let sources = first.nodes.iter().any(|r| r.origin.source.is_some());
+    let mut header: Vec<String> =
+        ["#", "node", "op", "value", "shape", "module"].map(String::from).to_vec();
+    if sources {
+        header.push("source".into());
+    }
+    for run in runs {
+        header.push(format!("{} cumulative", run.backend));
+        header.push(format!("{} isolated", run.backend));
+    }
+    let marked: Vec<&str> = runs
+        .iter()
+        .flat_map(|r| [&r.culprit, &r.crossing])
+        .flatten()
+        .map(|n| n.value.as_str())
+        .collect();
+    let metric =
+        |m: Option<Metrics>| format!("<td>{}</td>", m.map_or("-".into(), |m| sci(m.max_abs)));
+    let rows: Vec<String> = first
         .nodes
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let mark = if marked.contains(&r.value.as_str()) { " class=\"mark\"" } else { "" };
-            let metric = |m: Option<Metrics>| num(&m.map_or("-".into(), |m| sci(m.max_abs)));
-            format!(
-                "<tr{mark}>{}{}{}{}{}{}{}{}{}{}</tr>",
-                num(&i.to_string()),
+            let mut row = format!(
+                "<tr{mark}><td>{i}</td>{}{}{}{}{}",
                 cell(&r.node),
                 cell(&r.op),
                 cell(&r.value),
                 cell(&r.shape.as_ref().map_or(String::new(), |s| format!("{s:?}"))),
                 cell(&r.origin.describe().unwrap_or_default()),
-                cell(r.origin.source.as_deref().unwrap_or("")),
-                metric(r.cumulative),
-                metric(r.isolated),
-                num(&r.cumulative.map_or("-".into(), |m| format!("{:.6}", m.cosine))),
-            )
+            );
+            if sources {
+                row.push_str(&cell(r.origin.source.as_deref().unwrap_or("")));
+            }
+            for run in runs {
+                let own = &run.nodes[i];
+                row.push_str(&metric(own.cumulative));
+                row.push_str(&metric(own.isolated));
+            }
+            row.push_str("</tr>");
+            row
         })
         .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let title = runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
     format!(
-        "<details open><summary>{} nodes</summary>\n<div class=\"wide\">{}</div></details>\n",
-        run.nodes.len(),
+        "<h2>Nodes</h2>\n<details open><summary>{} nodes: {}</summary>\n<div class=\"wide nodes\">{}</div></details>\n",
+        first.nodes.len(),
+        escape(&title),
         table(&header, &rows, true)
     )
 }

@@ -68,7 +68,7 @@ tr.mark td{background:#fff1f0}dl.header{display:grid;grid-template-columns:max-c
 svg text{font:11px system-ui,sans-serif;fill:#1b1f24}.axis{stroke:#57606a}.grid{stroke:#eaeef2}\
 .bar{fill:#0969da}.tol{stroke:#cf222e;stroke-dasharray:4 3}.cum{stroke:#0969da;fill:none}.iso{stroke:#bf8700;fill:none}\
 .hit{fill:transparent}.hit:hover{fill:rgba(9,105,218,.12)}.culprit{fill:#cf222e}.old{fill:#0969da;opacity:.6}.moved{fill:#cf222e}\
-code{font-size:.92em}div.wide{overflow-x:auto}div.wide td{white-space:nowrap}";
+code{font-size:.92em}div.wide{overflow-x:auto}div.wide td{white-space:nowrap}div.nodes td:first-child,div.nodes td:nth-child(n+7){text-align:right;font-variant-numeric:tabular-nums}";
 
 /// A whole page: `title` (escaped here) and `body` (HTML already escaped by its writer).
 pub fn page(title: &str, body: &str) -> String {

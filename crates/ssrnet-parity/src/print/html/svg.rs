@@ -166,7 +166,7 @@ impl Chart {
         let (left, right) = (self.px(x0), self.px(x1));
         let _ = writeln!(
             self.marks,
-            "<rect class=\"hit\" x=\"{left:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
+            "<rect class=\"hit\" x=\"{left:.1}\" y=\"{}\" width=\"{:.1}\" height=\"{}\"><title>{}</title></rect>",
             MARGIN.2,
             (right - left).max(0.5),
             self.height - MARGIN.2 - MARGIN.3,
