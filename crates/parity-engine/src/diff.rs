@@ -92,6 +92,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Concluded> {
     if let Some((key, finding)) = profile.findings(&runs.names, &runs.expected, &runs.actual) {
         report.extra.insert(key.into(), finding);
     }
+    report.pairs = crate::samples::pairs(&runs.names, &runs.expected, &runs.actual, &tols);
     let error = unreadable.verdict(source.len(), request.skip_unreadable, "").err();
     Ok(Concluded { report, error })
 }

@@ -89,6 +89,7 @@ pub mod read_ahead;
 pub mod record;
 pub mod registry;
 pub mod report;
+pub mod samples;
 pub mod settings;
 pub mod shard;
 pub mod sink;

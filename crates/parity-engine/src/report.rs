@@ -193,6 +193,10 @@ pub struct ParityReport {
     /// Extra per-command findings (e.g. `diff`'s age-interval changes).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// `diff`: per output, OLD's and NEW's values of sampled elements, for the HTML scatter (not
+    /// in the JSON document).
+    #[serde(skip)]
+    pub pairs: Vec<crate::samples::OutputPairs>,
 }
 
 impl ParityReport {
@@ -224,6 +228,7 @@ impl ParityReport {
             backends,
             shard: None,
             extra: serde_json::Map::new(),
+            pairs: Vec::new(),
         }
     }
 

@@ -171,3 +171,24 @@ fn markup_in_a_models_names_is_text_in_the_page() {
     let raw = std::fs::read_to_string(&page).unwrap();
     assert!(!raw.contains("<script>alert") && !raw.contains("<img"), "no markup from the model");
 }
+
+#[test]
+fn diff_plots_new_against_old_with_the_moved_elements_named() {
+    let dir = tempdir();
+    let moved = super::perturbed(&super::python(), dir.path(), "moved.onnx", "0.01");
+    let old = super::repo().join(super::DEMO);
+    let page = dir.path().join("diff.html");
+    let args = [old.to_str().unwrap(), moved.to_str().unwrap(), "--random", "12", "--atol", "1e-3"];
+    let mut all = vec!["diff"];
+    all.extend(args);
+    all.extend(["--format", "html", "--output", page.to_str().unwrap()]);
+    assert_code(&run(&all), 1);
+    let v = parse(&page);
+    assert_self_contained(&v);
+    let text = v["text"].as_str().unwrap();
+    // Every one of the 12 ages moved by 0.01, past atol 1e-3: each a red point named by its case.
+    assert!(text.contains("Old against new") && text.contains("12 moved past it"), "{text}");
+    let raw = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(raw.matches("<circle class=\"moved\"").count(), 12);
+    assert!(raw.contains("<title>random_s0: old "), "a moved point names its case");
+}

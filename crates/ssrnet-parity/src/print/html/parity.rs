@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use parity_core::compare::OutputSummary;
 use parity_engine::report::{Outcome, ParityReport, SideReport};
+use parity_engine::samples::OutputPairs;
 
 use super::svg::{Chart, Scale};
 use super::{cell, escape, header_list, num, page, table, verdict_cell};
@@ -25,6 +26,7 @@ pub fn render(report: &ParityReport) -> String {
     body.push_str(&problems(report));
     body.push_str("<h2>Error distribution</h2>\n<p>Every element's |actual &minus; expected|, counted on one logarithmic scale over all cases; the dashed line is the absolute tolerance (an element also passes within rtol&middot;|expected|).</p>\n");
     body.push_str(&distributions(report));
+    body.push_str(&scatters(report));
     body.push_str(&worst_cases(report));
     if !report.extra.is_empty() {
         body.push_str("<h2>Findings</h2>\n");
@@ -177,6 +179,67 @@ fn histogram(side: &SideReport, o: &OutputSummary) -> String {
     format!(
         "<figure>{}<figcaption>{}</figcaption></figure>\n",
         chart.finish("|actual - expected|", "elements"),
+        escape(&caption)
+    )
+}
+
+/// `diff`: per output, NEW's values against OLD's, the elements that moved past the tolerance in
+/// red (named by their case on hover), on the diagonal where they agree.
+fn scatters(report: &ParityReport) -> String {
+    if report.pairs.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h2>Old against new</h2>\n<div class=\"charts\">");
+    for p in &report.pairs {
+        out.push_str(&scatter(p));
+    }
+    out.push_str("</div>\n");
+    out
+}
+
+fn scatter(p: &OutputPairs) -> String {
+    let finite = |v: &f64| v.is_finite();
+    let values = p
+        .kept
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .chain(p.moved.iter().flat_map(|(_, a, b)| [*a, *b]));
+    let (lo, hi) = values
+        .filter(finite)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) =
+        if lo.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) };
+    let scale = Scale::Linear { lo, hi };
+    let mut chart =
+        Chart::new(380.0, 340.0, scale, scale, &format!("{}: new against old", p.output));
+    chart.line([(lo, lo), (hi, hi)].into_iter(), "tol");
+    for &(old, new) in &p.kept {
+        chart.point(old, new, 1.5, "old", &format!("old {old}, new {new}"));
+    }
+    for (case, old, new) in &p.moved {
+        chart.point(
+            *old,
+            *new,
+            2.5,
+            "moved",
+            &format!("{case}: old {old}, new {new} (|diff| {})", sci((old - new).abs())),
+        );
+    }
+    let caption = format!(
+        "{}: {} elements, {} shown within the tolerance, {} moved past it{}",
+        p.output,
+        p.total,
+        p.kept.len(),
+        p.moved_total,
+        if p.moved.len() < p.moved_total {
+            format!(" ({} shown)", p.moved.len())
+        } else {
+            String::new()
+        }
+    );
+    format!(
+        "<figure>{}<figcaption>{}</figcaption></figure>\n",
+        chart.finish("old", "new"),
         escape(&caption)
     )
 }
