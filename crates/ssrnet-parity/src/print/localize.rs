@@ -55,7 +55,7 @@ fn write_text(out: &mut String, report: &Report, format: Format) -> std::fmt::Re
 }
 
 /// A verdict as the text report writes it.
-fn word(verdict: LocalizeVerdict) -> &'static str {
+pub fn word(verdict: LocalizeVerdict) -> &'static str {
     match verdict {
         LocalizeVerdict::None => "NONE",
         LocalizeVerdict::Culprit => "CULPRIT",

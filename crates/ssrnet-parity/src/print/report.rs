@@ -115,31 +115,34 @@ pub fn text(report: &ParityReport, format: Format) -> String {
     out
 }
 
-/// One row per backend and output: the statistics over every case, and the verdict.
-fn summary_table(report: &ParityReport, format: Format) -> comfy_table::Table {
-    let header = [
-        "backend",
-        "output",
-        "max abs",
-        "max rel",
-        "mean abs",
-        "mismatches",
-        "tolerance",
-        "min atol",
-        "worst case",
-        "verdict",
-    ];
-    let mut t = table(format, &header);
+/// The summary's columns: per backend and output, the statistics over every case, and the verdict.
+pub const SUMMARY_HEADER: [&str; 10] = [
+    "backend",
+    "output",
+    "max abs",
+    "max rel",
+    "mean abs",
+    "mismatches",
+    "tolerance",
+    "min atol",
+    "worst case",
+    "verdict",
+];
+
+/// The summary's rows ([`SUMMARY_HEADER`]): one per backend and output, or one of dashes for a
+/// backend that compared nothing; the verdict word last.
+pub fn summary_rows(report: &ParityReport) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
     for side in &report.backends {
         if matches!(side.verdict, Outcome::Error | Outcome::Skipped) && side.outputs.is_empty() {
-            let mut row = vec!["-".to_string(); header.len()];
+            let mut row = vec!["-".to_string(); SUMMARY_HEADER.len()];
             row[0] = side.name.clone();
-            row[header.len() - 1] = side.verdict.as_str().to_uppercase();
-            t.add_row(row);
+            row[SUMMARY_HEADER.len() - 1] = side.verdict.as_str().to_uppercase();
+            rows.push(row);
             continue;
         }
         for o in &side.outputs {
-            t.add_row(vec![
+            rows.push(vec![
                 side.name.clone(),
                 o.name.clone(),
                 sci(o.max_abs),
@@ -156,6 +159,15 @@ fn summary_table(report: &ParityReport, format: Format) -> comfy_table::Table {
                 },
             ]);
         }
+    }
+    rows
+}
+
+/// The summary as a table for the terminal or Markdown.
+fn summary_table(report: &ParityReport, format: Format) -> comfy_table::Table {
+    let mut t = table(format, &SUMMARY_HEADER);
+    for row in summary_rows(report) {
+        t.add_row(row);
     }
     t
 }

@@ -4,10 +4,11 @@
 
 use std::fmt::Write;
 
-use parity_engine::localize::report::{LocalizeVerdict, Metrics, NodeRef, NodeRow, Report, Run};
+use parity_engine::localize::report::{Metrics, NodeRef, NodeRow, Report, Run};
 
 use super::svg::{Chart, Scale};
 use super::{cell, escape, header_list, page, table};
+use crate::print::localize::word;
 use crate::print::report::sci;
 
 /// The whole page.
@@ -20,16 +21,6 @@ pub fn render(report: &Report) -> String {
     }
     body.push_str(&nodes(&report.runs));
     page(&format!("ssrnet-parity localize {verdict}: {}", report.model), &body)
-}
-
-fn word(verdict: LocalizeVerdict) -> &'static str {
-    match verdict {
-        LocalizeVerdict::None => "NONE",
-        LocalizeVerdict::Culprit => "CULPRIT",
-        LocalizeVerdict::Accumulation => "ACCUMULATION",
-        LocalizeVerdict::Error => "ERROR",
-        LocalizeVerdict::Skipped => "SKIPPED",
-    }
 }
 
 /// `node (op) -> value, module (Class), source`.

@@ -5,12 +5,12 @@
 use std::fmt::Write;
 
 use parity_core::compare::OutputSummary;
-use parity_engine::report::{Outcome, ParityReport, SideReport};
+use parity_engine::report::{ParityReport, SideReport};
 use parity_engine::samples::OutputPairs;
 
 use super::svg::{Chart, Scale};
 use super::{cell, escape, header_list, num, page, table, verdict_cell};
-use crate::print::report::sci;
+use crate::print::report::{SUMMARY_HEADER, sci, summary_rows};
 
 /// How many failing cases a side lists with their worst elements.
 const WORST_CASES: usize = 20;
@@ -61,51 +61,25 @@ fn first_outputs(report: &ParityReport) -> &[OutputSummary] {
 }
 
 fn summary(report: &ParityReport) -> String {
-    let header = [
-        "backend",
-        "output",
-        "max abs",
-        "max rel",
-        "mean abs",
-        "mismatches",
-        "tolerance",
-        "min atol",
-        "worst case",
-        "verdict",
-    ];
-    let mut rows = Vec::new();
-    for side in &report.backends {
-        if side.outputs.is_empty() {
-            let mut row = cell(&side.name);
-            row.push_str(&"<td>-</td>".repeat(header.len() - 2));
-            rows.push(format!(
-                "<tr>{row}{}</tr>",
-                verdict_cell(&side.verdict.as_str().to_uppercase())
-            ));
-            continue;
-        }
-        for o in &side.outputs {
-            let word = match (side.verdict, o.pass) {
-                (Outcome::Error, _) => "ERROR",
-                (_, true) => "PASS",
-                (_, false) => "FAIL",
-            };
-            rows.push(format!(
-                "<tr>{}{}{}{}{}{}{}{}{}{}</tr>",
-                cell(&side.name),
-                cell(&o.name),
-                num(&sci(o.max_abs)),
-                num(&sci(o.max_rel)),
-                num(&sci(o.mean_abs)),
-                num(&format!("{}/{}", o.mismatches, o.total)),
-                cell(&format!("{:e}+{:e}*|ref|", o.tolerance.atol, o.tolerance.rtol)),
-                num(&o.min_atol.map_or("none".into(), sci)),
-                cell(o.worst_case.as_deref().unwrap_or("")),
-                verdict_cell(word),
-            ));
-        }
-    }
-    table(&header, &rows, true)
+    // The numbers' columns, right-aligned; the verdict last, coloured.
+    let numbers = [2, 3, 4, 5, 7];
+    let rows: Vec<String> = summary_rows(report)
+        .into_iter()
+        .map(|row| {
+            let last = row.len() - 1;
+            let cells: String = row
+                .iter()
+                .enumerate()
+                .map(|(k, c)| match k {
+                    k if k == last => verdict_cell(c),
+                    k if numbers.contains(&k) => num(c),
+                    _ => cell(c),
+                })
+                .collect();
+            format!("<tr>{cells}</tr>")
+        })
+        .collect();
+    table(&SUMMARY_HEADER, &rows, true)
 }
 
 /// The sides that could not run or were skipped, and why.
