@@ -60,6 +60,9 @@ const NAME: &str = "tract";
 /// translation distinguishes is opset 21's (`GroupNormalization`'s per-channel affine).
 pub const OPSETS: std::ops::RangeInclusive<i64> = 1..=21;
 
+/// The tract-onnx this backend is built with (the engine's registry holds it to Cargo.lock).
+pub const TRACT_VERSION: &str = "0.23.9";
+
 /// How many concrete input shapes get their own optimised plan before the symbolic-shape plan
 /// takes over (bounds memory when a caller feeds ever-new shapes).
 pub const MAX_CACHED_PLANS: usize = 8;

@@ -87,6 +87,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<ParityReport> {
     let reference = format!("goldens {}", dir.display());
     let count = positions.len();
     let mut report = plan.report(reference, count, sides);
+    report.provenance = golden.manifest.as_ref().and_then(|m| m.provenance.clone());
     if let Some(shard) = shard {
         let nan_equal = request.criteria.nan_equal;
         let part =

@@ -47,6 +47,18 @@ impl BackendName {
         }
     }
 
+    /// The runtime and its version (`onnxruntime 1.31.1`), for reports.
+    pub fn runtime_version(self) -> String {
+        match self {
+            BackendName::Ort => format!("onnxruntime {}", backend_ort::provision::ORT_VERSION),
+            BackendName::Tract => format!("tract-onnx {}", backend_tract::TRACT_VERSION),
+            BackendName::Candle => {
+                format!("candle-onnx {}", backend_candle::support::CANDLE_ONNX_VERSION)
+            }
+            BackendName::Rten => format!("rten {}", backend_rten::RTEN_VERSION),
+        }
+    }
+
     /// What it is, in a few words (for help texts).
     pub fn about(self) -> &'static str {
         match self {
@@ -104,5 +116,28 @@ mod tests {
         assert_eq!(chosen(&[]), BackendName::ALL);
         let twice = [BackendName::Rten, BackendName::Ort, BackendName::Rten];
         assert_eq!(chosen(&twice), [BackendName::Rten, BackendName::Ort]);
+    }
+
+    #[test]
+    fn the_versions_reports_name_are_the_ones_built() {
+        // Cargo.lock records what was built; onnxruntime's comes from its pinned wheel instead.
+        let lock = include_str!("../../../Cargo.lock");
+        let locked = |name: &str| {
+            let at = lock.find(&format!("name = \"{name}\"\nversion = \"")).expect(name);
+            lock[at..]
+                .lines()
+                .nth(1)
+                .unwrap()
+                .trim_start_matches("version = ")
+                .trim_matches('"')
+                .to_string()
+        };
+        for (backend, crate_name) in [
+            (BackendName::Tract, "tract-onnx"),
+            (BackendName::Candle, "candle-onnx"),
+            (BackendName::Rten, "rten"),
+        ] {
+            assert_eq!(backend.runtime_version(), format!("{crate_name} {}", locked(crate_name)));
+        }
     }
 }

@@ -197,6 +197,10 @@ pub struct ParityReport {
     /// in the JSON document).
     #[serde(skip)]
     pub pairs: Vec<crate::samples::OutputPairs>,
+    /// `check`: the golden set's provenance from its manifest, for the HTML header (not in the
+    /// JSON document).
+    #[serde(skip)]
+    pub provenance: Option<serde_json::Value>,
 }
 
 impl ParityReport {
@@ -229,6 +233,7 @@ impl ParityReport {
             shard: None,
             extra: serde_json::Map::new(),
             pairs: Vec::new(),
+            provenance: None,
         }
     }
 

@@ -57,6 +57,12 @@ fn check_compare_merge_and_localize_write_pages_that_parse_and_say_what_the_text
         text.contains("check: PASS") && text.contains("age") && text.contains("atol"),
         "{text}"
     );
+    // The header: each backend with its runtime's version, and the golden set's provenance.
+    assert!(
+        text.contains("ort onnxruntime 1.31.1: pass") && text.contains("tract-onnx 0.23.9"),
+        "{text}"
+    );
+    assert!(text.contains("provenance") && text.contains("weights_source"), "{text}");
     assert!(v["tags"].as_array().unwrap().iter().any(|t| t == "svg"), "charts");
     // A failing check: exit 1 as in text, and its worst cases listed.
     let failing = dir.path().join("fail.html");

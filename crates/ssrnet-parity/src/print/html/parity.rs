@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use parity_core::compare::OutputSummary;
+use parity_engine::BackendName;
 use parity_engine::report::{ParityReport, SideReport};
 use parity_engine::samples::OutputPairs;
 
@@ -38,21 +39,37 @@ pub fn render(report: &ParityReport) -> String {
 }
 
 fn header(report: &ParityReport) -> String {
-    let sides: Vec<String> =
-        report.backends.iter().map(|s| format!("{} ({})", s.name, s.verdict.as_str())).collect();
+    let version = |name: &str| {
+        name.parse::<BackendName>().map_or(String::new(), |b| format!(" {}", b.runtime_version()))
+    };
+    let sides: Vec<String> = report
+        .backends
+        .iter()
+        .map(|s| format!("{}{}: {}", s.name, version(&s.name), s.verdict.as_str()))
+        .collect();
     let tolerances: Vec<String> = first_outputs(report)
         .iter()
         .map(|o| format!("{}: atol {:e} + rtol {:e}", o.name, o.tolerance.atol, o.tolerance.rtol))
         .collect();
-    header_list(&[
+    let mut out = header_list(&[
         ("model", report.model.clone()),
         ("reference", report.reference.clone()),
         ("cases", report.cases.to_string()),
         ("profile", report.profile.clone()),
-        ("backends", sides.join(", ")),
+        ("backends", sides.join("; ")),
         ("tolerance", tolerances.join("; ")),
         ("verdict", report.verdict.as_str().to_uppercase()),
-    ])
+    ]);
+    if let Some(serde_json::Value::Object(provenance)) = &report.provenance {
+        out.push_str("<details><summary>provenance (the golden set's manifest)</summary>\n");
+        let items: Vec<(&str, String)> = provenance
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect();
+        out.push_str(&header_list(&items));
+        out.push_str("</details>\n");
+    }
+    out
 }
 
 /// The outputs of the first side that compared any (their names and tolerances).
