@@ -131,3 +131,29 @@ def test_a_failing_verification_shows_its_culprit_in_the_browser(browser, monkey
     assert "mix (Conv2d)" in page.inner_text("body")
     framed = "".join(frame.inner_text("body") for frame in page.frames if frame != page.main_frame)
     assert "ssrnet-parity localize: CULPRIT" in framed and node in framed, framed[:500]
+
+
+def test_markup_in_a_models_names_runs_nothing_in_the_browser(browser, tmp_path: Path) -> None:
+    """Node and value names that are markup (a script, an image whose error handler alerts) are
+    shown as text: no dialog opens, no console error, nothing requested."""
+    from onnx import TensorProto, helper
+
+    names = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>']
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info(names[1], TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("Relu", ["x"], [names[0]], name=names[0]),
+             helper.make_node("Relu", [names[0]], [names[1]], name=names[1])]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    onnx.save(model, str(tmp_path / "hostile.onnx"))
+    page_file = Path(sp.localize(tmp_path / "hostile.onnx", backends=["tract"]).save_html(tmp_path / "hostile.html"))
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(page_file.as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    assert dialogs == [] and errors == [], (dialogs, errors)
+    text = page.inner_text("body")
+    assert names[0] in text and names[1] in text
+    assert page.eval_on_selector_all("img", "els => els.length") == 0
