@@ -86,7 +86,7 @@ impl Tolerance {
     }
 
     /// True when `actual` passes against `expected` (both finite).
-    fn admits(self, abs_err: f64, expected: f64) -> bool {
+    pub fn admits(self, abs_err: f64, expected: f64) -> bool {
         abs_err <= self.atol + self.rtol * expected.abs()
     }
 }

@@ -59,8 +59,7 @@ pub fn pairs(
             let mut k = 0usize;
             for (case, e, a) in &per_case {
                 for (&old, &new) in e.iter().zip(a) {
-                    let within = (old - new).abs() <= tol.atol + tol.rtol * old.abs();
-                    if within {
+                    if tol.admits((old - new).abs(), old) {
                         if k.is_multiple_of(stride) {
                             found.kept.push((old, new));
                         }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use parity_engine::localize::report::{Metrics, NodeRef, NodeRow, Report, Run};
+use parity_engine::localize::report::{Aligned, Metrics, NodeRef, NodeRow, Report, Run};
 
 use super::svg::{Chart, Scale};
 use super::{cell, escape, header_list, page, table};
@@ -47,16 +47,21 @@ fn header(report: &Report) -> String {
         ),
         ("verdict", word(report.verdict).to_string()),
     ];
-    if let Some(culprit) = &report.culprit {
-        items.push(("culprit", describe(culprit)));
-    }
-    if let Some(crossing) = &report.crossing {
-        items.push(("crossing", describe(crossing)));
-    }
-    if let Some(aligned) = report.aligned {
-        items.push(("aligned", format!("{} of {} values", aligned.values, aligned.of)));
-    }
+    items.extend(found(&report.culprit, &report.crossing, report.aligned));
     header_list(&items)
+}
+
+/// The header lines of what a run (or the report) found: its culprit, crossing and alignment.
+fn found(
+    culprit: &Option<NodeRef>,
+    crossing: &Option<NodeRef>,
+    aligned: Option<Aligned>,
+) -> Vec<(&'static str, String)> {
+    let mut items = Vec::new();
+    items.extend(culprit.as_ref().map(|c| ("culprit", describe(c))));
+    items.extend(crossing.as_ref().map(|c| ("crossing", describe(c))));
+    items.extend(aligned.map(|a| ("aligned", format!("{} of {} values", a.values, a.of))));
+    items
 }
 
 fn section(report: &Report, run: &Run, index: usize) -> String {
@@ -70,17 +75,7 @@ fn section(report: &Report, run: &Run, index: usize) -> String {
             let _ = writeln!(out, "<p><strong>{what}</strong>: {}</p>", escape(why));
         }
     }
-    let mut items = Vec::new();
-    if let Some(c) = &run.culprit {
-        items.push(("culprit", describe(c)));
-    }
-    if let Some(c) = &run.crossing {
-        items.push(("crossing", describe(c)));
-    }
-    if let Some(a) = run.aligned {
-        items.push(("aligned", format!("{} of {} values", a.values, a.of)));
-    }
-    out.push_str(&header_list(&items));
+    out.push_str(&header_list(&found(&run.culprit, &run.crossing, run.aligned)));
     if !run.nodes.is_empty() {
         out.push_str(&chart(report, run));
     }
@@ -100,9 +95,7 @@ fn chart(report: &Report, run: &Run) -> String {
     let atol = report.tolerance.atol;
     let errors = run.nodes.iter().flat_map(|r| [abs(r.cumulative), abs(r.isolated)]).flatten();
     let y = Scale::log_of(errors.chain([atol]), 1e-12);
-    let floor = match y {
-        Scale::Log { lo, .. } | Scale::Linear { lo, .. } => lo,
-    };
+    let floor = y.lo();
     let x = Scale::linear_to((n.max(2) - 1) as f64);
     let label = format!("error along the graph, {}", run.name);
     let mut c = Chart::new(1100.0, 320.0, x, y, &label);

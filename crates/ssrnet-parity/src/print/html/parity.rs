@@ -144,14 +144,7 @@ fn histogram(side: &SideReport, o: &OutputSummary) -> String {
     let label = format!("|error| of {} on {}", o.name, side.name);
     let mut chart = Chart::new(380.0, 220.0, x, y, &label);
     for &(lo, hi, n) in &bins {
-        let lo = if lo == 0.0 {
-            match x {
-                Scale::Log { lo, .. } => lo,
-                Scale::Linear { lo, .. } => lo,
-            }
-        } else {
-            lo
-        };
+        let lo = if lo == 0.0 { x.lo() } else { lo };
         let hi = if hi.is_infinite() { lo * 10f64.powf(0.25) } else { hi };
         chart.bar(lo, hi, n as f64, "bar", &format!("[{}, {}): {n} element(s)", sci(lo), sci(hi)));
     }

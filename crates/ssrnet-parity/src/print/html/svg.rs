@@ -40,6 +40,13 @@ impl Scale {
         Scale::Log { lo, hi }
     }
 
+    /// The lower end.
+    pub fn lo(self) -> f64 {
+        match self {
+            Scale::Linear { lo, .. } | Scale::Log { lo, .. } => lo,
+        }
+    }
+
     /// Where `v` falls, from 0 (lo) to 1 (hi), clamped.
     fn unit(self, v: f64) -> f64 {
         let t = match self {
