@@ -16,11 +16,13 @@
 //! - **inputs are checked** (name, dtype, rank, fixed dims) before running, and a panic inside
 //!   candle becomes an error;
 //! - **threads**: `Options::threads = Some(n)` runs each call inside an `n`-thread rayon pool
-//!   (one per thread count, shared by the process's models), which bounds candle's conv loops and
+//!   (one per thread count and calling thread, shared by the models that thread runs), which
+//!   bounds candle's conv loops and
 //!   its gemm calls. candle 0.11 also splits large
 //!   element-wise ops (>= 65,536 elements) over a process-global pool sized once from
 //!   `CANDLE_NUM_THREADS` (else `RAYON_NUM_THREADS`, else the physical core count); set
-//!   `CANDLE_NUM_THREADS=1` in the environment for a strictly single-threaded process.
+//!   `CANDLE_NUM_THREADS=1` in the environment for a strictly single-threaded process (the
+//!   binary does, through [`keep_element_wise_on_caller`]).
 //!   `None` uses candle's own pool (one thread per physical core).
 //!
 //! ## Speed (`cargo bench -p backend-candle`)
@@ -52,9 +54,10 @@ pub mod load;
 pub mod prepare;
 pub mod support;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use candle_core::{DType as CDType, Device, Tensor as CTensor};
 use candle_onnx::onnx::{ModelProto, ValueInfoProto};
@@ -111,28 +114,58 @@ pub struct CandleModel {
     consts: prepare::Consts,
     info: ModelInfo,
     ceil_checks: Vec<CeilCheck>,
-    pool: Option<Arc<rayon::ThreadPool>>,
+    /// The intra-op threads asked for (`None`: candle's own pool).
+    threads: Option<usize>,
 }
 
-/// One rayon pool per thread count, shared by every model of the process and kept for its
-/// lifetime. Separate pools per model would leave idle workers spinning against the busy ones
-/// (measured: +40% latency at batch 1 on 2 cores when two 2-thread pools alternate).
-fn shared_pool(
+/// Keeps candle's element-wise ops on the calling thread: candle 0.11 splits element-wise ops of
+/// 65,536 elements or more over one process-wide spinning pool whose calls take a lock, so
+/// instances running side by side on several threads queue behind each other there (measured on
+/// SSRNet, 1,000 cases on two one-thread instances, 2 cores: 7.0 s with the pool, 4.6 s without).
+/// This sets `CANDLE_NUM_THREADS=1`, which sizes that pool to the caller alone, unless the
+/// caller's environment already gives it a value; conv and matmul still use the instance's
+/// threads ([`Options::threads`]).
+///
+/// # Safety
+///
+/// Changes the process environment: call it before any other thread starts (at the top of
+/// `main`), as for [`std::env::set_var`].
+pub unsafe fn keep_element_wise_on_caller() {
+    const VARIABLE: &str = "CANDLE_NUM_THREADS";
+    if std::env::var_os(VARIABLE).is_none() {
+        // SAFETY: the caller guarantees no other thread runs yet.
+        unsafe { std::env::set_var(VARIABLE, "1") };
+    }
+}
+
+thread_local! {
+    /// The calling thread's rayon pools, one per thread count.
+    static POOLS: RefCell<BTreeMap<usize, Arc<rayon::ThreadPool>>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The calling thread's rayon pool of `threads` threads, made on its first call and kept for the
+/// thread's lifetime. The models one thread runs share it: separate pools per model would leave
+/// idle workers spinning against the busy ones (measured: +40% latency at batch 1 on 2 cores when
+/// two 2-thread pools alternate). Threads never share one: two callers running side by side
+/// would queue behind each other in it (measured: two workers sharing one 1-thread pool ran
+/// SSRNet at 0.66x the speed of one worker alone).
+fn thread_pool(
     threads: usize,
 ) -> std::result::Result<Arc<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
-    static POOLS: Mutex<BTreeMap<usize, Arc<rayon::ThreadPool>>> = Mutex::new(BTreeMap::new());
-    let mut pools = POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(pool) = pools.get(&threads) {
-        return Ok(pool.clone());
-    }
-    let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("candle-{i}"))
-            .build()?,
-    );
-    pools.insert(threads, pool.clone());
-    Ok(pool)
+    POOLS.with_borrow_mut(|pools| {
+        if let Some(pool) = pools.get(&threads) {
+            return Ok(pool.clone());
+        }
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("candle-{i}"))
+                .build()?,
+        );
+        pools.insert(threads, pool.clone());
+        Ok(pool)
+    })
 }
 
 /// The graph of a model as parity-core read it.
@@ -186,13 +219,8 @@ impl CandleModel {
                     .push(ValueInfoProto { name: check.input.clone(), ..Default::default() });
             }
         }
-        let pool = match options.threads()? {
-            None => None,
-            Some(n) => {
-                Some(shared_pool(n).map_err(|e| fail(format!("cannot start {n} threads: {e}")))?)
-            }
-        };
-        Ok(CandleModel { path: path.to_path_buf(), model, consts, info, ceil_checks, pool })
+        let threads = options.threads()?;
+        Ok(CandleModel { path: path.to_path_buf(), model, consts, info, ceil_checks, threads })
     }
 }
 
@@ -218,8 +246,12 @@ impl Runnable for CandleModel {
         }
         let model = &self.model;
         let eval = move || parity_core::panic::catch(|| candle_onnx::simple_eval(model, values));
-        let result = match &self.pool {
-            Some(pool) => pool.install(eval),
+        let result = match self.threads {
+            Some(n) => {
+                let pool =
+                    thread_pool(n).map_err(|e| fail(format!("cannot start {n} threads: {e}")))?;
+                pool.install(eval)
+            }
             None => Device::Cpu.with_context(eval),
         };
         let mut outputs = match result {

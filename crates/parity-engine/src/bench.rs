@@ -49,6 +49,8 @@ pub struct Row {
     pub p90_ms: f64,
     /// Cases per second at the median.
     pub throughput_per_s: f64,
+    /// The process's CPU milliseconds (user and system, every thread) per call, on average.
+    pub cpu_ms: f64,
     /// FLOPs of one run at this batch, counted from the graph; `None` when uncountable.
     pub flops: Option<u64>,
     /// GFLOP/s at the median, when the FLOPs are counted.
@@ -89,7 +91,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Timings> {
             let mut runnable = crate::load::prepare(backend, &request.model, &options, sink)?;
             for &batch in &request.batches {
                 let inputs = crate::inputs::random_inputs(runnable.info(), batch, 0)?;
-                let times = time_runs(request.budget, || runnable.run(&inputs).map(|_| ()))
+                let timed = time_runs(request.budget, || runnable.run(&inputs).map(|_| ()))
                     .map_err(|e| {
                         crate::load::backend_error(
                             backend,
@@ -98,7 +100,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Timings> {
                             e,
                         )
                     })?;
-                rows.push(row(backend, batch, threads, &times, flops[&batch].as_ref().ok()));
+                rows.push(row(backend, batch, threads, &timed, flops[&batch].as_ref().ok()));
                 sink.event(Event::Progress(1));
             }
         }
@@ -111,9 +113,10 @@ fn row(
     backend: BackendName,
     batch: usize,
     threads: usize,
-    times: &[f64],
+    timed: &Timed,
     flops: Option<&u64>,
 ) -> Row {
+    let times = &timed.seconds;
     let median = percentile(times, 0.5);
     Row {
         backend: backend.as_str(),
@@ -122,6 +125,7 @@ fn row(
         median_ms: median * 1e3,
         p90_ms: percentile(times, 0.9) * 1e3,
         throughput_per_s: batch as f64 / median,
+        cpu_ms: timed.cpu_seconds / times.len() as f64 * 1e3,
         flops: flops.copied(),
         gflops: flops.map(|&f| f as f64 / median / 1e9),
         iterations: times.len(),
@@ -150,23 +154,82 @@ pub fn count_flops(
     }
 }
 
+/// What timing a configuration measured.
+struct Timed {
+    /// Each call's wall seconds.
+    seconds: Vec<f64>,
+    /// The process's CPU seconds over all the calls.
+    cpu_seconds: f64,
+}
+
 /// Seconds per call: three warm-up calls, then calls until `budget` is spent (at least 5, at
 /// most 10,000).
 fn time_runs(
     budget: Duration,
     mut f: impl FnMut() -> parity_core::Result<()>,
-) -> parity_core::Result<Vec<f64>> {
+) -> parity_core::Result<Timed> {
     for _ in 0..3 {
         f()?;
     }
     let start = Instant::now();
-    let mut times = Vec::new();
-    while times.len() < 5 || (start.elapsed() < budget && times.len() < 10_000) {
+    let cpu_start = process_cpu_seconds();
+    let mut seconds = Vec::new();
+    while seconds.len() < 5 || (start.elapsed() < budget && seconds.len() < 10_000) {
         let t = Instant::now();
         f()?;
-        times.push(t.elapsed().as_secs_f64());
+        seconds.push(t.elapsed().as_secs_f64());
     }
-    Ok(times)
+    Ok(Timed { seconds, cpu_seconds: process_cpu_seconds() - cpu_start })
+}
+
+/// The CPU seconds (user and system) every thread of this process has used so far.
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes only into the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// The shortest wall time a case can take in `check` or `compare` over the benched backends on
+/// this machine: the larger of their least CPU time a case added up and spread over every core,
+/// and the slowest backend's least time a case alone on the whole machine (one instance's wall
+/// time, or its CPU time spread over an instance a core, whichever is less), each backend at its
+/// best benched batch and thread count.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bound {
+    /// Milliseconds a case at best.
+    pub ms_a_case: f64,
+    /// The backends' least CPU milliseconds a case, added up.
+    pub cpu_ms_a_case: f64,
+    /// The cores the CPU time spreads over.
+    pub cores: usize,
+    /// The backend slowest at its fastest.
+    pub slowest: &'static str,
+    /// Its least milliseconds a case alone on the machine.
+    pub slowest_ms_a_case: f64,
+}
+
+impl Timings {
+    /// The machine bound of these rows (`None` without rows).
+    pub fn bound(&self) -> Option<Bound> {
+        let mut backends: Vec<&'static str> = self.rows.iter().map(|r| r.backend).collect();
+        backends.dedup();
+        let least = |backend: &str, per_call: fn(&Row) -> f64| {
+            let rows = self.rows.iter().filter(|r| r.backend == backend);
+            rows.map(|r| per_call(r) / r.batch as f64).fold(f64::INFINITY, f64::min)
+        };
+        let cores = parity_core::backend::cores();
+        let cpu_ms_a_case = backends.iter().map(|b| least(b, |r| r.cpu_ms)).sum::<f64>();
+        let alone = |b: &str| least(b, |r| r.median_ms).min(least(b, |r| r.cpu_ms) / cores as f64);
+        let (slowest, slowest_ms_a_case) =
+            backends.iter().map(|&b| (b, alone(b))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let ms_a_case = (cpu_ms_a_case / cores as f64).max(slowest_ms_a_case);
+        Some(Bound { ms_a_case, cpu_ms_a_case, cores, slowest, slowest_ms_a_case })
+    }
 }
 
 /// The `q` quantile (nearest rank) of `xs`.

@@ -75,7 +75,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Concluded> {
         backend: request.reference,
         model: &request.model,
         runnable,
-        size: plan.scale.spread(plan.backends.len()).batch,
+        size: plan.scale.batch,
         count: positions.len(),
         batch: VecDeque::new(),
     };

@@ -90,6 +90,7 @@ pub mod record;
 pub mod registry;
 pub mod report;
 pub mod samples;
+mod schedule;
 pub mod settings;
 pub mod shard;
 pub mod sink;

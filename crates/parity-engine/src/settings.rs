@@ -57,11 +57,12 @@ impl Criteria {
     }
 }
 
-/// How a run over many cases is spread: backends at once, cases per call, and which part of the
+/// How a run over many cases is spread: workers at once, cases per call, and which part of the
 /// cases this process runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
-    /// Backends run at once (default: [`Spread::new`]'s).
+    /// Workers at once, each running a chunk of cases on one backend instance (default:
+    /// [`Spread::new`]'s).
     pub jobs: Option<usize>,
     /// Cases per inference call on a model whose batch axis is dynamic.
     pub batch: usize,
@@ -70,16 +71,16 @@ pub struct Scale {
 }
 
 impl Default for Scale {
-    /// Every case, one a call, backends at once as [`Spread::new`] chooses.
+    /// Every case, one a call, workers as [`Spread::new`] chooses.
     fn default() -> Scale {
         Scale { jobs: None, batch: 1, shard: None }
     }
 }
 
 impl Scale {
-    /// The spread over `backends` backends.
-    pub fn spread(&self, backends: usize) -> Spread {
-        Spread::new(self.jobs, backends, self.batch)
+    /// The spread, each instance with `threads` intra-op threads.
+    pub fn spread(&self, threads: Option<usize>) -> Spread {
+        Spread::new(self.jobs, threads, self.batch)
     }
 
     /// The shard (if any) and the positions it runs of `total` cases.
@@ -122,10 +123,11 @@ impl Plan<'_> {
         keep_all: bool,
         sink: &dyn Sink,
     ) -> Result<Vec<SideReport>> {
-        let spread = self.scale.spread(self.backends.len());
-        // Backends running side by side share the cores: idle runtime threads must not spin.
-        let shared_cores = spread.jobs > 1 || self.busy_reader;
-        let options = Options { shared_cores, ..self.profile.options(self.threads) };
+        let spread = self.scale.spread(self.threads);
+        // Workers side by side share the cores: idle runtime threads must not spin.
+        let shared_cores = spread.workers > 1 || self.busy_reader;
+        let threads = spread.threads(self.threads);
+        let options = Options { shared_cores, ..self.profile.options(threads) };
         let comparison = Comparison {
             tolerances,
             options: self.criteria.options(),

@@ -75,7 +75,8 @@ pub enum Verdict {
 }
 
 /// The process-wide set-up of a front end that owns its process (the binary, the Python console
-/// script): onnxruntime's telemetry store off, the signal dispositions, the quiet panic hook.
+/// script): onnxruntime's telemetry store off, candle's element-wise ops on the calling thread, the
+/// signal dispositions, the quiet panic hook.
 ///
 /// # Safety
 /// Call first thing in the process's `main`, before any thread starts (it sets an environment
@@ -83,6 +84,8 @@ pub enum Verdict {
 pub unsafe fn set_up_process() {
     // SAFETY: the caller's promise: no other thread exists yet.
     unsafe { backend_ort::keep_telemetry_store_off() };
+    // SAFETY: as above.
+    unsafe { backend_candle::keep_element_wise_on_caller() };
     signals::install();
     // A panic inside a backend library is caught and reported as that backend's error; the quiet
     // hook keeps Rust's panic text and backtrace off stderr, which must stay one `error:` line.

@@ -2244,6 +2244,16 @@ fn compare_shards_merge_to_the_single_run_and_jobs_do_not_change_the_report() {
     let check = ["check", "--format", "json"];
     let check_sequential = ["check", "--format", "json", "--jobs", "1"];
     assert_eq!(run(&check_sequential).stdout, run(&check).stdout);
+    // Cases failing all along (atol 0), on more workers than cores, taking chunks out of order
+    // across backends: the same failures, in case order, as one worker gives.
+    let strict = ["check", "--format", "json", "--atol", "0", "--batch", "3"];
+    let sequential = run(&[&strict[..], &["--jobs", "1"]].concat());
+    assert_code(&sequential, 1);
+    assert!(sequential.stdout.contains("\"failures\""), "{sequential:?}");
+    for jobs in ["2", "5"] {
+        let spread = run(&[&strict[..], &["--jobs", jobs]].concat());
+        assert_eq!(spread.stdout, sequential.stdout, "--jobs {jobs}");
+    }
 }
 
 #[test]

@@ -117,7 +117,7 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Report> {
     if let Some((_, intermediates)) = &expected.pytorch {
         a.learn_modules(&intermediates.origins);
     }
-    let jobs = crate::stream::Spread::new(request.jobs, expected.backends.len(), 1).jobs;
+    let jobs = at_once(request.jobs, expected.backends.len());
     // Backends side by side share the cores: idle runtime threads must not spin.
     let options = Options { shared_cores: jobs > 1, ..options };
     let job = Job {
@@ -228,6 +228,13 @@ struct Job<'a> {
     options: Options,
     scratch: &'a Path,
     sink: &'a dyn Sink,
+}
+
+/// Backends localized at once: `jobs`, else all of them when there is more than one core (they
+/// differ in speed, and loading dominates), else one; at most `backends`, at least one.
+fn at_once(jobs: Option<usize>, backends: usize) -> usize {
+    let default = if parity_core::backend::cores() > 1 { backends } else { 1 };
+    jobs.unwrap_or(default).min(backends).max(1)
 }
 
 impl Job<'_> {

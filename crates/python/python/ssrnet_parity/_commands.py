@@ -114,8 +114,10 @@ def check(
             over ``atol`` and ``rtol``.
         nan_equal: count NaN against NaN as equal (NaN against a number always fails).
         batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
-        jobs: backends run at once (default: all of them on a machine with more than one core).
-        threads: intra-op threads of each backend (default: the backend's own choice).
+        jobs: workers at once, each running a chunk of cases on one backend instance
+            (default: one per core, or the cores divided by ``threads``).
+        threads: intra-op threads of each backend instance (default: one when several workers
+            run, else the backend's own choice).
         profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
         shard: ``"K/N"`` runs part K of N of the cases and keeps each case's report for
             ``merge``; ``"auto"`` takes K and N from a Slurm array or Kubernetes Indexed Job.
@@ -190,8 +192,10 @@ def compare(
             over ``atol`` and ``rtol``.
         nan_equal: count NaN against NaN as equal (NaN against a number always fails).
         batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
-        jobs: backends run at once (default: all of them on a machine with more than one core).
-        threads: intra-op threads of each backend (default: the backend's own choice).
+        jobs: workers at once, each running a chunk of cases on one backend instance
+            (default: one per core, or the cores divided by ``threads``).
+        threads: intra-op threads of each backend instance (default: one when several workers
+            run, else the backend's own choice).
         profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
         skip_unreadable: go on past images that cannot be read (each is still named).
         shard: ``"K/N"`` runs part K of N of the cases and keeps each case's report for

@@ -4,10 +4,12 @@ use parity_engine::settings::{Criteria, Scale};
 
 use crate::print::Output;
 
-/// How a run over many cases is spread: backends at once, and which part of the cases.
+/// How a run over many cases is spread: workers at once, cases per call, and which part of the
+/// cases.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ScaleArgs {
-    /// Backends run at once (default: all of them on a machine with more than one core).
+    /// Workers at once, each running a chunk of cases on one backend instance (default: one per
+    /// core, or the cores divided by --threads).
     #[arg(long, value_parser = crate::args::values::thread_count)]
     pub jobs: Option<usize>,
     /// Run part K of N of the cases (0-based; case i belongs to part i mod N), or `auto` / `auto/N`
@@ -31,7 +33,8 @@ impl ScaleArgs {
 /// Flags shared by `check`, `compare` and `diff`: tolerances, threads, output format.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ParityArgs {
-    /// Intra-op threads per backend (default: the backend's choice).
+    /// Intra-op threads per backend instance (default: one when several workers run, else the
+    /// backend's choice).
     #[arg(long, value_parser = crate::args::values::thread_count)]
     pub threads: Option<usize>,
     #[command(flatten)]

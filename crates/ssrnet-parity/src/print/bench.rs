@@ -14,8 +14,17 @@ pub fn print(timings: &Timings, request: &Request, format: Format) -> Result<()>
         }
         Format::Text | Format::Markdown | Format::Html => {}
     }
-    let header =
-        ["backend", "batch", "threads", "median ms", "p90 ms", "images/s", "GFLOP/s", "runs"];
+    let header = [
+        "backend",
+        "batch",
+        "threads",
+        "median ms",
+        "p90 ms",
+        "images/s",
+        "CPU ms",
+        "GFLOP/s",
+        "runs",
+    ];
     let mut t = table(format, &header);
     for r in &timings.rows {
         t.add_row(vec![
@@ -25,6 +34,7 @@ pub fn print(timings: &Timings, request: &Request, format: Format) -> Result<()>
             format!("{:.3}", r.median_ms),
             format!("{:.3}", r.p90_ms),
             format!("{:.0}", r.throughput_per_s),
+            format!("{:.3}", r.cpu_ms),
             r.gflops.map_or_else(|| "-".to_string(), |g| format!("{g:.1}")),
             r.iterations.to_string(),
         ]);
@@ -39,6 +49,14 @@ pub fn print(timings: &Timings, request: &Request, format: Format) -> Result<()>
             ),
             Err(why) => println!("batch {batch}: FLOPs not counted: {why}"),
         }
+    }
+    if let Some(b) = timings.bound() {
+        println!(
+            "machine bound of check/compare over these backends: {:.3} ms a case ({:.2} s per \
+             1,000), the larger of their least CPU time a case, {:.3} ms, over {} cores, and \
+             {}'s least time a case alone, {:.3} ms",
+            b.ms_a_case, b.ms_a_case, b.cpu_ms_a_case, b.cores, b.slowest, b.slowest_ms_a_case
+        );
     }
     Ok(())
 }
