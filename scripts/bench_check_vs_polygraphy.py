@@ -54,21 +54,22 @@ def tools(args: argparse.Namespace) -> tuple[Path, Path]:
     return binary, polygraphy
 
 
-def write_polygraphy_files(tmp: Path) -> tuple[Path, Path, int, int]:
-    """The goldens as Polygraphy input (list of feed dicts) and output (RunResults) files."""
+def write_polygraphy_files(tmp: Path, golden: Path = GOLDEN) -> tuple[Path, Path, int, int]:
+    """The goldens as Polygraphy input (list of feed dicts) and output (RunResults) files in tmp."""
     from polygraphy.comparator import RunResults
     from polygraphy.comparator.struct import IterationResult
     from polygraphy.json import save_json
 
-    manifest = json.loads((GOLDEN / "manifest.json").read_text())
+    manifest = json.loads((golden / "manifest.json").read_text())
     inputs, iterations = [], []
-    cases = sorted(GOLDEN.glob("*.npz"))
+    cases = sorted(golden.glob("*.npz"))
     for npz in cases:
         with np.load(npz) as arrays:
             feed = {name: arrays[name] for name in manifest["inputs"]}
             outs = {name: arrays[name] for name in manifest["outputs"]}
         inputs.append(feed)
         iterations.append(IterationResult(outs, runner_name="pytorch-goldens"))
+    tmp.mkdir(parents=True, exist_ok=True)
     in_path, out_path = tmp / "inputs.json", tmp / "outputs.json"
     save_json(inputs, str(in_path), description="golden inputs")
     results = RunResults()
@@ -78,24 +79,23 @@ def write_polygraphy_files(tmp: Path) -> tuple[Path, Path, int, int]:
     return in_path, out_path, len(cases), samples
 
 
+def run_once(cmd: list[str], label: str) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + sys of the child) of one run, which must exit 0."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"error: {label} exited {proc.returncode}: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def time_runs(cmd: list[str], runs: int, label: str) -> tuple[list[float], list[float]]:
     """Wall seconds and CPU seconds (user + sys of the child) per timed run."""
-    times, cpu = [], []
-    for i in range(runs + 1):  # the first run warms the page cache and is not counted
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        if proc.returncode != 0:
-            sys.exit(
-                f"error: {label} exited {proc.returncode}: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
-            )
-        if i > 0:
-            times.append(elapsed)
-            cpu.append(used)
-    return times, cpu
+    run_once(cmd, label)  # the first run warms the page cache and is not counted
+    timed = [run_once(cmd, label) for _ in range(runs)]
+    return [t for t, _ in timed], [c for _, c in timed]
 
 
 def main() -> None:
