@@ -11,7 +11,7 @@ use parity_core::compare::Tolerances;
 use parity_core::onnx::OnnxModel;
 use parity_core::{NamedTensors, Runnable, Tolerance};
 
-use crate::batch::run_together;
+use crate::batch::Batcher;
 use crate::corpus::Unreadable;
 use crate::error::stop_point;
 use crate::inputs::{InputCase, Source};
@@ -75,7 +75,8 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<Concluded> {
         backend: request.reference,
         model: &request.model,
         runnable,
-        size: plan.scale.batch,
+        batcher: Batcher::new(plan.scale.batch),
+        tolerances: &tols,
         count: positions.len(),
         batch: VecDeque::new(),
     };
@@ -115,13 +116,16 @@ fn others(request: &Request) -> Result<Vec<BackendName>> {
     Ok(others)
 }
 
-/// The reference backend over the cases: read and run `size` at a time, then handed out one by
-/// one (again from the start for each wave of backends).
+/// The reference backend over the cases: read and run a batch at a time, then handed out one by
+/// one.
 struct Reference<'a> {
     backend: BackendName,
     model: &'a Path,
     runnable: Box<dyn Runnable>,
-    size: usize,
+    /// How the cases share its calls.
+    batcher: Batcher,
+    /// What its batched calls are held to against its batch-1 runs ([`crate::batch::Batch::Auto`]).
+    tolerances: &'a Tolerances,
     count: usize,
     batch: VecDeque<(usize, Option<StreamCase>)>,
 }
@@ -135,7 +139,7 @@ impl Reference<'_> {
     ) -> Result<Option<StreamCase>> {
         if self.batch.front().is_none_or(|(j, _)| *j != k) {
             self.batch.clear();
-            let cases = (k..(k + self.size).min(self.count))
+            let cases = (k..(k + self.batcher.most()).min(self.count))
                 .map(|j| Ok((j, read(j)?)))
                 .collect::<Result<Vec<_>>>()?;
             self.run(cases)?;
@@ -147,7 +151,8 @@ impl Reference<'_> {
     fn run(&mut self, cases: Vec<(usize, Option<InputCase>)>) -> Result<()> {
         let inputs: Vec<&NamedTensors> =
             cases.iter().filter_map(|(_, c)| c.as_ref()).map(|c| &c.inputs).collect();
-        let mut expected = run_together(self.runnable.as_mut(), &inputs).into_iter();
+        let mut expected = self.batcher.run(self.runnable.as_mut(), &inputs, self.tolerances);
+        let mut expected = expected.drain(..);
         for (j, case) in cases {
             let Some(case) = case else {
                 self.batch.push_back((j, None));

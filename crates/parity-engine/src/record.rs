@@ -7,10 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 
+use parity_core::compare::Tolerances;
 use parity_core::golden::{Case, CaseSink, Manifest, ManifestCase, ManifestModel};
 use parity_core::onnx::OnnxModel;
 use parity_core::{ModelInfo, NamedTensors, Runnable, Tolerance};
 
+use crate::batch::{Batch, Batcher};
 use crate::error::invalid;
 use crate::inputs::{CaseSource, InputCase, Source};
 use crate::profile::{Profile, ProfileChoice};
@@ -32,8 +34,9 @@ pub struct Request {
     pub backend: BackendName,
     /// Intra-op threads of the backend (default 1: reading and writing keep the other cores busy).
     pub threads: Option<usize>,
-    /// Cases per inference call on a model whose batch axis is dynamic.
-    pub batch: usize,
+    /// Cases per inference call on a model whose batch axis is dynamic (with
+    /// [`Batch::Auto`], batched where that stays within the default tolerance of batch-1 runs).
+    pub batch: Batch,
     /// Record NaN and infinite outputs as expected values (refused otherwise).
     pub allow_nonfinite: bool,
     /// The model family's profile.
@@ -54,7 +57,10 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<usize> {
     let options = parity_core::Options { shared_cores: true, ..profile.options(threads) };
     let runnable = crate::load::prepare(request.backend, &request.model, &options, sink)?;
     let sha = parity_core::digest::file_sha256(&request.model)?;
-    let mut recorder = Recorder { request, runnable, sink, from_images: false };
+    let batcher = Batcher::new(request.batch);
+    let tolerances = Tolerances::uniform(Tolerance::DEFAULT);
+    let mut recorder =
+        Recorder { request, runnable, batcher, tolerances, sink, from_images: false };
     let mut failure = None;
     let mut recorded = 0;
     let written = parity_core::golden::write_npz_streaming(&request.out, |cases| {
@@ -81,6 +87,11 @@ pub fn run(request: &Request, sink: &dyn Sink) -> Result<usize> {
 struct Recorder<'a> {
     request: &'a Request,
     runnable: Box<dyn Runnable>,
+    /// How the cases share calls.
+    batcher: Batcher,
+    /// What batched calls are held to against batch-1 runs ([`Batch::Auto`]): the tolerance the
+    /// golden set states.
+    tolerances: Tolerances,
     sink: &'a dyn Sink,
     /// Whether any case was made from an image (the manifest then states the preprocessing).
     from_images: bool,
@@ -129,13 +140,15 @@ impl Recorder<'_> {
             });
             let mut pending =
                 Pending { cases: Vec::with_capacity(chunk), chunk, writer: to_writer };
-            let mut group = Vec::with_capacity(self.request.batch);
+            let mut group = Vec::with_capacity(self.batcher.most());
             for read in cases {
                 self.sink.event(Event::Progress(1));
                 // An image of a corpus that cannot be read is named, and the run goes on.
                 let Some(input) = source.noted(read, &mut unreadable)? else { continue };
                 group.push(input);
-                if group.len() == self.request.batch && !self.run_group(&mut group, &mut pending)? {
+                if group.len() == self.batcher.most()
+                    && !self.run_group(&mut group, &mut pending)?
+                {
                     break;
                 }
             }
@@ -155,7 +168,7 @@ impl Recorder<'_> {
     fn run_group(&mut self, group: &mut Vec<InputCase>, pending: &mut Pending) -> Result<bool> {
         let (backend, model) = (self.request.backend, &self.request.model);
         let inputs: Vec<&NamedTensors> = group.iter().map(|c| &c.inputs).collect();
-        let outputs = crate::batch::run_together(self.runnable.as_mut(), &inputs);
+        let outputs = self.batcher.run(self.runnable.as_mut(), &inputs, &self.tolerances);
         for (input, outputs) in group.drain(..).zip(outputs) {
             let outputs = outputs.map_err(|e| {
                 crate::load::backend_error(backend, model, &format!("case {}", input.name), e)

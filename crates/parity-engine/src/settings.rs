@@ -7,6 +7,7 @@ use std::path::Path;
 use parity_core::compare::{CompareOptions, Tolerances};
 use parity_core::{ModelInfo, Options};
 
+use crate::batch::Batch;
 use crate::profile::Profile;
 use crate::report::{ParityReport, SideReport};
 use crate::shard::{Shard, ShardArg};
@@ -65,7 +66,7 @@ pub struct Scale {
     /// [`Spread::new`]'s).
     pub jobs: Option<usize>,
     /// Cases per inference call on a model whose batch axis is dynamic.
-    pub batch: usize,
+    pub batch: Batch,
     /// Run only this part of the cases (a shard's report, for `merge`).
     pub shard: Option<ShardArg>,
 }
@@ -73,7 +74,7 @@ pub struct Scale {
 impl Default for Scale {
     /// Every case, one a call, workers as [`Spread::new`] chooses.
     fn default() -> Scale {
-        Scale { jobs: None, batch: 1, shard: None }
+        Scale { jobs: None, batch: Batch::Size(1), shard: None }
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use parity_core::compare::{CaseReport, CompareOptions, Summary, Tolerances, compare_outputs};
 use parity_core::{NamedTensors, Options, Runnable};
 
-use crate::batch::run_together;
+use crate::batch::{Batch, Batcher, run_inputs};
 use crate::load::{backend_error, prepare};
 use crate::report::SideReport;
 use crate::schedule::{Board, Chunk, Task};
@@ -48,13 +48,13 @@ pub struct Spread {
     /// Workers at once, each running a chunk of cases on one backend instance.
     pub workers: usize,
     /// Cases per inference call where the model's batch axis allows.
-    pub batch: usize,
+    pub batch: Batch,
 }
 
 impl Spread {
     /// `batch` cases a call, and `jobs` workers (default: one per core, or the cores divided by
     /// the intra-op `threads` asked for; at least one).
-    pub fn new(jobs: Option<usize>, threads: Option<usize>, batch: usize) -> Spread {
+    pub fn new(jobs: Option<usize>, threads: Option<usize>, batch: Batch) -> Spread {
         let cores = parity_core::backend::cores();
         Spread { workers: jobs.unwrap_or(cores / threads.unwrap_or(1)).max(1), batch }
     }
@@ -68,7 +68,8 @@ impl Spread {
 
     /// Cases a chunk holds: [`CHUNK_CASES`] rounded up to whole batches.
     fn chunk_len(&self) -> usize {
-        CHUNK_CASES.div_ceil(self.batch.max(1)) * self.batch.max(1)
+        let most = self.batch.most();
+        CHUNK_CASES.div_ceil(most) * most
     }
 }
 
@@ -192,7 +193,10 @@ struct Job<'a> {
     backends: &'a [BackendName],
     model: &'a Path,
     options: &'a Options,
+    /// Cases a call at most.
     batch: usize,
+    /// Per backend, how its cases share calls.
+    batchers: Vec<Batcher>,
     comparison: Comparison<'a>,
     sink: &'a dyn Sink,
     board: Board,
@@ -227,7 +231,8 @@ pub fn run_backends<E: Send>(
         backends,
         model,
         options,
-        batch: spread.batch.max(1),
+        batch: spread.batch.most(),
+        batchers: backends.iter().map(|_| Batcher::new(spread.batch)).collect(),
         comparison,
         sink,
         board: Board::new(backends.len(), window, per_backend),
@@ -333,7 +338,8 @@ fn compare_chunk(job: &Job<'_>, b: usize, runnable: &mut dyn Runnable, chunk: &C
     let mut reports = Vec::with_capacity(chunk.cases.len());
     for group in chunk.cases.chunks(job.batch) {
         let inputs: Vec<&NamedTensors> = group.iter().map(|case| &case.inputs).collect();
-        for (case, actual) in group.iter().zip(run_together(runnable, &inputs)) {
+        let outputs = job.batchers[b].run(runnable, &inputs, comparison.tolerances);
+        for (case, actual) in group.iter().zip(outputs) {
             let actual = match actual {
                 Ok(actual) => actual,
                 Err(e) => {
@@ -343,7 +349,20 @@ fn compare_chunk(job: &Job<'_>, b: usize, runnable: &mut dyn Runnable, chunk: &C
                 }
             };
             let (tolerances, options) = (comparison.tolerances, comparison.options);
-            reports.push(compare_outputs(&case.name, &actual, &case.expected, tolerances, options));
+            let compare = |actual: &NamedTensors| {
+                compare_outputs(&case.name, actual, &case.expected, tolerances, options)
+            };
+            let mut report = compare(&actual);
+            // A case failing in a call `--batch auto` chose is run again alone: a mismatch it
+            // reports is never the batching's.
+            if !report.pass
+                && group.len() > 1
+                && job.batchers[b].auto_batched()
+                && let Ok(alone) = run_inputs(runnable, &case.inputs)
+            {
+                report = compare(&alone);
+            }
+            reports.push(report);
         }
     }
     Outcome { reports, error: None }

@@ -38,6 +38,16 @@ def test_check_with_tolerances_fails_as_the_cli_does() -> None:
     assert not report.passed and not report
 
 
+def test_check_batch_auto_passes_and_a_bad_batch_is_a_parity_error() -> None:
+    report = sp.check(backends="tract", batch="auto")
+    one = sp.check(backends="tract")
+    assert report.passed and report.to_dict()["cases"] == one.to_dict()["cases"] == 38
+    auto, alone = report.to_dict()["backends"][0]["outputs"][0], one.to_dict()["backends"][0]["outputs"][0]
+    assert abs(auto["max_abs"] - alone["max_abs"]) <= 1e-5
+    with pytest.raises(sp.ParityError, match="auto"):
+        sp.check(backends="tract", batch="sometimes")
+
+
 def test_compare_report_is_the_cli_json_document() -> None:
     report = sp.compare(MODEL, golden=GOLDEN, backends=["rten"], reference="ort")
     expected, code = cli_json(

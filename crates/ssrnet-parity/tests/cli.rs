@@ -2261,20 +2261,33 @@ fn batched_inference_gives_the_per_case_report() {
     // The demo goldens (38 cases, some of several rows), 8 cases to a call on every backend.
     let (r, one) = run_json(&["check", "--format", "json"]);
     assert_code(&r, 0);
-    let (r, eight) = run_json(&["check", "--format", "json", "--batch", "8"]);
-    assert_code(&r, 0);
-    assert_eq!(eight["cases"], one["cases"]);
-    let (sides_one, sides_eight) =
-        (one["backends"].as_array().unwrap(), eight["backends"].as_array().unwrap());
-    assert_eq!(sides_one.len(), 4);
-    for (a, b) in sides_one.iter().zip(sides_eight) {
-        let (a, b) = (&a["outputs"][0], &b["outputs"][0]);
-        for key in ["pass", "cases", "total", "mismatches"] {
-            assert_eq!(a[key], b[key], "{key}: {a} one by one, {b} batched");
+    for batch in ["8", "auto"] {
+        let (r, eight) = run_json(&["check", "--format", "json", "--batch", batch]);
+        assert_code(&r, 0);
+        assert_eq!(eight["cases"], one["cases"]);
+        let (sides_one, sides_eight) =
+            (one["backends"].as_array().unwrap(), eight["backends"].as_array().unwrap());
+        assert_eq!(sides_one.len(), 4);
+        for (a, b) in sides_one.iter().zip(sides_eight) {
+            let (a, b) = (&a["outputs"][0], &b["outputs"][0]);
+            for key in ["pass", "cases", "total", "mismatches"] {
+                assert_eq!(a[key], b[key], "--batch {batch}: {key}: {a} one by one, {b} batched");
+            }
+            let gap = (a["max_abs"].as_f64().unwrap() - b["max_abs"].as_f64().unwrap()).abs();
+            assert!(gap <= 1e-5, "--batch {batch}: max_abs {a} one by one, {b} batched");
         }
-        let gap = (a["max_abs"].as_f64().unwrap() - b["max_abs"].as_f64().unwrap()).abs();
-        assert!(gap <= 1e-5, "max_abs {a} one by one, {b} batched");
     }
+    // With `auto`, a case that fails in a batched call is run again alone: at a tolerance most
+    // cases fail, the failed cases and their reports are the batch-1 run's.
+    let failures = |batch: &str| {
+        let (r, v) = run_json(&["check", "--format", "json", "--atol", "1e-6", "--batch", batch]);
+        assert_code(&r, 1);
+        let sides = v["backends"].as_array().unwrap().iter();
+        sides.map(|side| side["failures"].clone()).collect::<Vec<_>>()
+    };
+    let alone = failures("1");
+    assert!(alone.iter().all(|f| !f.as_array().unwrap().is_empty()), "{alone:?}");
+    assert_eq!(failures("auto"), alone);
     // Recorded 5 to a call, checked 1 to a call: every case got its own outputs back (random
     // inputs give every case different ages).
     let dir = tempdir();

@@ -93,7 +93,7 @@ def check(
     rtol: float | None = None,
     output_tol: OutputTol | None = None,
     nan_equal: bool = False,
-    batch: int = 1,
+    batch: int | str = 1,
     jobs: int | None = None,
     threads: int | None = None,
     profile: str | None = None,
@@ -113,7 +113,8 @@ def check(
         output_tol: per-output tolerances, ``{name: atol}`` or ``{name: (atol, rtol)}``; they win
             over ``atol`` and ``rtol``.
         nan_equal: count NaN against NaN as equal (NaN against a number always fails).
-        batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
+        batch: cases per inference call where the model's batch axis is dynamic (1: each alone;
+            ``"auto"``: 8 where a batched call stays within tolerance of batch-1 runs).
         jobs: workers at once, each running a chunk of cases on one backend instance
             (default: one per core, or the cores divided by ``threads``).
         threads: intra-op threads of each backend instance (default: one when several workers
@@ -138,7 +139,7 @@ def check(
     return _report(argv)
 
 
-def _scale(argv: list[str], batch: int, jobs: int | None, threads: int | None, shard: str | None) -> None:
+def _scale(argv: list[str], batch: int | str, jobs: int | None, threads: int | None, shard: str | None) -> None:
     if batch != 1:
         argv.append(f"--batch={batch}")
     _flag(argv, "jobs", jobs)
@@ -160,7 +161,7 @@ def compare(
     rtol: float | None = None,
     output_tol: OutputTol | None = None,
     nan_equal: bool = False,
-    batch: int = 1,
+    batch: int | str = 1,
     jobs: int | None = None,
     threads: int | None = None,
     profile: str | None = None,
@@ -191,7 +192,8 @@ def compare(
         output_tol: per-output tolerances, ``{name: atol}`` or ``{name: (atol, rtol)}``; they win
             over ``atol`` and ``rtol``.
         nan_equal: count NaN against NaN as equal (NaN against a number always fails).
-        batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
+        batch: cases per inference call where the model's batch axis is dynamic (1: each alone;
+            ``"auto"``: 8 where a batched call stays within tolerance of batch-1 runs).
         jobs: workers at once, each running a chunk of cases on one backend instance
             (default: one per core, or the cores divided by ``threads``).
         threads: intra-op threads of each backend instance (default: one when several workers
@@ -356,7 +358,7 @@ def record(
     seed: int = 0,
     backend: str = "ort",
     threads: int | None = None,
-    batch: int = 1,
+    batch: int | str = 1,
     profile: str | None = None,
     allow_nonfinite: bool = False,
 ) -> str:
@@ -375,7 +377,8 @@ def record(
         seed: the seed of the first random case (case i uses seed + i; default 0).
         backend: the trusted backend that computes the expected outputs (default ``ort``).
         threads: intra-op threads of each backend (default: the backend's own choice).
-        batch: cases per inference call where the model's batch axis is dynamic (1: each alone).
+        batch: cases per inference call where the model's batch axis is dynamic (1: each alone;
+            ``"auto"``: 8 where a batched call stays within tolerance of batch-1 runs).
         profile: ``"auto"`` (default), ``"ssrnet"`` or ``"plain"``: the model family's profile.
         allow_nonfinite: record NaN and infinite outputs instead of refusing them.
 

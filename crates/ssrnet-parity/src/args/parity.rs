@@ -19,8 +19,10 @@ pub struct ScaleArgs {
     pub shard: Option<parity_engine::shard::ShardArg>,
     /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
     /// alone, as golden sets are recorded); the outputs are split back and compared case by case.
-    #[arg(long, default_value_t = 1, value_parser = crate::args::values::batch_size)]
-    pub batch: usize,
+    /// `auto`: 8 a call on each backend whose batched call, tried on the first cases, stays within
+    /// the tolerance of its batch-1 runs, else one.
+    #[arg(long, default_value = "1", value_name = "N|auto", value_parser = crate::args::values::batch_or_auto)]
+    pub batch: parity_engine::batch::Batch,
 }
 
 impl ScaleArgs {

@@ -30,9 +30,10 @@ pub struct Args {
     #[arg(long, value_parser = crate::args::values::thread_count)]
     threads: Option<usize>,
     /// Cases per inference call on a model whose batch axis is dynamic (default 1: each case
-    /// alone); the outputs are split back and recorded case by case.
-    #[arg(long, default_value_t = 1, value_parser = crate::args::values::batch_size)]
-    batch: usize,
+    /// alone); the outputs are split back and recorded case by case. `auto`: 8 a call when the
+    /// batched call, tried on the first cases, stays within the default tolerance of batch-1 runs.
+    #[arg(long, default_value = "1", value_name = "N|auto", value_parser = crate::args::values::batch_or_auto)]
+    batch: parity_engine::batch::Batch,
     /// Record NaN and infinite outputs as expected values (refused by default: such a golden set
     /// fails against every later run, unless checked with --nan-equal).
     #[arg(long)]

@@ -22,6 +22,16 @@ pub fn batch_size(s: &str) -> Result<usize, String> {
     up_to(s, MAX_STREAM_BATCH, "")
 }
 
+/// clap value parser: `auto`, or a batch size as [`batch_size`] takes it.
+pub fn batch_or_auto(s: &str) -> Result<parity_engine::batch::Batch, String> {
+    match s.trim() {
+        "auto" => Ok(parity_engine::batch::Batch::Auto),
+        n => batch_size(n)
+            .map(parity_engine::batch::Batch::Size)
+            .map_err(|e| format!("{e} (or 'auto')")),
+    }
+}
+
 /// An integer from 1 to `max`; above it, the error says why (`because`).
 fn up_to(s: &str, max: usize, because: &str) -> Result<usize, String> {
     let n = at_least_one(s)?;
