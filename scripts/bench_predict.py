@@ -52,11 +52,12 @@ print(json.dumps({"ages": ages, "loop_s": time.perf_counter() - start}))
 """
 
 
-def make_corpus(n: int) -> Path:
-    """n JPEG crops of 80-400 px from the fixture images (seeded), written once."""
+def make_corpus(n: int, sides: tuple[int, int] = (80, 400)) -> Path:
+    """n JPEG crops of sides[0]-sides[1] px from the fixture images (seeded), written once."""
     import cv2
 
-    out = REPO / "target" / f"bench-crops-{n}"
+    name = f"bench-crops-{n}" if sides == (80, 400) else f"bench-crops-{n}-{sides[0]}-{sides[1]}"
+    out = REPO / "target" / name
     done = out / ".complete"
     if done.is_file():
         return out
@@ -69,7 +70,7 @@ def make_corpus(n: int) -> Path:
         h, w = src.shape[:2]
         ch, cw = int(rng.integers(h // 2, h + 1)), int(rng.integers(w // 2, w + 1))
         y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        side = int(rng.integers(80, 401))
+        side = int(rng.integers(sides[0], sides[1] + 1))
         crop = cv2.resize(src[y : y + ch, x : x + cw], (side, int(side * rng.uniform(0.8, 1.25))))
         cv2.imwrite(str(out / f"crop_{i:06d}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
     done.write_text("")
@@ -79,6 +80,7 @@ def make_corpus(n: int) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=10_000)
+    ap.add_argument("--sides", default="80,400", help="the crops' smallest and largest side in px (e.g. 32,96: many small crops)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs of each (after one warm-up run of ours)")
     ap.add_argument("--predict-args", default="", help="extra arguments to predict (e.g. '--batch 64')")
     add_binary_args(ap)
@@ -89,7 +91,8 @@ def main() -> None:
     if not binary.is_file():
         sys.exit(f"error: {binary}: no release binary (run with --build, or pass --bin)")
 
-    corpus = make_corpus(args.images)
+    lo, hi = map(int, args.sides.split(","))
+    corpus = make_corpus(args.images, (lo, hi))
     files = sorted(str(p) for p in corpus.glob("*.jpg"))
     listing = corpus / "list.txt"
     listing.write_text("\n".join(files) + "\n")
@@ -123,7 +126,7 @@ def main() -> None:
     worst = max(abs(ours[f] - seed[f]) for f in files)
     n = len(files)
     mo, ms = statistics.median(t_ours), statistics.median(t_seed)
-    print(f"corpus: {n} JPEG crops of 80-400 px in {corpus.relative_to(REPO)}; model {MODEL.name}; {args.runs} runs each, alternating")
+    print(f"corpus: {n} JPEG crops of {lo}-{hi} px in {corpus.relative_to(REPO)}; model {MODEL.name}; {args.runs} runs each, alternating")
     print(f"ssrnet-parity predict {args.predict_args}: median {mo:.2f} s = {n / mo:.0f} images/s (min {min(t_ours):.2f}, max {max(t_ours):.2f})")
     print(f"seed loop (cv2 + onnxruntime-python): median {ms:.2f} s = {n / ms:.0f} images/s (its loop alone {statistics.median(loops):.2f} s)")
     print(f"throughput ratio (whole process): {ms / mo:.2f}x; against the loop alone: {statistics.median(loops) / mo:.2f}x")

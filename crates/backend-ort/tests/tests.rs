@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use backend_ort::Ort;
-use backend_ort::provision::{self, Provisioner};
+use backend_ort::provision::{self, LIBRARY_FILE, LIBRARY_SHA256, Provisioner};
 use parity_core::{DType, Dim, Error, NamedTensors, Options, Runtime, Tensor, TensorData};
 
 use parity_testkit::repo;
@@ -29,12 +29,7 @@ fn input(shape: Vec<usize>) -> NamedTensors {
 fn library_is_the_pinned_build() {
     let path = provision::library_path().expect("libonnxruntime is provisioned");
     if std::env::var_os("ORT_DYLIB_PATH").is_none_or(|p| p.is_empty()) {
-        assert_eq!(
-            provision::sha256_file(&path).unwrap(),
-            provision::LIBRARY_SHA256,
-            "{}",
-            path.display()
-        );
+        assert_eq!(provision::sha256_file(&path).unwrap(), LIBRARY_SHA256, "{}", path.display());
         assert!(
             path.ends_with("onnxruntime-1.31.1/libonnxruntime.so.1.31.1"),
             "{}",
@@ -69,6 +64,32 @@ fn corrupt_cached_library_is_not_used() {
     };
     std::fs::create_dir_all(p.cached_path().parent().unwrap()).unwrap();
     std::fs::write(p.cached_path(), b"not a shared library").unwrap();
+    let err = p.ensure().unwrap_err().to_string();
+    assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
+}
+
+#[test]
+fn a_verified_library_is_not_hashed_again_until_it_changes() {
+    let cache = tempfile::tempdir().unwrap();
+    let p = Provisioner {
+        cache_root: cache.path().into(),
+        pythons: vec![],
+        deadline: Duration::from_secs(5),
+    };
+    let lib = p.cached_path();
+    std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
+    std::fs::copy(provision::library_path().unwrap(), &lib).unwrap();
+    assert_eq!(p.ensure().unwrap(), lib);
+    let stamp = lib.with_file_name(format!("{}.verified", LIBRARY_FILE));
+    let noted = std::fs::read_to_string(&stamp).unwrap();
+    assert!(noted.starts_with(LIBRARY_SHA256), "{noted}");
+    assert_eq!(p.ensure().unwrap(), lib, "still verified");
+    // One byte changed in place, same size: the library is hashed again and refused (and with
+    // no pip here, not provisioned again).
+    let mut bytes = std::fs::read(&lib).unwrap();
+    bytes[1000] ^= 0xff;
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&lib, &bytes).unwrap();
     let err = p.ensure().unwrap_err().to_string();
     assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
 }
