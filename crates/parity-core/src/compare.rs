@@ -306,16 +306,19 @@ pub fn compare_tensors(
             format!("dtype mismatch: actual {}, expected {}", actual.dtype(), expected.dtype());
         return OutputReport::with_problem(name, tol, Some(actual), Some(expected), why);
     }
-    let (a, b) = (actual.data().to_f64_vec(), expected.data().to_f64_vec());
+    // Element by element, not widened copies: a large tensor costs no allocation.
+    let (a, b) = (actual.data(), expected.data());
     let total = b.len();
-    let (mut mismatches, mut nonfinite) = (0, 0);
+    let (mut mismatches, mut nonfinite, mut expected_nan) = (0, 0, 0);
     let (mut max_abs, mut max_rel, mut sum_abs) = (0.0f64, 0.0f64, 0.0f64);
     let mut min_atol = Some(0.0f64);
     let mut histogram = ErrorHistogram::default();
     // (need, flat index) of the worst element; `None` need (no atol suffices) ranks highest.
     let mut worst: Option<(Option<f64>, usize)> = None;
-    for (i, (&ai, &bi)) in a.iter().zip(&b).enumerate() {
-        let e = element(ai, bi, tol, opts);
+    for i in 0..total {
+        let bi = b.f64_at(i);
+        expected_nan += usize::from(bi.is_nan());
+        let e = element(a.f64_at(i), bi, tol, opts);
         if !e.pass {
             mismatches += 1;
             nonfinite += usize::from(e.nonfinite);
@@ -338,12 +341,13 @@ pub fn compare_tensors(
         }
     }
     let worst = worst.map(|(_, i)| {
-        let e = element(a[i], b[i], tol, opts);
+        let (ai, bi) = (a.f64_at(i), b.f64_at(i));
+        let e = element(ai, bi, tol, opts);
         Worst {
             flat_index: i,
             index: expected.unravel(i),
-            actual: a[i],
-            expected: b[i],
+            actual: ai,
+            expected: bi,
             abs_err: e.abs_err,
             rel_err: e.rel_err,
         }
@@ -358,7 +362,7 @@ pub fn compare_tensors(
         total,
         mismatches,
         nonfinite_mismatches: nonfinite,
-        expected_nan: b.iter().filter(|v| v.is_nan()).count(),
+        expected_nan,
         max_abs,
         max_rel,
         mean_abs: if total == 0 { 0.0 } else { sum_abs / total as f64 },
@@ -375,9 +379,9 @@ pub fn cosine(actual: &Tensor, expected: &Tensor) -> f64 {
     if actual.shape() != expected.shape() {
         return f64::NAN;
     }
-    let (a, b) = (actual.data().to_f64_vec(), expected.data().to_f64_vec());
+    let (a, b) = (actual.data(), expected.data());
     let (mut dot, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(&b) {
+    for (x, y) in (0..b.len()).map(|i| (a.f64_at(i), b.f64_at(i))) {
         dot += x * y;
         aa += x * x;
         bb += y * y;

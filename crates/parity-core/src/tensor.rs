@@ -199,6 +199,20 @@ impl TensorData {
         }
     }
 
+    /// Element `i` as f64 (what [`TensorData::to_f64_vec`] holds at `i`, without the copy).
+    #[inline]
+    pub fn f64_at(&self, i: usize) -> f64 {
+        match self {
+            TensorData::F16(v) => f64::from(v[i]),
+            TensorData::F32(v) => f64::from(v[i]),
+            TensorData::F64(v) => v[i],
+            TensorData::I64(v) => v[i] as f64,
+            TensorData::I32(v) => f64::from(v[i]),
+            TensorData::U8(v) => f64::from(v[i]),
+            TensorData::Bool(v) => f64::from(u8::from(v[i])),
+        }
+    }
+
     /// Flat index of the first NaN, if any (always `None` for integer types).
     pub fn first_nan(&self) -> Option<usize> {
         match self {

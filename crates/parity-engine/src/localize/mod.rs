@@ -498,6 +498,11 @@ fn unrepresentable(
     ))
 }
 
+/// Bytes of a tensor's data.
+fn tensor_bytes(t: &parity_core::Tensor) -> usize {
+    t.len() * t.dtype().size()
+}
+
 /// The culprit's repro: its cut model, what it is fed, what it should give.
 type ReproParts = (parity_core::onnx::proto::ModelProto, NamedTensors, NamedTensors);
 
@@ -543,11 +548,30 @@ impl Side<'_> {
         timing: &mut Timing,
     ) -> (Vec<NodeRow>, Option<ReproParts>) {
         let started = Instant::now();
-        let mut isolated: HashMap<usize, Result<(NamedTensors, ReproParts), String>> =
-            HashMap::new();
+        let runtime = backend.runtime();
+        let comparable = |v: &&parity_graph::values::NodeValue| {
+            let expected = self.expected.get(&v.value);
+            expected.and_then(|e| unrepresentable(e, runtime.as_ref())).is_none()
+                && !self.model.computes_nothing(v.node)
+        };
+        let mut nodes: Vec<usize> =
+            self.model.values.iter().filter(comparable).map(|v| v.node).collect();
+        nodes.dedup();
+        let mut isolated: HashMap<usize, Result<NamedTensors, String>> = HashMap::new();
+        let cuts = nodes.into_iter().filter_map(|node| match self.cut_node(node) {
+            Ok((model, feed, expected)) => {
+                let bytes = feed.values().chain(expected.values()).map(tensor_bytes).sum();
+                Some(isolate::Cut { node, model, feed, bytes })
+            }
+            Err(why) => {
+                isolated.insert(node, Err(why));
+                None
+            }
+        });
+        let ran = isolate::run_all(backend, cuts, options, scratch);
+        isolated.extend(ran);
         let mut rows = Vec::with_capacity(self.model.values.len());
         let mut repro = None;
-        let runtime = backend.runtime();
         for v in &self.model.values {
             let expected = self.expected.get(&v.value);
             let actual = self.actual.values.get(&v.value);
@@ -576,11 +600,10 @@ impl Side<'_> {
                 rows.push(row(cumulative, None, Some(note.to_string()), None));
                 continue;
             }
-            let outcome = isolated
-                .entry(v.node)
-                .or_insert_with(|| self.isolate(backend, v.node, options, scratch));
-            let (iso, note) = match (&*outcome, expected) {
-                (Ok((outputs, _)), Some(e)) => match outputs.get(&v.value) {
+            let none = Err("the node was not run alone".to_string());
+            let outcome = isolated.get(&v.node).unwrap_or(&none);
+            let (iso, note) = match (outcome, expected) {
+                (Ok(outputs), Some(e)) => match outputs.get(&v.value) {
                     Some(a) => (Some(Metrics::of(a, e, tol)), None),
                     None => {
                         (None, Some("the node run alone did not return this value".to_string()))
@@ -589,11 +612,8 @@ impl Side<'_> {
                 (Ok(_), None) => (None, Some("no expected value".to_string())),
                 (Err(why), _) => (None, Some(why.clone())),
             };
-            if repro.is_none()
-                && iso.is_some_and(|m| m.exceeds)
-                && let Ok((_, parts)) = &*outcome
-            {
-                repro = Some(parts.clone());
+            if repro.is_none() && iso.is_some_and(|m| m.exceeds) {
+                repro = self.cut_node(v.node).ok();
             }
             rows.push(row(cumulative, iso, note, None));
         }
@@ -601,16 +621,10 @@ impl Side<'_> {
         (rows, repro)
     }
 
-    /// Node `index` run alone on the expected values of its inputs (with the nodes that compute
-    /// an input without one from inputs with one): its outputs and its repro (cut model, feed,
-    /// expected outputs); or why it could not be.
-    fn isolate(
-        &self,
-        backend: BackendName,
-        index: usize,
-        options: &Options,
-        scratch: &Path,
-    ) -> Result<(NamedTensors, ReproParts), String> {
+    /// Node `index` cut out to run alone on the expected values of its inputs (with the nodes
+    /// that compute an input without one from inputs with one): the cut model, what it is fed and
+    /// what it should give (the culprit's repro); or why it cannot be.
+    fn cut_node(&self, index: usize) -> Result<ReproParts, String> {
         let graph = self.model.proto.graph.as_ref().expect("checked at read");
         let expected: NamedTensors = graph.node[index]
             .output
@@ -628,9 +642,7 @@ impl Side<'_> {
         let feed = self.feed(&segment)?;
         let (cut, feed) = parity_graph::cut::cut(&self.model.proto, &segment, &feed, &expected)
             .ok_or_else(|| "a node with sub-graphs cannot run alone".to_string())?;
-        let outputs =
-            isolate::run(backend, &cut, &format!("node-{index}"), &feed, options, scratch)?;
-        Ok((outputs, (cut, feed, expected)))
+        Ok((cut, feed, expected))
     }
 
     /// The expected values of what nodes `indices` read from outside themselves.
