@@ -25,7 +25,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::histogram::ErrorHistogram;
-use crate::{Error, NamedTensors, Result, Tensor};
+use crate::{Error, NamedTensors, Result, Tensor, TensorData};
 
 /// Absolute and relative tolerance: an element passes when `|a - b| <= atol + rtol * |b|`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -288,6 +288,19 @@ fn element(a: f64, b: f64, tol: Tolerance, opts: CompareOptions) -> Element {
     Element { pass: tol.admits(abs_err, b), nonfinite: false, abs_err, rel_err, need }
 }
 
+/// Calls `f(i, a[i], b[i])` for every element of two tensors of one dtype and length, as f64, in
+/// place (no widened copies): a loop of its own for float32, the common case.
+fn each_pair(a: &TensorData, b: &TensorData, mut f: impl FnMut(usize, f64, f64)) {
+    match (a, b) {
+        (TensorData::F32(x), TensorData::F32(y)) => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                f(i, f64::from(*p), f64::from(*q));
+            }
+        }
+        _ => (0..b.len()).for_each(|i| f(i, a.f64_at(i), b.f64_at(i))),
+    }
+}
+
 /// Compares one output: `actual` against `expected`.
 pub fn compare_tensors(
     name: &str,
@@ -315,10 +328,9 @@ pub fn compare_tensors(
     let mut histogram = ErrorHistogram::default();
     // (need, flat index) of the worst element; `None` need (no atol suffices) ranks highest.
     let mut worst: Option<(Option<f64>, usize)> = None;
-    for i in 0..total {
-        let bi = b.f64_at(i);
+    each_pair(a, b, |i, ai, bi| {
         expected_nan += usize::from(bi.is_nan());
-        let e = element(a.f64_at(i), bi, tol, opts);
+        let e = element(ai, bi, tol, opts);
         if !e.pass {
             mismatches += 1;
             nonfinite += usize::from(e.nonfinite);
@@ -339,7 +351,7 @@ pub fn compare_tensors(
         if worse {
             worst = Some((e.need, i));
         }
-    }
+    });
     let worst = worst.map(|(_, i)| {
         let (ai, bi) = (a.f64_at(i), b.f64_at(i));
         let e = element(ai, bi, tol, opts);
@@ -379,13 +391,12 @@ pub fn cosine(actual: &Tensor, expected: &Tensor) -> f64 {
     if actual.shape() != expected.shape() {
         return f64::NAN;
     }
-    let (a, b) = (actual.data(), expected.data());
     let (mut dot, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y) in (0..b.len()).map(|i| (a.f64_at(i), b.f64_at(i))) {
+    each_pair(actual.data(), expected.data(), |_, x, y| {
         dot += x * y;
         aa += x * x;
         bb += y * y;
-    }
+    });
     if !(dot.is_finite() && aa.is_finite() && bb.is_finite()) {
         return f64::NAN;
     }
