@@ -79,8 +79,8 @@ def write_polygraphy_files(tmp: Path, golden: Path = GOLDEN) -> tuple[Path, Path
     return in_path, out_path, len(cases), samples
 
 
-def run_once(cmd: list[str], label: str) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + sys of the child) of one run, which must exit 0."""
+def run_once(cmd: list[str], label: str) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + sys of the child) and stdout of one run, which must exit 0."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
@@ -88,14 +88,14 @@ def run_once(cmd: list[str], label: str) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"error: {label} exited {proc.returncode}: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc.stdout
 
 
 def time_runs(cmd: list[str], runs: int, label: str) -> tuple[list[float], list[float]]:
     """Wall seconds and CPU seconds (user + sys of the child) per timed run."""
     run_once(cmd, label)  # the first run warms the page cache and is not counted
     timed = [run_once(cmd, label) for _ in range(runs)]
-    return [t for t, _ in timed], [c for _, c in timed]
+    return [t for t, _, _ in timed], [c for _, c, _ in timed]
 
 
 def main() -> None:

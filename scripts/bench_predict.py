@@ -18,17 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shlex
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from bench_check_vs_polygraphy import REPO, add_binary_args, default_bin
+from bench_check_vs_polygraphy import REPO, add_binary_args, default_bin, run_once
 
 MODEL = REPO / "models" / "ssrnet_legacy_dynamic.onnx"
 IMAGES = REPO / "fixtures" / "images"
@@ -102,16 +100,10 @@ def main() -> None:
     cpu_used: dict[str, list[float]] = {"ours": [], "seed": []}
 
     def timed(cmd: list[str], who: str = "") -> tuple[float, str]:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode != 0:
-            sys.exit(f"error: {' '.join(cmd[:3])} exited {proc.returncode}: {proc.stderr[-2000:]}")
+        elapsed, cpu, stdout = run_once(cmd, " ".join(cmd[:3]))
         if who:
-            cpu_used[who].append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-        return elapsed, proc.stdout
+            cpu_used[who].append(cpu)
+        return elapsed, stdout
 
     timed(ours_cmd)  # warm the page cache
     t_ours, t_seed, loops = [], [], []

@@ -59,7 +59,7 @@ def rounds(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[list[fl
     got: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in commands}
     for i in range(runs + 1):
         for label, cmd in commands.items():
-            wall, cpu = run_once(cmd, label)
+            wall, cpu, _ = run_once(cmd, label)
             if i > 0:
                 got[label][0].append(wall)
                 got[label][1].append(cpu)
