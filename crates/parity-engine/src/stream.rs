@@ -309,7 +309,8 @@ fn run(job: &Job<'_>, b: usize, chunk: &Chunk, instance: Option<Box<dyn Runnable
     let backend = job.backends[b];
     let instance = match instance {
         Some(instance) => Ok(instance),
-        None => prepare(backend, job.model, job.options, job.sink),
+        // Another instance of a backend already loaded: its warnings were given with the first.
+        None => prepare(backend, job.model, job.options, &crate::sink::Quiet),
     };
     let (instance, outcome) = match instance {
         Ok(mut instance) => {
