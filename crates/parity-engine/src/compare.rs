@@ -151,8 +151,8 @@ impl Reference<'_> {
     fn run(&mut self, cases: Vec<(usize, Option<InputCase>)>) -> Result<()> {
         let inputs: Vec<&NamedTensors> =
             cases.iter().filter_map(|(_, c)| c.as_ref()).map(|c| &c.inputs).collect();
-        let mut expected = self.batcher.run(self.runnable.as_mut(), &inputs, self.tolerances);
-        let mut expected = expected.drain(..);
+        let outputs = self.batcher.run(self.runnable.as_mut(), &inputs, self.tolerances);
+        let mut expected = outputs.into_iter();
         for (j, case) in cases {
             let Some(case) = case else {
                 self.batch.push_back((j, None));

@@ -128,6 +128,12 @@ impl State {
     }
 }
 
+/// `mutex`'s guard, even after a panic while it was held: workers panic only outside their locks
+/// (backend code runs unlocked, and a panic in it is caught), so the state is whole.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The board: chunks put up by the reader, tasks taken by workers.
 pub struct Board {
     state: Mutex<State>,
@@ -154,8 +160,7 @@ impl Board {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A worker panics only outside the lock (backend code runs unlocked).
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     /// Puts `cases` up as the next chunk once the window has room; false (and nothing put up)

@@ -16,7 +16,7 @@ use parity_core::{NamedTensors, Options, Runnable};
 use crate::batch::{Batch, Batcher, run_inputs};
 use crate::load::{backend_error, prepare};
 use crate::report::SideReport;
-use crate::schedule::{Board, Chunk, Task};
+use crate::schedule::{Board, Chunk, Task, lock};
 use crate::sink::{Event, Sink};
 use crate::{BackendName, Error};
 
@@ -193,8 +193,6 @@ struct Job<'a> {
     backends: &'a [BackendName],
     model: &'a Path,
     options: &'a Options,
-    /// Cases a call at most.
-    batch: usize,
     /// Per backend, how its cases share calls.
     batchers: Vec<Batcher>,
     comparison: Comparison<'a>,
@@ -231,7 +229,6 @@ pub fn run_backends<E: Send>(
         backends,
         model,
         options,
-        batch: spread.batch.most(),
         batchers: backends.iter().map(|_| Batcher::new(spread.batch)).collect(),
         comparison,
         sink,
@@ -337,9 +334,10 @@ fn run(job: &Job<'_>, b: usize, chunk: &Chunk, instance: Option<Box<dyn Runnable
 fn compare_chunk(job: &Job<'_>, b: usize, runnable: &mut dyn Runnable, chunk: &Chunk) -> Outcome {
     let comparison = &job.comparison;
     let mut reports = Vec::with_capacity(chunk.cases.len());
-    for group in chunk.cases.chunks(job.batch) {
+    let batcher = &job.batchers[b];
+    for group in chunk.cases.chunks(batcher.most()) {
         let inputs: Vec<&NamedTensors> = group.iter().map(|case| &case.inputs).collect();
-        let outputs = job.batchers[b].run(runnable, &inputs, comparison.tolerances);
+        let outputs = batcher.run(runnable, &inputs, comparison.tolerances);
         for (case, actual) in group.iter().zip(outputs) {
             let actual = match actual {
                 Ok(actual) => actual,
@@ -358,7 +356,7 @@ fn compare_chunk(job: &Job<'_>, b: usize, runnable: &mut dyn Runnable, chunk: &C
             // reports is never the batching's.
             if !report.pass
                 && group.len() > 1
-                && job.batchers[b].auto_batched()
+                && batcher.auto_batched()
                 && let Ok(alone) = run_inputs(runnable, &case.inputs)
             {
                 report = compare(&alone);
@@ -367,10 +365,6 @@ fn compare_chunk(job: &Job<'_>, b: usize, runnable: &mut dyn Runnable, chunk: &C
         }
     }
     Outcome { reports, error: None }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The ops of `model` that `backend`'s runtime lacks (none when it cannot tell), asked on the

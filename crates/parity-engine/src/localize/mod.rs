@@ -549,30 +549,14 @@ impl Side<'_> {
     ) -> (Vec<NodeRow>, Option<ReproParts>) {
         let started = Instant::now();
         let runtime = backend.runtime();
-        let comparable = |v: &&parity_graph::values::NodeValue| {
-            let expected = self.expected.get(&v.value);
-            expected.and_then(|e| unrepresentable(e, runtime.as_ref())).is_none()
-                && !self.model.computes_nothing(v.node)
-        };
-        let mut nodes: Vec<usize> =
-            self.model.values.iter().filter(comparable).map(|v| v.node).collect();
-        nodes.dedup();
-        let mut isolated: HashMap<usize, Result<NamedTensors, String>> = HashMap::new();
-        let cuts = nodes.into_iter().filter_map(|node| match self.cut_node(node) {
-            Ok((model, feed, expected)) => {
-                let bytes = feed.values().chain(expected.values()).map(tensor_bytes).sum();
-                Some(isolate::Cut { node, model, feed, bytes })
-            }
-            Err(why) => {
-                isolated.insert(node, Err(why));
-                None
-            }
-        });
-        let ran = isolate::run_all(backend, cuts, options, scratch);
-        isolated.extend(ran);
+        // Per value, why the backend cannot hold its expected numbers (then it is not compared).
+        let unfit: Vec<Option<String>> = (self.model.values.iter())
+            .map(|v| self.expected.get(&v.value).and_then(|e| unrepresentable(e, runtime.as_ref())))
+            .collect();
+        let isolated = self.isolate_all(backend, &unfit, options, scratch);
         let mut rows = Vec::with_capacity(self.model.values.len());
         let mut repro = None;
-        for v in &self.model.values {
+        for (v, unfit) in self.model.values.iter().zip(unfit) {
             let expected = self.expected.get(&v.value);
             let actual = self.actual.values.get(&v.value);
             let row = |cumulative, isolated, isolated_note, not_comparable| NodeRow {
@@ -587,7 +571,7 @@ impl Side<'_> {
                 isolated_note,
                 not_comparable,
             };
-            if let Some(why) = expected.and_then(|e| unrepresentable(e, runtime.as_ref())) {
+            if let Some(why) = unfit {
                 rows.push(row(None, None, None, Some(why)));
                 continue;
             }
@@ -619,6 +603,37 @@ impl Side<'_> {
         }
         timing.isolated_s += started.elapsed().as_secs_f64();
         (rows, repro)
+    }
+
+    /// Every node with a comparable value (`unfit`, per value, says why one is not) that computes
+    /// from a computed value, run alone on the expected values of its inputs
+    /// ([`isolate::run_all`]): its outputs, or why it could not be.
+    fn isolate_all(
+        &self,
+        backend: BackendName,
+        unfit: &[Option<String>],
+        options: &Options,
+        scratch: &Path,
+    ) -> HashMap<usize, Result<NamedTensors, String>> {
+        let mut nodes: Vec<usize> = (self.model.values.iter().zip(unfit))
+            .filter(|(v, unfit)| unfit.is_none() && !self.model.computes_nothing(v.node))
+            .map(|(v, _)| v.node)
+            .collect();
+        nodes.dedup();
+        let mut isolated = HashMap::new();
+        let cuts = nodes.into_iter().filter_map(|node| match self.cut_node(node) {
+            Ok((model, feed, expected)) => {
+                let bytes = feed.values().chain(expected.values()).map(tensor_bytes).sum();
+                Some(isolate::Cut { node, model, feed, bytes })
+            }
+            Err(why) => {
+                isolated.insert(node, Err(why));
+                None
+            }
+        });
+        let ran = isolate::run_all(backend, cuts, options, scratch);
+        isolated.extend(ran);
+        isolated
     }
 
     /// Node `index` cut out to run alone on the expected values of its inputs (with the nodes
